@@ -1,0 +1,24 @@
+//! Packet capture: the bounded in-memory packet log the window shows, and
+//! saving it to (and loading it back from) log files in text, CSV, JSON Lines
+//! and pcap formats. Pure data and file I/O: no GUI, no sockets.
+
+mod error;
+mod format;
+mod pcap;
+mod read;
+mod record;
+mod store;
+mod text;
+mod write;
+
+pub use error::CaptureError;
+pub use format::LogFormat;
+pub use read::load_log;
+pub use record::PacketRecord;
+pub use store::{PacketStore, Totals};
+pub use write::{SaveSummary, Written, save_log, write_log};
+
+/// Shared fixtures for the tests of every capture file.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod testdata;

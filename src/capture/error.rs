@@ -1,0 +1,162 @@
+//! `CaptureError`: what went wrong saving or loading a log, worded for the
+//! person who picked the file, with the path and what to do next.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::LogFormat;
+
+/// A failed save or load. `Display` is a complete sentence for a status bar or dialog.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The file name's extension does not say which format to use.
+    #[error("{}: unknown log format; use .txt, .csv, .jsonl or .pcap", .path.display())]
+    UnknownExtension {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// Creating, writing or renaming the log file failed.
+    #[error("cannot write {}: {}", .path.display(), write_advice(.source, .path))]
+    Write {
+        /// The log file that was being saved.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Opening or reading the log file failed.
+    #[error("cannot read {}: {}", .path.display(), read_advice(.source))]
+    Read {
+        /// The log file that was being loaded.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The format can be saved but not loaded back without inventing data.
+    #[error(
+        "{}: {} logs cannot be loaded back; save as .jsonl or .csv to reload a log",
+        .path.display(), .format.label()
+    )]
+    CannotLoad {
+        /// The log file.
+        path: PathBuf,
+        /// Its format.
+        format: LogFormat,
+    },
+    /// One line or row of a log is malformed.
+    #[error("line {line} of {}: {message}", .path.display())]
+    BadLine {
+        /// The log file.
+        path: PathBuf,
+        /// 1-based line number in the file.
+        line: u64,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A `PacketRecord` does not describe a valid packet (no file involved yet).
+    #[error("invalid packet record: {0}")]
+    BadRecord(String),
+}
+
+impl CaptureError {
+    /// The file the error is about, if any.
+    #[must_use]
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            CaptureError::UnknownExtension { path }
+            | CaptureError::Write { path, .. }
+            | CaptureError::Read { path, .. }
+            | CaptureError::CannotLoad { path, .. }
+            | CaptureError::BadLine { path, .. } => Some(path),
+            CaptureError::BadRecord(_) => None,
+        }
+    }
+}
+
+fn folder_of(path: &Path) -> String {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.display().to_string(),
+        _ => ".".to_owned(),
+    }
+}
+
+fn write_advice(err: &io::Error, path: &Path) -> String {
+    use io::ErrorKind as K;
+    match err.kind() {
+        K::NotFound => format!(
+            "the folder {} does not exist — choose an existing folder",
+            folder_of(path)
+        ),
+        K::NotADirectory => {
+            "part of the folder path is a file, not a folder — choose another folder".to_owned()
+        }
+        K::PermissionDenied => "permission denied — choose another folder".to_owned(),
+        K::ReadOnlyFilesystem => "the disk is read-only — choose another folder".to_owned(),
+        K::StorageFull | K::QuotaExceeded | K::FileTooLarge => {
+            format!("{err} — free some space or choose another disk")
+        }
+        K::IsADirectory => "that is a folder — type a file name".to_owned(),
+        _ => format!("{err} — try again or choose another file"),
+    }
+}
+
+fn read_advice(err: &io::Error) -> String {
+    use io::ErrorKind as K;
+    match err.kind() {
+        K::NotFound => "the file does not exist — check the name".to_owned(),
+        K::NotADirectory => "part of the folder path is a file, not a folder".to_owned(),
+        K::PermissionDenied => "permission denied".to_owned(),
+        K::IsADirectory => "that is a folder, not a log file".to_owned(),
+        K::InvalidData => format!("{err} — is this a udpdesk log?"),
+        _ => err.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn write_err(kind: io::ErrorKind) -> String {
+        CaptureError::Write {
+            path: PathBuf::from("/root/logs/x.csv"),
+            source: io::Error::from(kind),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn write_errors_say_what_to_do() {
+        assert_eq!(
+            write_err(io::ErrorKind::PermissionDenied),
+            "cannot write /root/logs/x.csv: permission denied — choose another folder"
+        );
+        assert_eq!(
+            write_err(io::ErrorKind::NotFound),
+            "cannot write /root/logs/x.csv: the folder /root/logs does not exist — choose an existing folder"
+        );
+        assert!(write_err(io::ErrorKind::ReadOnlyFilesystem).contains("read-only"));
+        assert!(write_err(io::ErrorKind::StorageFull).contains("free some space"));
+    }
+
+    #[test]
+    fn read_errors_and_paths() {
+        let err = CaptureError::Read {
+            path: PathBuf::from("log.jsonl"),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        };
+        assert_eq!(
+            err.to_string(),
+            "cannot read log.jsonl: the file does not exist — check the name"
+        );
+        assert_eq!(err.path(), Some(Path::new("log.jsonl")));
+        let line = CaptureError::BadLine {
+            path: PathBuf::from("log.jsonl"),
+            line: 3,
+            message: "bad hex".to_owned(),
+        };
+        assert_eq!(line.to_string(), "line 3 of log.jsonl: bad hex");
+        assert_eq!(CaptureError::BadRecord("x".into()).path(), None);
+    }
+}

@@ -1,0 +1,20 @@
+//! Text and hex codecs: bytes to safe display text and back, in the encodings udpdesk supports.
+
+mod chars;
+mod decode;
+mod dump;
+mod encode;
+mod encoding;
+mod error;
+mod escape;
+mod hex;
+#[cfg(test)]
+mod roundtrip_tests;
+
+pub use decode::{decode, decode_into};
+pub use dump::hex_dump;
+pub use encode::encode;
+pub use encoding::Encoding;
+pub use error::CodecError;
+pub use escape::{escape_bytes, parse_escaped};
+pub use hex::{hex_preview, parse_hex, to_hex, write_hex};

@@ -1,0 +1,219 @@
+//! The [`Encoding`] choice: labels for people, names for files and the command line.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::error::CodecError;
+
+/// Text encodings udpdesk can decode and encode.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum Encoding {
+    #[default]
+    Utf8,
+    Gbk,
+    Gb18030,
+    Big5,
+    ShiftJis,
+    EucKr,
+    Utf16Le,
+    Utf16Be,
+    Windows1252,
+}
+
+/// The names `from_name` documents, for error messages; a test keeps it in step with `ALL`.
+pub(crate) const KNOWN_NAMES: &str =
+    "utf-8, gbk, gb18030, big5, shift_jis, euc-kr, utf-16le, utf-16be, windows-1252";
+
+impl Encoding {
+    /// Every encoding, in the order a picker should list them.
+    pub const ALL: [Encoding; 9] = [
+        Encoding::Utf8,
+        Encoding::Gbk,
+        Encoding::Gb18030,
+        Encoding::Big5,
+        Encoding::ShiftJis,
+        Encoding::EucKr,
+        Encoding::Utf16Le,
+        Encoding::Utf16Be,
+        Encoding::Windows1252,
+    ];
+
+    /// Human-readable label for menus, e.g. `"Shift_JIS"`.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Gbk => "GBK",
+            Encoding::Gb18030 => "GB18030",
+            Encoding::Big5 => "Big5",
+            Encoding::ShiftJis => "Shift_JIS",
+            Encoding::EucKr => "EUC-KR",
+            Encoding::Utf16Le => "UTF-16LE",
+            Encoding::Utf16Be => "UTF-16BE",
+            Encoding::Windows1252 => "Windows-1252 (Latin-1)",
+        }
+    }
+
+    /// Short lowercase name for the command line and config files, e.g. `"shift_jis"`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Gbk => "gbk",
+            Encoding::Gb18030 => "gb18030",
+            Encoding::Big5 => "big5",
+            Encoding::ShiftJis => "shift_jis",
+            Encoding::EucKr => "euc-kr",
+            Encoding::Utf16Le => "utf-16le",
+            Encoding::Utf16Be => "utf-16be",
+            Encoding::Windows1252 => "windows-1252",
+        }
+    }
+
+    /// Looks up a [`name`](Self::name), ignoring case and surrounding spaces. Also accepts
+    /// the common aliases `utf8`, `cp936`, `gb2312`, `sjis`, `shift-jis`, `cp932`, `euckr`,
+    /// `cp949`, `cp950`, `utf16le`, `utf16be`, `latin1`, `latin-1`, `iso-8859-1` and `cp1252`.
+    /// `gb2312`, `cp936`, `cp932`, `cp949` and `latin1` map to the superset encoding that
+    /// browsers use for those labels.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Encoding> {
+        let lower = name.trim().to_ascii_lowercase();
+        let enc = match lower.as_str() {
+            "utf-8" | "utf8" => Encoding::Utf8,
+            "gbk" | "cp936" | "gb2312" => Encoding::Gbk,
+            "gb18030" => Encoding::Gb18030,
+            "big5" | "cp950" => Encoding::Big5,
+            "shift_jis" | "shift-jis" | "sjis" | "cp932" => Encoding::ShiftJis,
+            "euc-kr" | "euckr" | "cp949" => Encoding::EucKr,
+            "utf-16le" | "utf16le" => Encoding::Utf16Le,
+            "utf-16be" | "utf16be" => Encoding::Utf16Be,
+            "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" => {
+                Encoding::Windows1252
+            }
+            _ => return None,
+        };
+        Some(enc)
+    }
+
+    /// True when bytes 0x00-0x7F always mean ASCII, so a `\xNN` escape for them reads
+    /// the same as the character; false for UTF-16.
+    #[must_use]
+    pub fn is_ascii_compatible(self) -> bool {
+        !matches!(self, Encoding::Utf16Le | Encoding::Utf16Be)
+    }
+
+    /// The `encoding_rs` encoding used to decode (and, except for UTF-16, encode).
+    #[must_use]
+    pub fn to_encoding_rs(self) -> &'static encoding_rs::Encoding {
+        match self {
+            Encoding::Utf8 => encoding_rs::UTF_8,
+            Encoding::Gbk => encoding_rs::GBK,
+            Encoding::Gb18030 => encoding_rs::GB18030,
+            Encoding::Big5 => encoding_rs::BIG5,
+            Encoding::ShiftJis => encoding_rs::SHIFT_JIS,
+            Encoding::EucKr => encoding_rs::EUC_KR,
+            Encoding::Utf16Le => encoding_rs::UTF_16LE,
+            Encoding::Utf16Be => encoding_rs::UTF_16BE,
+            Encoding::Windows1252 => encoding_rs::WINDOWS_1252,
+        }
+    }
+}
+
+impl FromStr for Encoding {
+    type Err = CodecError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Encoding::from_name(s).ok_or_else(|| CodecError::UnknownEncoding { name: s.to_owned() })
+    }
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_and_names() {
+        let table = [
+            (Encoding::Utf8, "UTF-8", "utf-8"),
+            (Encoding::Gbk, "GBK", "gbk"),
+            (Encoding::Gb18030, "GB18030", "gb18030"),
+            (Encoding::Big5, "Big5", "big5"),
+            (Encoding::ShiftJis, "Shift_JIS", "shift_jis"),
+            (Encoding::EucKr, "EUC-KR", "euc-kr"),
+            (Encoding::Utf16Le, "UTF-16LE", "utf-16le"),
+            (Encoding::Utf16Be, "UTF-16BE", "utf-16be"),
+            (Encoding::Windows1252, "Windows-1252 (Latin-1)", "windows-1252"),
+        ];
+        assert_eq!(table.map(|row| row.0), Encoding::ALL);
+        for (enc, label, name) in table {
+            assert_eq!(enc.label(), label);
+            assert_eq!(enc.to_string(), label);
+            assert_eq!(enc.name(), name);
+            assert_eq!(Encoding::from_name(name), Some(enc));
+            assert_eq!(Encoding::from_name(&name.to_ascii_uppercase()), Some(enc));
+        }
+        let names: Vec<&str> = Encoding::ALL.iter().map(|e| e.name()).collect();
+        assert_eq!(names.join(", "), KNOWN_NAMES);
+    }
+
+    #[test]
+    fn aliases() {
+        let table = [
+            ("utf8", Some(Encoding::Utf8)),
+            (" UTF-8 ", Some(Encoding::Utf8)),
+            ("cp936", Some(Encoding::Gbk)),
+            ("GB2312", Some(Encoding::Gbk)),
+            ("sjis", Some(Encoding::ShiftJis)),
+            ("Shift-JIS", Some(Encoding::ShiftJis)),
+            ("cp932", Some(Encoding::ShiftJis)),
+            ("euckr", Some(Encoding::EucKr)),
+            ("cp949", Some(Encoding::EucKr)),
+            ("cp950", Some(Encoding::Big5)),
+            ("utf16le", Some(Encoding::Utf16Le)),
+            ("utf16be", Some(Encoding::Utf16Be)),
+            ("latin1", Some(Encoding::Windows1252)),
+            ("Latin-1", Some(Encoding::Windows1252)),
+            ("iso-8859-1", Some(Encoding::Windows1252)),
+            ("cp1252", Some(Encoding::Windows1252)),
+            ("utf-16", None),
+            ("", None),
+            ("koi8-r", None),
+        ];
+        for (name, want) in table {
+            assert_eq!(Encoding::from_name(name), want, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn from_str_reports_unknown_names() {
+        assert_eq!("GBK".parse::<Encoding>(), Ok(Encoding::Gbk));
+        assert_eq!(
+            "ebcdic".parse::<Encoding>(),
+            Err(CodecError::UnknownEncoding { name: "ebcdic".into() })
+        );
+    }
+
+    #[test]
+    fn ascii_compatibility_and_encoding_rs_mapping() {
+        for enc in Encoding::ALL {
+            let utf16 = matches!(enc, Encoding::Utf16Le | Encoding::Utf16Be);
+            assert_eq!(enc.is_ascii_compatible(), !utf16, "{enc}");
+            assert_eq!(enc.to_encoding_rs().is_ascii_compatible(), !utf16, "{enc}");
+        }
+        assert_eq!(Encoding::ShiftJis.to_encoding_rs().name(), "Shift_JIS");
+        assert_eq!(Encoding::Windows1252.to_encoding_rs().name(), "windows-1252");
+    }
+
+    #[test]
+    fn default_is_utf8() {
+        assert_eq!(Encoding::default(), Encoding::Utf8);
+    }
+}

@@ -1,0 +1,104 @@
+//! The UDP engine: one background thread owns every socket; its owner sends
+//! [`Command`]s and receives [`Event`]s over channels, and is woken by a plain
+//! callback after each batch. Nothing here knows of any UI.
+
+mod command;
+mod endpoint;
+mod error;
+mod outbox;
+mod reply;
+mod resolve;
+mod socket;
+mod worker;
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+use mio::{Poll, Waker};
+
+pub use command::{
+    ClientConfig, Command, DEFAULT_RECV_BUFFER, Event, MAX_DATAGRAM, Multicast, PeerInfo, SendJob,
+    ServerConfig, SocketOptions, StopReason,
+};
+pub use error::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, NetError, max_payload};
+pub use reply::ReplyMode;
+pub use resolve::{parse_bind, parse_target};
+
+/// The handle to a running engine. Dropping it ends the network thread.
+pub struct Engine {
+    commands: Option<Sender<Command>>,
+    events: Receiver<Event>,
+    waker: Arc<Waker>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Starts the network thread. `wake` is called after each batch of events
+    /// (a window passes `move || ctx.request_repaint()`).
+    ///
+    /// # Errors
+    /// The system could not create the poller or the thread.
+    pub fn spawn(wake: impl Fn() + Send + 'static) -> Result<Engine, NetError> {
+        let poll = Poll::new().map_err(|e| NetError::io("cannot create the socket poller", &e))?;
+        let waker = Arc::new(
+            Waker::new(poll.registry(), worker::WAKER)
+                .map_err(|e| NetError::io("cannot create the poller's waker", &e))?,
+        );
+        let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
+        let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
+        let worker = worker::Worker::new(poll, Arc::clone(&waker), cmd_rx, ev_tx, Box::new(wake));
+        let thread = std::thread::Builder::new()
+            .name("udpdesk-net".to_owned())
+            .spawn(move || worker.run())
+            .map_err(|e| NetError::io("cannot start the network thread", &e))?;
+        Ok(Engine {
+            commands: Some(cmd_tx),
+            events: ev_rx,
+            waker,
+            thread: Some(thread),
+        })
+    }
+
+    /// Hands a command to the network thread, which acts on it at once.
+    ///
+    /// # Errors
+    /// The network thread has ended (it only does so on a fatal poller error).
+    pub fn send(&self, command: Command) -> Result<(), NetError> {
+        let gone = || NetError::Io {
+            context: "the network thread has stopped".to_owned(),
+            message: "restart udpdesk".to_owned(),
+        };
+        self.commands
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(command)
+            .map_err(|_| gone())?;
+        self.waker
+            .wake()
+            .map_err(|e| NetError::io("cannot wake the network thread", &e))
+    }
+
+    /// The events the network thread reports, in order.
+    #[must_use]
+    pub fn events(&self) -> &Receiver<Event> {
+        &self.events
+    }
+
+    /// True while the network thread runs.
+    #[must_use]
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Closing the channel is the signal; the wake makes the thread see it now.
+        self.commands = None;
+        let _woken = self.waker.wake();
+        if let Some(thread) = self.thread.take() {
+            let _joined = thread.join();
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The engine's vocabulary: the commands its owner sends in, the events it
+//! sends back, and the settings of each endpoint.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, SystemTime};
+
+use crate::codec::Encoding;
+use crate::packet::{EndpointId, Packet};
+
+use super::error::NetError;
+use super::reply::ReplyMode;
+
+/// Default `SO_RCVBUF` request: the default kernel buffer, not the code, is the
+/// first limit on a busy loopback (a 4 MiB buffer nearly doubled the sustained rate).
+pub const DEFAULT_RECV_BUFFER: usize = 4 * 1024 * 1024;
+
+/// The largest datagram payload any socket can receive; our buffers hold this much.
+pub const MAX_DATAGRAM: usize = 65_535;
+
+/// Socket settings shared by servers and clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketOptions {
+    /// Allow sending to broadcast addresses (`SO_BROADCAST`).
+    pub broadcast: bool,
+    /// Join a multicast group, and the TTL / loopback / interface for sending to one.
+    pub multicast: Option<Multicast>,
+    /// The receive buffer size to ask the kernel for (`SO_RCVBUF`); 0 keeps the system default.
+    pub recv_buffer: usize,
+    /// How many bytes of each datagram to keep; a longer one is flagged `truncated`.
+    pub max_datagram: usize,
+}
+
+impl Default for SocketOptions {
+    fn default() -> Self {
+        SocketOptions {
+            broadcast: false,
+            multicast: None,
+            recv_buffer: DEFAULT_RECV_BUFFER,
+            max_datagram: MAX_DATAGRAM,
+        }
+    }
+}
+
+/// Multicast settings of a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Multicast {
+    /// The group to join (224.0.0.0/4 or ff00::/8); `None` only sets the sending options.
+    pub group: Option<IpAddr>,
+    /// IPv4: the interface address to join on and send from (`None`: the kernel's choice).
+    pub interface_v4: Option<std::net::Ipv4Addr>,
+    /// IPv6: the interface index to join on and send from (0: the kernel's choice).
+    pub interface_v6: u32,
+    /// Hop limit of datagrams sent to a group.
+    pub ttl: u32,
+    /// Whether our own datagrams sent to a group come back to this host.
+    pub loopback: bool,
+}
+
+impl Default for Multicast {
+    fn default() -> Self {
+        Multicast {
+            group: None,
+            interface_v4: None,
+            interface_v6: 0,
+            ttl: 1,
+            loopback: true,
+        }
+    }
+}
+
+/// How a server is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free port (reported in [`Event::Started`]).
+    pub bind: SocketAddr,
+    /// How each datagram is answered.
+    pub reply: ReplyMode,
+    /// How received text is decoded and replies are encoded.
+    pub encoding: Encoding,
+    /// A datagram whose text is this word gets its answer, then the server stops.
+    pub quit_word: Option<String>,
+    /// Socket settings.
+    pub options: SocketOptions,
+}
+
+impl ServerConfig {
+    /// An echo server on `bind` in UTF-8 with default socket settings.
+    #[must_use]
+    pub fn new(bind: SocketAddr) -> Self {
+        ServerConfig {
+            bind,
+            reply: ReplyMode::Echo,
+            encoding: Encoding::Utf8,
+            quit_word: None,
+            options: SocketOptions::default(),
+        }
+    }
+}
+
+/// How a client is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The local address to bind; `None` binds a free port of the target's family at the first send.
+    pub bind: Option<SocketAddr>,
+    /// How replies are decoded.
+    pub encoding: Encoding,
+    /// Socket settings.
+    pub options: SocketOptions,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            bind: None,
+            encoding: Encoding::Utf8,
+            options: SocketOptions::default(),
+        }
+    }
+}
+
+/// What a client sends: a list of payloads, sent in order, `count` times over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendJob {
+    /// Where to: `host:port`, `[v6]:port` or `ip:port`; host names are resolved off the engine thread.
+    pub target: String,
+    /// The datagrams of one round, in order (seed 001 sends three names).
+    pub payloads: Vec<Vec<u8>>,
+    /// How many rounds; 0 repeats until [`Command::StopSending`].
+    pub count: u64,
+    /// The pause between two datagrams; zero sends them back to back.
+    pub interval: Duration,
+}
+
+impl SendJob {
+    /// One datagram, once.
+    #[must_use]
+    pub fn once(target: impl Into<String>, payload: Vec<u8>) -> Self {
+        SendJob {
+            target: target.into(),
+            payloads: vec![payload],
+            count: 1,
+            interval: Duration::ZERO,
+        }
+    }
+}
+
+/// What the owner asks of the engine.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Bind a server; answers with [`Event::Started`] or [`Event::Failed`].
+    StartServer {
+        /// The id the owner gives it; later commands and events name it.
+        id: EndpointId,
+        /// Its settings.
+        config: ServerConfig,
+    },
+    /// Change a running server's reply mode, encoding and quit word without rebinding.
+    UpdateServer {
+        /// Which server.
+        id: EndpointId,
+        /// The new reply mode.
+        reply: ReplyMode,
+        /// The new encoding.
+        encoding: Encoding,
+        /// The new quit word.
+        quit_word: Option<String>,
+    },
+    /// Create a client; a fixed `bind` is bound at once, otherwise at the first send.
+    OpenClient {
+        /// The id the owner gives it.
+        id: EndpointId,
+        /// Its settings.
+        config: ClientConfig,
+    },
+    /// Send datagrams from a client, replacing any sending still in progress.
+    Send {
+        /// Which client.
+        id: EndpointId,
+        /// What to send, where, how often.
+        job: SendJob,
+    },
+    /// Stop a client's repeated sending.
+    StopSending {
+        /// Which client.
+        id: EndpointId,
+    },
+    /// Send one datagram from a server to a peer (manual replies, seed 004).
+    Reply {
+        /// Which server.
+        id: EndpointId,
+        /// To whom.
+        peer: SocketAddr,
+        /// The bytes.
+        payload: Vec<u8>,
+    },
+    /// Close an endpoint's socket; answers with [`Event::Stopped`].
+    Close {
+        /// Which endpoint.
+        id: EndpointId,
+    },
+}
+
+/// What the engine tells its owner.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// An endpoint's socket is bound (a client may report again when it rebinds for another family).
+    Started {
+        /// Which endpoint.
+        id: EndpointId,
+        /// The address really bound (the real port when 0 was asked).
+        local: SocketAddr,
+    },
+    /// Datagrams seen since the last batch, both directions, in order. The engine hands
+    /// packets over in batches, one message per wake-up: one message per packet halves
+    /// the rate a busy server keeps up.
+    Packets(Vec<Packet>),
+    /// A server's table of peers changed (new peer or new traffic), sorted by first contact.
+    Peers {
+        /// Which server.
+        id: EndpointId,
+        /// Everyone it has heard from.
+        peers: Vec<PeerInfo>,
+    },
+    /// A client finished its send job.
+    SendDone {
+        /// Which client.
+        id: EndpointId,
+        /// How many datagrams it sent in this job.
+        sent: u64,
+    },
+    /// An endpoint's socket is closed.
+    Stopped {
+        /// Which endpoint.
+        id: EndpointId,
+        /// Why.
+        reason: StopReason,
+    },
+    /// Something went wrong; the engine and every other endpoint keep running.
+    Failed {
+        /// The endpoint concerned, if any.
+        id: Option<EndpointId>,
+        /// What went wrong, worded for a person.
+        error: NetError,
+    },
+}
+
+/// Why an endpoint stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// The owner asked ([`Command::Close`]).
+    Closed,
+    /// A peer sent the quit word.
+    QuitWord {
+        /// Who sent it.
+        peer: SocketAddr,
+        /// The word.
+        word: String,
+    },
+    /// The socket failed beyond repair.
+    Error(NetError),
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::Closed => f.write_str("stopped"),
+            StopReason::QuitWord { peer, word } => write!(f, "{peer} sent the quit word \"{word}\""),
+            StopReason::Error(e) => write!(f, "stopped after an error: {e}"),
+        }
+    }
+}
+
+/// A peer a server has heard from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// Datagrams received from it.
+    pub packets: u64,
+    /// Bytes received from it.
+    pub bytes: u64,
+    /// When it was first heard.
+    pub first_seen: SystemTime,
+    /// When it was last heard.
+    pub last_seen: SystemTime,
+}

@@ -1,0 +1,195 @@
+//! The state the network thread keeps for each server and client.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Instant, SystemTime};
+
+use socket2::Socket;
+
+use crate::codec::Encoding;
+use crate::packet::EndpointId;
+
+use super::command::{PeerInfo, SocketOptions};
+use super::outbox::Origin;
+use super::reply::Responder;
+
+/// How many peers a server remembers: a flood of spoofed sources must not grow it without end.
+pub const MAX_PEERS: usize = 1024;
+
+/// One open endpoint.
+pub struct Endpoint {
+    /// Its id.
+    pub id: EndpointId,
+    /// Its socket; a client has none until its first send when no bind was given.
+    pub socket: Option<Socket>,
+    /// The address bound.
+    pub local: Option<SocketAddr>,
+    /// How its text is decoded (and, for a server, how replies are encoded).
+    pub encoding: Encoding,
+    /// Its socket settings.
+    pub options: SocketOptions,
+    /// Server or client.
+    pub role: Role,
+}
+
+impl Endpoint {
+    /// What each of its packets records.
+    #[must_use]
+    pub fn origin(&self) -> Option<Origin> {
+        self.local.map(|local| Origin {
+            id: self.id,
+            local,
+            encoding: self.encoding,
+        })
+    }
+}
+
+/// What kind of endpoint, with its own state.
+pub enum Role {
+    /// A server.
+    Server(Server),
+    /// A client.
+    Client(Client),
+}
+
+/// A server's state.
+pub struct Server {
+    /// The compiled reply mode.
+    pub responder: Responder,
+    /// The quit word, if any.
+    pub quit_word: Option<String>,
+    /// Datagrams received so far (the template's `{seq}`).
+    pub received: u64,
+    /// Everyone heard from.
+    pub peers: Peers,
+}
+
+/// A client's state.
+pub struct Client {
+    /// The local address asked for, if any.
+    pub fixed_bind: Option<SocketAddr>,
+    /// The sending in progress.
+    pub job: Option<Job>,
+}
+
+/// A send job being carried out.
+pub struct Job {
+    /// Where to.
+    pub target: SocketAddr,
+    /// One round of datagrams.
+    pub payloads: Vec<Vec<u8>>,
+    /// Rounds asked for; 0 for endless.
+    pub count: u64,
+    /// The pause between datagrams.
+    pub interval: std::time::Duration,
+    /// The next datagram of the round.
+    pub index: usize,
+    /// Rounds finished.
+    pub rounds: u64,
+    /// Datagrams sent.
+    pub sent: u64,
+    /// When the next datagram is due.
+    pub next_at: Instant,
+}
+
+impl Job {
+    /// The payload due next, then moves on; `None` when the job is complete.
+    pub fn advance(&mut self) -> Option<usize> {
+        if self.count != 0 && self.rounds >= self.count {
+            return None;
+        }
+        let i = self.index;
+        self.index += 1;
+        if self.index == self.payloads.len() {
+            self.index = 0;
+            self.rounds += 1;
+        }
+        Some(i)
+    }
+
+    /// True once every round has gone.
+    #[must_use]
+    pub fn finished(&self) -> bool {
+        self.count != 0 && self.rounds >= self.count
+    }
+}
+
+/// A server's table of peers, with a flag for "changed since last told".
+#[derive(Default)]
+pub struct Peers {
+    table: HashMap<SocketAddr, PeerInfo>,
+    order: Vec<SocketAddr>,
+    /// Changed since the owner was last told.
+    pub dirty: bool,
+}
+
+impl Peers {
+    /// Counts a datagram from `addr`.
+    pub fn heard(&mut self, addr: SocketAddr, bytes: usize, time: SystemTime) {
+        self.dirty = true;
+        if let Some(p) = self.table.get_mut(&addr) {
+            p.packets += 1;
+            p.bytes += bytes as u64;
+            p.last_seen = time;
+        } else if self.table.len() < MAX_PEERS {
+            self.order.push(addr);
+            self.table.insert(
+                addr,
+                PeerInfo {
+                    addr,
+                    packets: 1,
+                    bytes: bytes as u64,
+                    first_seen: time,
+                    last_seen: time,
+                },
+            );
+        }
+    }
+
+    /// Everyone, by first contact.
+    #[must_use]
+    pub fn snapshot(&self) -> Vec<PeerInfo> {
+        self.order
+            .iter()
+            .filter_map(|a| self.table.get(a).cloned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn job_walks_rounds_in_order() {
+        let mut job = Job {
+            target: "127.0.0.1:1".parse().unwrap(),
+            payloads: vec![b"a".to_vec(), b"b".to_vec()],
+            count: 2,
+            interval: Duration::ZERO,
+            index: 0,
+            rounds: 0,
+            sent: 0,
+            next_at: Instant::now(),
+        };
+        let order: Vec<usize> = std::iter::from_fn(|| job.advance()).collect();
+        assert_eq!(order, vec![0, 1, 0, 1]);
+        assert!(job.finished());
+    }
+
+    #[test]
+    fn peers_keep_first_contact_order_and_counts() {
+        let mut peers = Peers::default();
+        let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let b: SocketAddr = "127.0.0.1:2".parse().unwrap();
+        let now = SystemTime::now();
+        peers.heard(b, 3, now);
+        peers.heard(a, 5, now);
+        peers.heard(b, 4, now);
+        let snap = peers.snapshot();
+        assert_eq!(snap.iter().map(|p| p.addr).collect::<Vec<_>>(), vec![b, a]);
+        assert_eq!((snap[0].packets, snap[0].bytes), (2, 7));
+    }
+}

@@ -1,0 +1,239 @@
+//! Making UDP sockets: binding, buffer sizes, broadcast, multicast, and the
+//! error queue that carries the kernel's ICMP reports back to us.
+
+use std::io::{self, IoSliceMut};
+use std::net::{IpAddr, SocketAddr};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use super::command::{Multicast, SocketOptions};
+use super::error::NetError;
+
+/// A non-blocking UDP socket bound to `addr` with `options` applied.
+///
+/// # Errors
+/// Binding or option failures, mapped to [`NetError`]s a person can act on.
+pub fn bind(addr: SocketAddr, options: &SocketOptions) -> Result<Socket, NetError> {
+    let domain = Domain::for_address(addr);
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
+        .map_err(|e| NetError::io("cannot create a UDP socket", &e))?;
+    if addr.is_ipv6() {
+        // `::` means IPv6 only; `0.0.0.0` is the way to ask for IPv4, so each bind means one family.
+        socket
+            .set_only_v6(true)
+            .map_err(|e| NetError::io("cannot set IPV6_V6ONLY", &e))?;
+    }
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| NetError::io("cannot make the socket non-blocking", &e))?;
+    if options.recv_buffer > 0 {
+        // The kernel caps this at net.core.rmem_max; a smaller buffer than asked is not an error.
+        let _ignored_cap = socket.set_recv_buffer_size(options.recv_buffer);
+    }
+    apply_broadcast(&socket, options.broadcast, addr)?;
+    enable_error_queue(&socket, addr)?;
+    socket
+        .bind(&SockAddr::from(addr))
+        .map_err(|e| NetError::from_bind(&e, addr))?;
+    if let Some(m) = &options.multicast {
+        apply_multicast(&socket, m, addr)?;
+    }
+    Ok(socket)
+}
+
+/// The address the kernel really bound (the real port when 0 was asked).
+///
+/// # Errors
+/// Only if the socket is broken.
+pub fn local_addr(socket: &Socket) -> Result<SocketAddr, NetError> {
+    socket
+        .local_addr()
+        .map_err(|e| NetError::io("cannot read the bound address", &e))?
+        .as_socket()
+        .ok_or_else(|| NetError::Io {
+            context: "cannot read the bound address".to_owned(),
+            message: "not an IP socket".to_owned(),
+        })
+}
+
+fn apply_broadcast(socket: &Socket, on: bool, addr: SocketAddr) -> Result<(), NetError> {
+    if addr.is_ipv4() {
+        socket
+            .set_broadcast(on)
+            .map_err(|e| NetError::io("cannot set SO_BROADCAST", &e))?;
+    }
+    Ok(())
+}
+
+fn apply_multicast(socket: &Socket, m: &Multicast, addr: SocketAddr) -> Result<(), NetError> {
+    let ctx = |what: &str| format!("multicast: cannot {what}");
+    match addr.ip() {
+        IpAddr::V4(_) => {
+            let iface = m.interface_v4.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
+            socket
+                .set_multicast_ttl_v4(m.ttl)
+                .map_err(|e| NetError::io(ctx("set the TTL"), &e))?;
+            socket
+                .set_multicast_loop_v4(m.loopback)
+                .map_err(|e| NetError::io(ctx("set loopback"), &e))?;
+            if m.interface_v4.is_some() {
+                socket
+                    .set_multicast_if_v4(&iface)
+                    .map_err(|e| NetError::io(ctx("choose the interface"), &e))?;
+            }
+            match m.group {
+                Some(IpAddr::V4(group)) => socket
+                    .join_multicast_v4(&group, &iface)
+                    .map_err(|e| NetError::io(ctx(&format!("join {group}")), &e))?,
+                Some(IpAddr::V6(group)) => {
+                    return Err(NetError::BadAddress {
+                        input: group.to_string(),
+                        detail: "an IPv6 group needs an IPv6 socket".to_owned(),
+                    });
+                }
+                None => {}
+            }
+        }
+        IpAddr::V6(_) => {
+            socket
+                .set_multicast_hops_v6(m.ttl)
+                .map_err(|e| NetError::io(ctx("set the hop limit"), &e))?;
+            socket
+                .set_multicast_loop_v6(m.loopback)
+                .map_err(|e| NetError::io(ctx("set loopback"), &e))?;
+            if m.interface_v6 != 0 {
+                socket
+                    .set_multicast_if_v6(m.interface_v6)
+                    .map_err(|e| NetError::io(ctx("choose the interface"), &e))?;
+            }
+            match m.group {
+                Some(IpAddr::V6(group)) => socket
+                    .join_multicast_v6(&group, m.interface_v6)
+                    .map_err(|e| NetError::io(ctx(&format!("join {group}")), &e))?,
+                Some(IpAddr::V4(group)) => {
+                    return Err(NetError::BadAddress {
+                        input: group.to_string(),
+                        detail: "an IPv4 group needs an IPv4 socket".to_owned(),
+                    });
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One datagram read from a socket.
+pub struct Received {
+    /// Bytes stored in the buffer.
+    pub len: usize,
+    /// Who sent it.
+    pub peer: SocketAddr,
+    /// The datagram was longer than the buffer.
+    pub truncated: bool,
+}
+
+/// Reads one datagram into `buf`, telling whether the kernel had to cut it.
+///
+/// # Errors
+/// `WouldBlock` when nothing is waiting; other errors as the kernel reports them.
+pub fn recv(socket: &Socket, buf: &mut [u8]) -> io::Result<Received> {
+    use nix::sys::socket::{MsgFlags, SockaddrStorage, recvmsg};
+    use std::os::fd::AsRawFd;
+
+    let mut iov = [IoSliceMut::new(buf)];
+    let msg = recvmsg::<SockaddrStorage>(
+        socket.as_raw_fd(),
+        &mut iov,
+        None,
+        MsgFlags::MSG_DONTWAIT,
+    )
+    .map_err(io::Error::from)?;
+    let peer = msg
+        .address
+        .as_ref()
+        .and_then(storage_to_addr)
+        .ok_or_else(|| io::Error::other("datagram from a non-IP address"))?;
+    Ok(Received {
+        len: msg.bytes,
+        peer,
+        truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn enable_error_queue(socket: &Socket, addr: SocketAddr) -> Result<(), NetError> {
+    use nix::sys::socket::{setsockopt, sockopt};
+    // Without IP_RECVERR Linux drops ICMP errors for unconnected sockets, and
+    // "nobody is listening" would go unsaid.
+    let done = if addr.is_ipv4() {
+        setsockopt(socket, sockopt::Ipv4RecvErr, &true)
+    } else {
+        setsockopt(socket, sockopt::Ipv6RecvErr, &true)
+    };
+    done.map_err(|e| NetError::io("cannot enable ICMP error reports", &io::Error::from(e)))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn enable_error_queue(_socket: &Socket, _addr: SocketAddr) -> Result<(), NetError> {
+    Ok(())
+}
+
+/// Takes every waiting ICMP report off the socket's error queue and returns the
+/// destinations that were unreachable. Other queued errors come back as `Err` entries.
+#[cfg(target_os = "linux")]
+pub fn drain_error_queue(socket: &Socket) -> Vec<Result<SocketAddr, io::Error>> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg};
+    use std::os::fd::AsRawFd;
+
+    let mut reports = Vec::new();
+    // A bounded loop: the queue holds at most a few reports per packet sent.
+    for _ in 0..64 {
+        let mut payload = [0u8; 64];
+        let mut iov = [IoSliceMut::new(&mut payload)];
+        // Room for one `sock_extended_err` (16 bytes) and the offender's address (at most 28).
+        let mut cmsg = nix::cmsg_space!([u8; 64]);
+        let msg = match recvmsg::<SockaddrStorage>(
+            socket.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT,
+        ) {
+            Ok(msg) => msg,
+            Err(nix::errno::Errno::EAGAIN) => break,
+            Err(e) => {
+                reports.push(Err(io::Error::from(e)));
+                break;
+            }
+        };
+        let dest = msg.address.and_then(|a: SockaddrStorage| storage_to_addr(&a));
+        let Ok(cmsgs) = msg.cmsgs() else { continue };
+        for c in cmsgs {
+            let errno = match c {
+                ControlMessageOwned::Ipv4RecvErr(ee, _) | ControlMessageOwned::Ipv6RecvErr(ee, _) => {
+                    ee.ee_errno
+                }
+                _ => continue,
+            };
+            let err = io::Error::from_raw_os_error(i32::try_from(errno).unwrap_or(0));
+            match (err.kind(), dest) {
+                (io::ErrorKind::ConnectionRefused, Some(d)) => reports.push(Ok(d)),
+                _ => reports.push(Err(err)),
+            }
+        }
+    }
+    reports
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn drain_error_queue(_socket: &Socket) -> Vec<Result<SocketAddr, io::Error>> {
+    Vec::new()
+}
+
+fn storage_to_addr(a: &nix::sys::socket::SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = a.as_sockaddr_in() {
+        return Some(SocketAddr::from((v4.ip(), v4.port())));
+    }
+    a.as_sockaddr_in6()
+        .map(|v6| SocketAddr::from((v6.ip(), v6.port())))
+}
