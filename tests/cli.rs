@@ -1,0 +1,235 @@
+//! The binary itself: `udpdesk serve` and `udpdesk send` talking to each other
+//! over loopback, and bad input ending with a one-line reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn udpdesk() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_udpdesk"))
+}
+
+/// A running `udpdesk serve`, with its stderr lines on a channel.
+struct Server {
+    child: Child,
+    stderr: Receiver<String>,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = udpdesk()
+            .arg("serve")
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let line = wait_line(&rx, "listening on");
+        let addr = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|a| a.parse().ok())
+            .expect("an address in the banner");
+        Server { child, stderr: rx, addr }
+    }
+
+    fn finish(self) -> (Output, Vec<String>) {
+        let out = wait_exit(self.child);
+        let rest: Vec<String> = self.stderr.try_iter().collect();
+        (out, rest)
+    }
+}
+
+fn wait_line(rx: &Receiver<String>, needle: &str) -> String {
+    loop {
+        let line = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("no line with {needle:?}"));
+        if line.contains(needle) {
+            return line;
+        }
+    }
+}
+
+/// Waits for a child with a deadline, killing it if it hangs.
+fn wait_exit(mut child: Child) -> Output {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let id = child.id();
+    let stdout = child.stdout.take();
+    std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(mut s) = stdout {
+            std::io::Read::read_to_end(&mut s, &mut text).ok();
+        }
+        let status = child.wait();
+        tx.send((status, text)).ok();
+    });
+    match rx.recv_timeout(DEADLINE) {
+        Ok((status, stdout)) => Output { status: status.unwrap(), stdout, stderr: Vec::new() },
+        Err(_) => {
+            Command::new("kill").arg(id.to_string()).status().ok();
+            panic!("the process did not exit in time");
+        }
+    }
+}
+
+fn send(args: &[&str]) -> Output {
+    let child = udpdesk()
+        .arg("send")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    out
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn echo_server_and_client_talk_and_quit_word_ends_the_server() {
+    let server = Server::start(&["--quit-word", "quit"]);
+    let to = server.addr.to_string();
+    let out = send(&[&to, "Hello, world", "quit", "--wait", "300ms"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(lines[0].contains("out") && lines[0].contains("Hello, world"), "{stdout}");
+    assert!(lines.iter().any(|l| l.contains("in ") && l.contains("from") && l.contains("Hello, world")), "{stdout}");
+    assert!(text(&out.stderr).contains("2 packets (16 B) in, 2 packets (16 B) out"), "{}", text(&out.stderr));
+
+    let (status, rest) = server.finish();
+    assert!(status.status.success());
+    let summary = rest.join("\n");
+    assert!(summary.contains("sent the quit word \"quit\""), "{summary}");
+    assert!(summary.contains("2 packets (16 B) in, 2 packets (16 B) out"), "{summary}");
+    let served = text(&status.stdout);
+    assert_eq!(served.lines().count(), 4, "{served}");
+}
+
+#[test]
+fn template_server_greets_three_names_in_order() {
+    let server = Server::start(&["--reply", "template:Hello, {text}!", "--quit-word", "bye"]);
+    let to = server.addr.to_string();
+    let out = send(&[&to, "Michael", "Tracy", "Sarah", "--wait", "300ms"]);
+    let stdout = text(&out.stdout);
+    let greetings: Vec<&str> = stdout.lines().filter(|l| l.contains("Hello,")).collect();
+    assert_eq!(greetings.len(), 3, "{stdout}");
+    for (line, name) in greetings.iter().zip(["Michael", "Tracy", "Sarah"]) {
+        assert!(line.ends_with(&format!("Hello, {name}!")), "{line}");
+    }
+    send(&[&to, "bye", "--wait", "0ms"]);
+    assert!(server.finish().0.status.success());
+}
+
+#[test]
+fn gbk_server_acknowledges_in_chinese() {
+    let server = Server::start(&["--encoding", "gbk", "--reply", "fixed:收到你的消息了", "--quit-word", "退出"]);
+    let to = server.addr.to_string();
+    let out = send(&[&to, "你好，世界", "--encoding", "gbk", "--json", "--wait", "300ms"]);
+    let records: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["direction"], "out");
+    assert_eq!(records[0]["text"], "你好，世界");
+    assert_eq!(records[0]["hex"], "c4 e3 ba c3 a3 ac ca c0 bd e7");
+    assert_eq!(records[1]["direction"], "in");
+    assert_eq!(records[1]["text"], "收到你的消息了");
+    assert_eq!(records[1]["encoding"], "gbk");
+    send(&[&to, "退出", "--encoding", "gbk", "--wait", "0ms"]);
+    let (status, _) = server.finish();
+    assert!(text(&status.stdout).contains("你好，世界"), "the server decodes GBK too");
+}
+
+#[test]
+fn manual_server_replies_with_typed_lines() {
+    let mut server = Server::start(&["--reply", "manual", "--encoding", "gbk"]);
+    let me = UdpSocket::bind("127.0.0.1:0").unwrap();
+    me.set_read_timeout(Some(DEADLINE)).unwrap();
+    me.send_to("在吗".as_bytes(), server.addr).unwrap();
+    // The server says so on stdout once it has the datagram; then a typed line answers it.
+    let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("from"), "{first}");
+    let stdin = server.child.stdin.as_mut().unwrap();
+    writeln!(stdin, "服务端:在").unwrap();
+    stdin.flush().unwrap();
+    let mut buf = [0u8; 64];
+    let (n, from) = me.recv_from(&mut buf).unwrap();
+    assert_eq!(from, server.addr);
+    assert_eq!(&buf[..n], [0xb7, 0xfe, 0xce, 0xf1, 0xb6, 0xcb, 0x3a, 0xd4, 0xda]);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}
+
+#[test]
+fn hex_messages_and_dump() {
+    let server = Server::start(&["--reply", "upper", "--quit-word", "q"]);
+    let to = server.addr.to_string();
+    let out = send(&[&to, "--hex", "0x68,0x69 0a", "--dump", "--wait", "300ms"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("00000000  48 49 0a"), "{stdout}");
+    assert!(stdout.contains("|HI.|"), "{stdout}");
+    send(&[&to, "q", "--wait", "0ms"]);
+    assert!(server.finish().0.status.success());
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_one_line() {
+    for (args, status, needle) in [
+        (vec!["send", "127.0.0.1:9", "--hex", "48 6g"], 2, "'g'"),
+        (vec!["send", "127.0.0.1", "hi"], 2, "add the port"),
+        (vec!["send", "127.0.0.1:9", "bad \\q escape"], 2, "escape"),
+        (vec!["send", "nowhere.invalid:9", "hi"], 2, "could not resolve"),
+        (vec!["serve", "--bind", "localhost:x"], 2, "not a valid address"),
+        (vec!["serve", "--reply", "shout"], 2, "unknown reply mode"),
+        (vec!["send", "127.0.0.1:9", "hi", "--encoding", "klingon"], 2, "klingon"),
+    ] {
+        let out = udpdesk().args(&args).stdin(Stdio::null()).output().unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn port_in_use_and_nobody_listening_are_runtime_failures() {
+    let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let taken = holder.local_addr().unwrap().to_string();
+    let out = udpdesk().args(["serve", "--bind", &taken]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("already in use"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    drop(holder);
+    let out = send(&[&taken, "anyone?", "--wait", "300ms"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains(&format!("nobody is listening at {taken}")), "{}", text(&out.stderr));
+}
