@@ -230,7 +230,11 @@ fn serve(args: &ServeArgs) -> Result<(), CliError> {
     send_cmd(&engine, Command::StartServer { id: SERVER, config })?;
     let interrupted = ctrl_c()?;
     let manual = args.reply == ReplyMode::Manual;
-    let lines = if manual { stdin_lines() } else { crossbeam_channel::never() };
+    let mut lines = if manual {
+        stdin_lines()
+    } else {
+        crossbeam_channel::never()
+    };
     let mut out = Printer::new(&args.output);
     let mut tally = Tally::default();
     let mut last_peer: Option<SocketAddr> = None;
@@ -267,11 +271,14 @@ fn serve(args: &ServeArgs) -> Result<(), CliError> {
                 }
             }
             recv(interrupted) -> _ => break "interrupted".to_owned(),
-            recv(lines) -> line => match line {
-                Ok(line) => manual_reply(&engine, &line, last_peer, args.encoding),
-                // Stdin closed: go on serving; the quit word or Ctrl-C ends it.
-                Err(_) => {}
-            },
+            recv(lines) -> line => {
+                if let Ok(line) = line {
+                    manual_reply(&engine, &line, last_peer, args.encoding);
+                } else {
+                    // Stdin closed: go on serving; the quit word or Ctrl-C ends it.
+                    lines = crossbeam_channel::never();
+                }
+            }
         }
     };
     out.flush();
@@ -298,7 +305,11 @@ fn manual_reply(engine: &Engine, line: &str, last: Option<SocketAddr>, enc: Enco
     };
     match codec::parse_escaped(text, enc) {
         Ok(payload) => {
-            if let Err(e) = engine.send(Command::Reply { id: SERVER, peer, payload }) {
+            if let Err(e) = engine.send(Command::Reply {
+                id: SERVER,
+                peer,
+                payload,
+            }) {
                 eprintln!("udpdesk: {e}");
             }
         }
@@ -356,16 +367,24 @@ fn send(args: &SendArgs) -> Result<(), CliError> {
         interval: args.interval,
     };
     // Messages on the command line go as one job; without them each stdin line is one.
-    let (lines, mut pending) = if payloads.is_empty() {
+    let (mut lines, mut pending) = if payloads.is_empty() {
         (stdin_lines(), 0usize)
     } else {
-        send_cmd(&engine, Command::Send { id: CLIENT, job: job(payloads) })?;
+        send_cmd(
+            &engine,
+            Command::Send {
+                id: CLIENT,
+                job: job(payloads),
+            },
+        )?;
         (crossbeam_channel::never(), 1usize)
     };
     let mut stdin_open = args.messages.is_empty();
     let mut deadline: Option<Instant> = None;
     loop {
-        let timeout = deadline.map_or(Duration::from_secs(3600), |d| d.saturating_duration_since(Instant::now()));
+        let timeout = deadline.map_or(Duration::from_secs(3600), |d| {
+            d.saturating_duration_since(Instant::now())
+        });
         select! {
             recv(engine.events()) -> event => {
                 let Ok(event) = event else { break };
@@ -385,9 +404,14 @@ fn send(args: &SendArgs) -> Result<(), CliError> {
                     Ok(p) => { send_cmd(&engine, Command::Send { id: CLIENT, job: job(vec![p]) })?; pending += 1; }
                     Err(e) => eprintln!("udpdesk: {}", e.message),
                 },
-                Err(_) => { stdin_open = false; deadline_if_idle(&mut deadline, pending, stdin_open, args.wait); if pending == 0 && tally.packets_out == 0 && failure.is_none() {
-                    return Err(CliError::input("nothing to send: give a MESSAGE or pipe lines into stdin"));
-                } }
+                Err(_) => {
+                    // Stdin ended: stop listening to it, then wait for the last replies.
+                    lines = crossbeam_channel::never();
+                    stdin_open = false;
+                    if pending == 0 && tally.packets_out == 0 && failure.is_none() {
+                        return Err(CliError::input("nothing to send: give a MESSAGE or pipe lines into stdin"));
+                    }
+                }
             },
             recv(interrupted) -> _ => break,
             default(timeout) => if deadline.is_some() { break },
@@ -404,7 +428,12 @@ fn send(args: &SendArgs) -> Result<(), CliError> {
 
 /// Once nothing is left to send, replies have `wait` to arrive; a reply that
 /// arrives does not extend it, so the command ends on time.
-fn deadline_if_idle(deadline: &mut Option<Instant>, pending: usize, stdin_open: bool, wait: Duration) {
+fn deadline_if_idle(
+    deadline: &mut Option<Instant>,
+    pending: usize,
+    stdin_open: bool,
+    wait: Duration,
+) {
     if pending == 0 && !stdin_open && deadline.is_none() {
         *deadline = Some(Instant::now() + wait);
     }
@@ -515,7 +544,13 @@ mod tests {
 
     #[test]
     fn durations_parse_as_people_write_them() {
-        for (s, ms) in [("100ms", 100), ("1s", 1000), ("1.5s", 1500), ("2m", 120_000), ("250", 250)] {
+        for (s, ms) in [
+            ("100ms", 100),
+            ("1s", 1000),
+            ("1.5s", 1500),
+            ("2m", 120_000),
+            ("250", 250),
+        ] {
             assert_eq!(parse_duration(s).unwrap(), Duration::from_millis(ms), "{s}");
         }
         assert_eq!(parse_duration("500us").unwrap(), Duration::from_micros(500));

@@ -16,7 +16,9 @@ fn main() -> ExitCode {
             }
         },
         None => {
-            eprintln!("udpdesk: the window is not built yet; use `udpdesk serve` or `udpdesk send` (see --help)");
+            eprintln!(
+                "udpdesk: the window is not built yet; use `udpdesk serve` or `udpdesk send` (see --help)"
+            );
             ExitCode::from(2)
         }
     }

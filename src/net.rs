@@ -5,6 +5,7 @@
 mod command;
 mod endpoint;
 mod error;
+mod interfaces;
 mod outbox;
 mod reply;
 mod resolve;
@@ -22,6 +23,7 @@ pub use command::{
     ServerConfig, SocketOptions, StopReason,
 };
 pub use error::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, NetError, max_payload};
+pub use interfaces::local_addresses;
 pub use reply::ReplyMode;
 pub use resolve::{parse_bind, parse_target};
 

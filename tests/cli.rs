@@ -49,7 +49,11 @@ impl Server {
             .and_then(|r| r.split(' ').next())
             .and_then(|a| a.parse().ok())
             .expect("an address in the banner");
-        Server { child, stderr: rx, addr }
+        Server {
+            child,
+            stderr: rx,
+            addr,
+        }
     }
 
     fn finish(self) -> (Output, Vec<String>) {
@@ -61,7 +65,9 @@ impl Server {
 
 fn wait_line(rx: &Receiver<String>, needle: &str) -> String {
     loop {
-        let line = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("no line with {needle:?}"));
+        let line = rx
+            .recv_timeout(DEADLINE)
+            .unwrap_or_else(|_| panic!("no line with {needle:?}"));
         if line.contains(needle) {
             return line;
         }
@@ -82,7 +88,11 @@ fn wait_exit(mut child: Child) -> Output {
         tx.send((status, text)).ok();
     });
     match rx.recv_timeout(DEADLINE) {
-        Ok((status, stdout)) => Output { status: status.unwrap(), stdout, stderr: Vec::new() },
+        Ok((status, stdout)) => Output {
+            status: status.unwrap(),
+            stdout,
+            stderr: Vec::new(),
+        },
         Err(_) => {
             Command::new("kill").arg(id.to_string()).status().ok();
             panic!("the process did not exit in time");
@@ -99,8 +109,8 @@ fn send(args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    out
+
+    child.wait_with_output().unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -116,15 +126,30 @@ fn echo_server_and_client_talk_and_quit_word_ends_the_server() {
     let stdout = text(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{stdout}");
-    assert!(lines[0].contains("out") && lines[0].contains("Hello, world"), "{stdout}");
-    assert!(lines.iter().any(|l| l.contains("in ") && l.contains("from") && l.contains("Hello, world")), "{stdout}");
-    assert!(text(&out.stderr).contains("2 packets (16 B) in, 2 packets (16 B) out"), "{}", text(&out.stderr));
+    assert!(
+        lines[0].contains("out") && lines[0].contains("Hello, world"),
+        "{stdout}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("in ") && l.contains("from") && l.contains("Hello, world")),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("2 packets (16 B) in, 2 packets (16 B) out"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let (status, rest) = server.finish();
     assert!(status.status.success());
     let summary = rest.join("\n");
     assert!(summary.contains("sent the quit word \"quit\""), "{summary}");
-    assert!(summary.contains("2 packets (16 B) in, 2 packets (16 B) out"), "{summary}");
+    assert!(
+        summary.contains("2 packets (16 B) in, 2 packets (16 B) out"),
+        "{summary}"
+    );
     let served = text(&status.stdout);
     assert_eq!(served.lines().count(), 4, "{served}");
 }
@@ -146,9 +171,24 @@ fn template_server_greets_three_names_in_order() {
 
 #[test]
 fn gbk_server_acknowledges_in_chinese() {
-    let server = Server::start(&["--encoding", "gbk", "--reply", "fixed:收到你的消息了", "--quit-word", "退出"]);
+    let server = Server::start(&[
+        "--encoding",
+        "gbk",
+        "--reply",
+        "fixed:收到你的消息了",
+        "--quit-word",
+        "退出",
+    ]);
     let to = server.addr.to_string();
-    let out = send(&[&to, "你好，世界", "--encoding", "gbk", "--json", "--wait", "300ms"]);
+    let out = send(&[
+        &to,
+        "你好，世界",
+        "--encoding",
+        "gbk",
+        "--json",
+        "--wait",
+        "300ms",
+    ]);
     let records: Vec<serde_json::Value> = text(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -162,7 +202,10 @@ fn gbk_server_acknowledges_in_chinese() {
     assert_eq!(records[1]["encoding"], "gbk");
     send(&[&to, "退出", "--encoding", "gbk", "--wait", "0ms"]);
     let (status, _) = server.finish();
-    assert!(text(&status.stdout).contains("你好，世界"), "the server decodes GBK too");
+    assert!(
+        text(&status.stdout).contains("你好，世界"),
+        "the server decodes GBK too"
+    );
 }
 
 #[test]
@@ -182,7 +225,10 @@ fn manual_server_replies_with_typed_lines() {
     let mut buf = [0u8; 64];
     let (n, from) = me.recv_from(&mut buf).unwrap();
     assert_eq!(from, server.addr);
-    assert_eq!(&buf[..n], [0xb7, 0xfe, 0xce, 0xf1, 0xb6, 0xcb, 0x3a, 0xd4, 0xda]);
+    assert_eq!(
+        &buf[..n],
+        [0xb7, 0xfe, 0xce, 0xf1, 0xb6, 0xcb, 0x3a, 0xd4, 0xda]
+    );
     server.child.kill().unwrap();
     server.child.wait().unwrap();
 }
@@ -205,10 +251,22 @@ fn bad_input_exits_non_zero_with_one_line() {
         (vec!["send", "127.0.0.1:9", "--hex", "48 6g"], 2, "'g'"),
         (vec!["send", "127.0.0.1", "hi"], 2, "add the port"),
         (vec!["send", "127.0.0.1:9", "bad \\q escape"], 2, "escape"),
-        (vec!["send", "nowhere.invalid:9", "hi"], 2, "could not resolve"),
-        (vec!["serve", "--bind", "localhost:x"], 2, "not a valid address"),
+        (
+            vec!["send", "nowhere.invalid:9", "hi"],
+            2,
+            "could not resolve",
+        ),
+        (
+            vec!["serve", "--bind", "localhost:x"],
+            2,
+            "not a valid address",
+        ),
         (vec!["serve", "--reply", "shout"], 2, "unknown reply mode"),
-        (vec!["send", "127.0.0.1:9", "hi", "--encoding", "klingon"], 2, "klingon"),
+        (
+            vec!["send", "127.0.0.1:9", "hi", "--encoding", "klingon"],
+            2,
+            "klingon",
+        ),
     ] {
         let out = udpdesk().args(&args).stdin(Stdio::null()).output().unwrap();
         let err = text(&out.stderr);
@@ -222,7 +280,11 @@ fn bad_input_exits_non_zero_with_one_line() {
 fn port_in_use_and_nobody_listening_are_runtime_failures() {
     let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
     let taken = holder.local_addr().unwrap().to_string();
-    let out = udpdesk().args(["serve", "--bind", &taken]).stdin(Stdio::null()).output().unwrap();
+    let out = udpdesk()
+        .args(["serve", "--bind", &taken])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("already in use"), "{err}");
@@ -231,5 +293,9 @@ fn port_in_use_and_nobody_listening_are_runtime_failures() {
     drop(holder);
     let out = send(&[&taken, "anyone?", "--wait", "300ms"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains(&format!("nobody is listening at {taken}")), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("nobody is listening at {taken}")),
+        "{}",
+        text(&out.stderr)
+    );
 }

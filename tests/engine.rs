@@ -57,7 +57,10 @@ fn upper_template_fixed_modes() {
     let me = peer("127.0.0.1:0");
     assert_eq!(ask(&me, upper, b"hello"), b"HELLO");
     assert_eq!(ask(&me, hello, b"Michael"), b"Hello, Michael!");
-    assert_eq!(ask(&me, ack, "随便".as_bytes()), "收到你的消息了".as_bytes());
+    assert_eq!(
+        ask(&me, ack, "随便".as_bytes()),
+        "收到你的消息了".as_bytes()
+    );
 }
 
 #[test]
@@ -86,12 +89,22 @@ fn quit_word_answers_then_stops_and_frees_the_port() {
     let at = start_server(&e, 1, config);
     let me = peer("127.0.0.1:0");
     assert_eq!(ask(&me, at, b"not yet"), b"not yet");
-    assert_eq!(ask(&me, at, b"quit\n"), b"quit\n", "answered as usual first");
+    assert_eq!(
+        ask(&me, at, b"quit\n"),
+        b"quit\n",
+        "answered as usual first"
+    );
     let reason = wait_for(&e, "the server to stop", |ev| match ev {
         Event::Stopped { reason, .. } => Some(reason.clone()),
         _ => None,
     });
-    assert_eq!(reason, StopReason::QuitWord { peer: me.local_addr().unwrap(), word: "quit".into() });
+    assert_eq!(
+        reason,
+        StopReason::QuitWord {
+            peer: me.local_addr().unwrap(),
+            word: "quit".into()
+        }
+    );
     UdpSocket::bind(at).expect("the port is free again once the server stopped");
 }
 
@@ -105,10 +118,20 @@ fn gbk_and_utf8_round_trip_chinese() {
         let me = peer("127.0.0.1:0");
         let sent = codec::encode("你好，世界", enc).unwrap();
         let got = ask(&me, at, &sent);
-        assert_eq!(got, codec::encode("你好，世界，收到", enc).unwrap(), "{enc}");
+        assert_eq!(
+            got,
+            codec::encode("你好，世界，收到", enc).unwrap(),
+            "{enc}"
+        );
         let packets = wait_packets(&e, 2, |p| p.endpoint == EndpointId(id));
-        assert_eq!(codec::decode(&packets[0].bytes, packets[0].encoding), "你好，世界");
-        assert_eq!(codec::decode(&packets[1].bytes, packets[1].encoding), "你好，世界，收到");
+        assert_eq!(
+            codec::decode(&packets[0].bytes, packets[0].encoding),
+            "你好，世界"
+        );
+        assert_eq!(
+            codec::decode(&packets[1].bytes, packets[1].encoding),
+            "你好，世界，收到"
+        );
     }
 }
 
@@ -117,9 +140,19 @@ fn ipv6_loopback_server_and_client() {
     let e = engine();
     let at = start_server(&e, 1, ServerConfig::new("[::1]:0".parse().unwrap()));
     assert!(at.is_ipv6());
-    e.send(Command::OpenClient { id: EndpointId(2), config: ClientConfig::default() }).unwrap();
-    e.send(Command::Send { id: EndpointId(2), job: SendJob::once(at.to_string(), b"v6".to_vec()) }).unwrap();
-    let replies = wait_packets(&e, 1, |p| p.endpoint == EndpointId(2) && p.direction == Direction::In);
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job: SendJob::once(at.to_string(), b"v6".to_vec()),
+    })
+    .unwrap();
+    let replies = wait_packets(&e, 1, |p| {
+        p.endpoint == EndpointId(2) && p.direction == Direction::In
+    });
     assert_eq!(&*replies[0].bytes, b"v6");
     assert_eq!(replies[0].peer, at);
 }
@@ -135,11 +168,29 @@ fn largest_ipv4_datagram_goes_whole_and_one_more_byte_is_refused() {
     assert_eq!(seen[0].len(), 65_507);
     assert!(!seen[0].truncated);
 
-    e.send(Command::OpenClient { id: EndpointId(2), config: ClientConfig::default() }).unwrap();
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
     let too_big = vec![0u8; MAX_PAYLOAD_V4 + 1];
-    e.send(Command::Send { id: EndpointId(2), job: SendJob::once(at.to_string(), too_big) }).unwrap();
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job: SendJob::once(at.to_string(), too_big),
+    })
+    .unwrap();
     let err = wait_failure(&e, 2);
-    assert!(matches!(err, NetError::TooLarge { size: 65_508, max: 65_507, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            NetError::TooLarge {
+                size: 65_508,
+                max: 65_507,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("too large"), "{err}");
 }
 
@@ -159,16 +210,29 @@ fn a_datagram_longer_than_the_buffer_is_flagged_not_silently_cut() {
 fn three_names_batch_gets_three_greetings_in_order() {
     let e = engine();
     let at = start_server(&e, 1, server(ReplyMode::Template("Hello, {text}!".into())));
-    e.send(Command::OpenClient { id: EndpointId(2), config: ClientConfig::default() }).unwrap();
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
     let job = SendJob {
         target: at.to_string(),
         payloads: vec![b"Michael".to_vec(), b"Tracy".to_vec(), b"Sarah".to_vec()],
         count: 1,
         interval: Duration::ZERO,
     };
-    e.send(Command::Send { id: EndpointId(2), job }).unwrap();
-    let replies = wait_packets(&e, 3, |p| p.endpoint == EndpointId(2) && p.direction == Direction::In);
-    let texts: Vec<String> = replies.iter().map(|p| codec::decode(&p.bytes, Encoding::Utf8)).collect();
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job,
+    })
+    .unwrap();
+    let replies = wait_packets(&e, 3, |p| {
+        p.endpoint == EndpointId(2) && p.direction == Direction::In
+    });
+    let texts: Vec<String> = replies
+        .iter()
+        .map(|p| codec::decode(&p.bytes, Encoding::Utf8))
+        .collect();
     assert_eq!(texts, ["Hello, Michael!", "Hello, Tracy!", "Hello, Sarah!"]);
 }
 
@@ -176,14 +240,22 @@ fn three_names_batch_gets_three_greetings_in_order() {
 fn repeated_sends_with_an_interval_finish_with_a_count() {
     let e = engine();
     let at = start_server(&e, 1, server(ReplyMode::None));
-    e.send(Command::OpenClient { id: EndpointId(2), config: ClientConfig::default() }).unwrap();
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
     let job = SendJob {
         target: at.to_string(),
         payloads: vec![b"tick".to_vec()],
         count: 5,
         interval: Duration::from_millis(5),
     };
-    e.send(Command::Send { id: EndpointId(2), job }).unwrap();
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job,
+    })
+    .unwrap();
     let sent = wait_for(&e, "the job to finish", |ev| match ev {
         Event::SendDone { sent, .. } => Some(*sent),
         _ => None,
@@ -206,12 +278,22 @@ fn manual_reply_goes_to_the_chosen_peer_only() {
     assert_eq!(peers[1].addr, bob.local_addr().unwrap());
     assert_eq!((peers[1].packets, peers[1].bytes), (1, 8));
     let payload = codec::encode("服务端:你好", Encoding::Gbk).unwrap();
-    e.send(Command::Reply { id: EndpointId(1), peer: peers[1].addr, payload: payload.clone() }).unwrap();
+    e.send(Command::Reply {
+        id: EndpointId(1),
+        peer: peers[1].addr,
+        payload: payload.clone(),
+    })
+    .unwrap();
     let mut buf = [0u8; 64];
     let (n, from) = bob.recv_from(&mut buf).unwrap();
     assert_eq!((&buf[..n], from), (&payload[..], at));
     // Alice got nothing: the next thing she receives is an answer to a later reply addressed to her.
-    e.send(Command::Reply { id: EndpointId(1), peer: alice.local_addr().unwrap(), payload: b"later".to_vec() }).unwrap();
+    e.send(Command::Reply {
+        id: EndpointId(1),
+        peer: alice.local_addr().unwrap(),
+        payload: b"later".to_vec(),
+    })
+    .unwrap();
     let (n, _) = alice.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"later");
 }
@@ -225,7 +307,16 @@ fn two_servers_run_at_once() {
     assert_eq!(ask(&me, a, b"abc"), b"abc");
     assert_eq!(ask(&me, b, b"abc"), b"ABC");
     e.send(Command::Close { id: EndpointId(1) }).unwrap();
-    wait_for(&e, "server 1 to stop", |ev| matches!(ev, Event::Stopped { id: EndpointId(1), .. }).then_some(()));
+    wait_for(&e, "server 1 to stop", |ev| {
+        matches!(
+            ev,
+            Event::Stopped {
+                id: EndpointId(1),
+                ..
+            }
+        )
+        .then_some(())
+    });
     assert_eq!(ask(&me, b, b"still"), b"STILL", "the other server goes on");
 }
 
@@ -234,7 +325,11 @@ fn address_in_use_is_reported_and_the_engine_goes_on() {
     let e = engine();
     let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
     let taken = holder.local_addr().unwrap();
-    e.send(Command::StartServer { id: EndpointId(1), config: ServerConfig::new(taken) }).unwrap();
+    e.send(Command::StartServer {
+        id: EndpointId(1),
+        config: ServerConfig::new(taken),
+    })
+    .unwrap();
     let err = wait_failure(&e, 1);
     assert_eq!(err, NetError::AddrInUse { addr: taken });
     assert!(err.to_string().contains("already in use"), "{err}");
@@ -247,10 +342,17 @@ fn address_not_on_this_host_is_reported() {
     let e = engine();
     // TEST-NET-1 is never assigned to a real host; binding sends nothing.
     let addr: SocketAddr = "192.0.2.1:0".parse().unwrap();
-    e.send(Command::StartServer { id: EndpointId(1), config: ServerConfig::new(addr) }).unwrap();
+    e.send(Command::StartServer {
+        id: EndpointId(1),
+        config: ServerConfig::new(addr),
+    })
+    .unwrap();
     let err = wait_failure(&e, 1);
     assert_eq!(err, NetError::AddrNotAvailable { addr });
-    assert!(err.to_string().contains("not an address of this machine"), "{err}");
+    assert!(
+        err.to_string().contains("not an address of this machine"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -259,18 +361,37 @@ fn broadcast_without_permission_is_denied_and_allowed_with_it() {
     let listener = peer("0.0.0.0:0");
     let port = listener.local_addr().unwrap().port();
     let target = format!("127.255.255.255:{port}");
-    e.send(Command::OpenClient { id: EndpointId(1), config: ClientConfig::default() }).unwrap();
-    e.send(Command::Send { id: EndpointId(1), job: SendJob::once(&target, b"all".to_vec()) }).unwrap();
+    e.send(Command::OpenClient {
+        id: EndpointId(1),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    e.send(Command::Send {
+        id: EndpointId(1),
+        job: SendJob::once(&target, b"all".to_vec()),
+    })
+    .unwrap();
     let err = wait_failure(&e, 1);
     assert!(matches!(err, NetError::PermissionDenied { .. }), "{err}");
     assert!(err.to_string().contains("broadcast option"), "{err}");
 
     let config = ClientConfig {
-        options: SocketOptions { broadcast: true, ..SocketOptions::default() },
+        options: SocketOptions {
+            broadcast: true,
+            ..SocketOptions::default()
+        },
         ..ClientConfig::default()
     };
-    e.send(Command::OpenClient { id: EndpointId(2), config }).unwrap();
-    e.send(Command::Send { id: EndpointId(2), job: SendJob::once(&target, b"all".to_vec()) }).unwrap();
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config,
+    })
+    .unwrap();
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job: SendJob::once(&target, b"all".to_vec()),
+    })
+    .unwrap();
     let mut buf = [0u8; 8];
     let (n, _) = listener.recv_from(&mut buf).expect("the broadcast arrives");
     assert_eq!(&buf[..n], b"all");
@@ -279,40 +400,83 @@ fn broadcast_without_permission_is_denied_and_allowed_with_it() {
 #[test]
 fn unresolvable_name_is_reported() {
     let e = engine();
-    e.send(Command::OpenClient { id: EndpointId(1), config: ClientConfig::default() }).unwrap();
-    e.send(Command::Send { id: EndpointId(1), job: SendJob::once("no-such-host.invalid:9", b"x".to_vec()) }).unwrap();
+    e.send(Command::OpenClient {
+        id: EndpointId(1),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    e.send(Command::Send {
+        id: EndpointId(1),
+        job: SendJob::once("no-such-host.invalid:9", b"x".to_vec()),
+    })
+    .unwrap();
     let err = wait_failure(&e, 1);
     assert!(matches!(err, NetError::Resolve { .. }), "{err}");
-    assert!(err.to_string().contains("could not resolve \"no-such-host.invalid\""), "{err}");
+    assert!(
+        err.to_string()
+            .contains("could not resolve \"no-such-host.invalid\""),
+        "{err}"
+    );
 }
 
 #[test]
 fn localhost_name_resolves_to_loopback() {
     let e = engine();
     let at = start_server(&e, 1, server(ReplyMode::Upper));
-    e.send(Command::OpenClient { id: EndpointId(2), config: ClientConfig::default() }).unwrap();
-    e.send(Command::Send { id: EndpointId(2), job: SendJob::once(format!("localhost:{}", at.port()), b"hi".to_vec()) }).unwrap();
-    let got = wait_packets(&e, 1, |p| p.endpoint == EndpointId(2) && p.direction == Direction::In);
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job: SendJob::once(format!("localhost:{}", at.port()), b"hi".to_vec()),
+    })
+    .unwrap();
+    let got = wait_packets(&e, 1, |p| {
+        p.endpoint == EndpointId(2) && p.direction == Direction::In
+    });
     assert_eq!(&*got[0].bytes, b"HI");
 }
 
 #[test]
 fn nobody_listening_is_reported_from_icmp() {
     let e = engine();
-    let closed = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    e.send(Command::OpenClient { id: EndpointId(1), config: ClientConfig::default() }).unwrap();
-    e.send(Command::Send { id: EndpointId(1), job: SendJob::once(closed.to_string(), b"anyone?".to_vec()) }).unwrap();
+    let closed = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    e.send(Command::OpenClient {
+        id: EndpointId(1),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    e.send(Command::Send {
+        id: EndpointId(1),
+        job: SendJob::once(closed.to_string(), b"anyone?".to_vec()),
+    })
+    .unwrap();
     let err = wait_failure(&e, 1);
     assert_eq!(err, NetError::Unreachable { peer: closed });
-    assert_eq!(err.to_string(), format!("nobody is listening at {closed} (the host answered \"port unreachable\")"));
+    assert_eq!(
+        err.to_string(),
+        format!("nobody is listening at {closed} (the host answered \"port unreachable\")")
+    );
 }
 
 #[test]
 fn bad_template_fails_the_start_with_a_reason() {
     let e = engine();
-    e.send(Command::StartServer { id: EndpointId(1), config: server(ReplyMode::Template("Hi {name}".into())) }).unwrap();
+    e.send(Command::StartServer {
+        id: EndpointId(1),
+        config: server(ReplyMode::Template("Hi {name}".into())),
+    })
+    .unwrap();
     let err = wait_failure(&e, 1);
-    assert!(err.to_string().contains("unknown placeholder {name}"), "{err}");
+    assert!(
+        err.to_string().contains("unknown placeholder {name}"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -325,7 +489,10 @@ fn dropping_the_handle_ends_the_thread_and_closes_sockets() {
     .unwrap();
     let at = start_server(&e, 1, server(ReplyMode::Echo));
     assert!(e.is_running());
-    assert!(wakes.load(Ordering::SeqCst) >= 1, "the owner is woken after events");
+    assert!(
+        wakes.load(Ordering::SeqCst) >= 1,
+        "the owner is woken after events"
+    );
     drop(e);
     // The worker held the other clone of the counter; the thread's end dropped it.
     assert_eq!(Arc::strong_count(&wakes), 1);

@@ -70,15 +70,39 @@ mod tests {
     #[test]
     fn hidden_characters() {
         let hidden = [
-            '\0', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}', '\u{ad}', '\u{61c}', '\u{200b}', '\u{200d}',
-            '\u{200e}', '\u{200f}', '\u{2028}', '\u{202a}', '\u{202e}', '\u{2060}', '\u{2066}',
-            '\u{2069}', '\u{feff}', '\u{fffe}', '\u{ffff}', '\u{1fffe}', '\u{fdd0}', '\u{e0041}',
-            '\u{e0100}', '\u{fe00}', '\u{3164}',
+            '\0',
+            '\u{1b}',
+            '\u{7f}',
+            '\u{85}',
+            '\u{9f}',
+            '\u{ad}',
+            '\u{61c}',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{2028}',
+            '\u{202a}',
+            '\u{202e}',
+            '\u{2060}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{feff}',
+            '\u{fffe}',
+            '\u{ffff}',
+            '\u{1fffe}',
+            '\u{fdd0}',
+            '\u{e0041}',
+            '\u{e0100}',
+            '\u{fe00}',
+            '\u{3164}',
         ];
         for c in hidden {
             assert!(is_hidden(c), "U+{:04X} should be hidden", u32::from(c));
         }
-        let shown = ['a', ' ', '~', '你', '，', 'é', '€', '\u{a0}', '\u{3000}', '\u{fe0f}', '😀', '\u{fffd}'];
+        let shown = [
+            'a', ' ', '~', '你', '，', 'é', '€', '\u{a0}', '\u{3000}', '\u{fe0f}', '😀', '\u{fffd}',
+        ];
         for c in shown {
             assert!(!is_hidden(c), "U+{:04X} should be shown", u32::from(c));
         }

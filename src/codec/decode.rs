@@ -29,7 +29,13 @@ pub fn decode_into(bytes: &[u8], enc: Encoding, out: &mut String) {
     while let Some(rest) = bytes.get(pos..).filter(|r| !r.is_empty()) {
         let (good, bad) = decode_until_malformed(rest, enc, &mut scratch.text);
         let text = std::mem::take(&mut scratch.text);
-        push_run(&text, rest.get(..good).unwrap_or_default(), enc, out, &mut scratch);
+        push_run(
+            &text,
+            rest.get(..good).unwrap_or_default(),
+            enc,
+            out,
+            &mut scratch,
+        );
         scratch.text = text;
         for &b in rest.get(good..good + bad).unwrap_or_default() {
             push_byte_escape(b, out);
@@ -49,7 +55,7 @@ struct Scratch {
 /// Decodes `src` into `text` (cleared first) up to the first malformed sequence.
 /// Returns `(good, bad)`: `src[..good]` decoded to `text`, and `src[good..good + bad]`
 /// is malformed (`bad == 0` when everything decoded). A fresh decoder per call makes the
-/// bytes encoding_rs consumed after a malformed sequence get decoded again, as the
+/// bytes `encoding_rs` consumed after a malformed sequence get decoded again, as the
 /// WHATWG "prepend to stream" rule intends.
 fn decode_until_malformed(src: &[u8], enc: Encoding, text: &mut String) -> (usize, usize) {
     // No BOM sniffing: a BOM is data here and shows as `\u{feff}`.
@@ -76,7 +82,7 @@ fn decode_until_malformed(src: &[u8], enc: Encoding, text: &mut String) -> (usiz
 fn reserve_for(decoder: &Decoder, len: usize, text: &mut String) {
     let need = decoder
         .max_utf8_buffer_length_without_replacement(len)
-        .unwrap_or(len.saturating_mul(3))
+        .unwrap_or_else(|| len.saturating_mul(3))
         .max(4);
     text.reserve(need);
 }
@@ -87,7 +93,9 @@ fn reserve_for(decoder: &Decoder, len: usize, text: &mut String) {
 fn push_run(text: &str, src: &[u8], enc: Encoding, out: &mut String, scratch: &mut Scratch) {
     let exact = matches!(enc, Encoding::Utf8 | Encoding::Utf16Le | Encoding::Utf16Be);
     if exact || encodes_to(text, src, enc, &mut scratch.bytes) {
-        text.chars().for_each(|c| push_display_char(c, enc, out));
+        for c in text.chars() {
+            push_display_char(c, enc, out);
+        }
     } else {
         push_run_per_unit(src, enc, out, scratch);
     }
@@ -116,9 +124,13 @@ fn push_run_per_unit(src: &[u8], enc: Encoding, out: &mut String, scratch: &mut 
         let unit = src.get(unit_start..=i).unwrap_or_default();
         unit_start = i + 1;
         if !scratch.text.is_empty() && encodes_to(&scratch.text, unit, enc, &mut scratch.bytes) {
-            scratch.text.chars().for_each(|c| push_display_char(c, enc, out));
+            for c in scratch.text.chars() {
+                push_display_char(c, enc, out);
+            }
         } else {
-            unit.iter().for_each(|&b| push_byte_escape(b, out));
+            for &b in unit {
+                push_byte_escape(b, out);
+            }
         }
     }
 }
@@ -137,8 +149,16 @@ mod tests {
     fn decode_table() {
         let table: [(&[u8], Encoding, &str); 32] = [
             (b"", Encoding::Utf8, ""),
-            (b"a\r\n\x1b[31m\xff", Encoding::Utf8, "a\\r\\n\\x1b[31m\\xff"),
-            (&[0xe4, 0xbd, 0xa0, 0xe5, 0xa5, 0xbd], Encoding::Utf8, "你好"),
+            (
+                b"a\r\n\x1b[31m\xff",
+                Encoding::Utf8,
+                "a\\r\\n\\x1b[31m\\xff",
+            ),
+            (
+                &[0xe4, 0xbd, 0xa0, 0xe5, 0xa5, 0xbd],
+                Encoding::Utf8,
+                "你好",
+            ),
             (b"\xe2\x80\xae", Encoding::Utf8, "\\u{202e}"),
             (b"\xef\xbb\xbfhi", Encoding::Utf8, "\\u{feff}hi"),
             (b"\xc2\x85\xe2\x80\x8b", Encoding::Utf8, "\\u{85}\\u{200b}"),
@@ -168,10 +188,18 @@ mod tests {
             (b"\x5c\x7e", Encoding::ShiftJis, "\\\\~"),
             (&[0xbe, 0xc8, 0xb3, 0xe7], Encoding::EucKr, "안녕"),
             (b"caf\xe9\x81\x80", Encoding::Windows1252, "café\\u{81}€"),
-            (&[0x60, 0x4f, 0x0a, 0x00, 0x1b, 0x00], Encoding::Utf16Le, "你\\n\\u{1b}"),
+            (
+                &[0x60, 0x4f, 0x0a, 0x00, 0x1b, 0x00],
+                Encoding::Utf16Le,
+                "你\\n\\u{1b}",
+            ),
             (&[0x4f, 0x60, 0x00], Encoding::Utf16Be, "你\\x00"),
             (&[0x00, 0xd8, 0x41, 0x00], Encoding::Utf16Le, "\\x00\\xd8A"),
-            (&[0xff, 0xfe, 0xdc, 0x00, 0x00, 0xdc], Encoding::Utf16Be, "\\u{fffe}\\xdc\\x00Ü"),
+            (
+                &[0xff, 0xfe, 0xdc, 0x00, 0x00, 0xdc],
+                Encoding::Utf16Be,
+                "\\u{fffe}\\xdc\\x00Ü",
+            ),
         ];
         for (bytes, enc, want) in table {
             assert_eq!(decode(bytes, enc), want, "{bytes:x?} in {enc}");
@@ -186,19 +214,31 @@ mod tests {
         assert_eq!(out, "> hi\\n你");
     }
 
+    /// Input, encoding, (good, bad) byte counts, decoded good part.
+    type SplitRow = (&'static [u8], Encoding, (usize, usize), &'static str);
+
     #[test]
     fn split_runs() {
-        let table: [(&[u8], Encoding, (usize, usize), &str); 6] = [
+        let table: [SplitRow; 6] = [
             (b"abc", Encoding::Utf8, (3, 0), "abc"),
             (b"a\xffb", Encoding::Utf8, (1, 1), "a"),
             (b"\xe4\xbd", Encoding::Utf8, (0, 2), ""),
             (b"A\x81", Encoding::Gbk, (1, 1), "A"),
             (b"\x81\x30\x81A", Encoding::Gb18030, (0, 1), ""),
-            (&[0x41, 0x00, 0x00, 0xd8, 0x41, 0x00], Encoding::Utf16Le, (2, 2), "A"),
+            (
+                &[0x41, 0x00, 0x00, 0xd8, 0x41, 0x00],
+                Encoding::Utf16Le,
+                (2, 2),
+                "A",
+            ),
         ];
         for (bytes, enc, want, text_want) in table {
             let mut text = String::new();
-            assert_eq!(decode_until_malformed(bytes, enc, &mut text), want, "{bytes:x?} in {enc}");
+            assert_eq!(
+                decode_until_malformed(bytes, enc, &mut text),
+                want,
+                "{bytes:x?} in {enc}"
+            );
             assert_eq!(text, text_want);
         }
     }

@@ -103,7 +103,11 @@ mod tests {
         let big = vec![0u8; 16 * 3 + 1];
         let dump = hex_dump(&big);
         assert_eq!(dump.lines().count(), 4);
-        assert!(dump.lines().last().is_some_and(|l| l.starts_with("00000030  00 ")));
+        assert!(
+            dump.lines()
+                .last()
+                .is_some_and(|l| l.starts_with("00000030  00 "))
+        );
         assert!(!dump.ends_with('\n'));
     }
 

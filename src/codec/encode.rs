@@ -25,6 +25,9 @@ pub(crate) fn encode_into(
     out: &mut Vec<u8>,
     first_index: usize,
 ) -> Result<(), CodecError> {
+    if text.is_empty() {
+        return Ok(()); // escapes split input into many runs, often empty
+    }
     match enc {
         Encoding::Utf8 => out.extend_from_slice(text.as_bytes()),
         // encoding_rs encodes UTF-16 labels as UTF-8 (the WHATWG "output encoding"),
@@ -36,7 +39,7 @@ pub(crate) fn encode_into(
     Ok(())
 }
 
-/// Encodes through encoding_rs' `_without_replacement` API: the plain API would
+/// Encodes through `encoding_rs`'s `_without_replacement` API: the plain API would
 /// silently turn unmappable characters into `&#NNNN;`.
 fn encode_legacy(
     text: &str,
@@ -79,7 +82,11 @@ mod tests {
     #[test]
     fn known_bytes() {
         let table: [(&str, Encoding, &[u8]); 14] = [
-            ("你好", Encoding::Utf8, &[0xe4, 0xbd, 0xa0, 0xe5, 0xa5, 0xbd]),
+            (
+                "你好",
+                Encoding::Utf8,
+                &[0xe4, 0xbd, 0xa0, 0xe5, 0xa5, 0xbd],
+            ),
             ("你好", Encoding::Gbk, &[0xc4, 0xe3, 0xba, 0xc3]),
             ("你好", Encoding::Gb18030, &[0xc4, 0xe3, 0xba, 0xc3]),
             ("你好", Encoding::Big5, &[0xa7, 0x41, 0xa6, 0x6e]),
@@ -89,7 +96,11 @@ mod tests {
             ("😀", Encoding::Gb18030, &[0x94, 0x39, 0xfc, 0x36]),
             ("€", Encoding::Gbk, &[0x80]),
             ("€", Encoding::Gb18030, &[0xa2, 0xe3]),
-            ("こんにちは", Encoding::ShiftJis, &[0x82, 0xb1, 0x82, 0xf1, 0x82, 0xc9, 0x82, 0xbf, 0x82, 0xcd]),
+            (
+                "こんにちは",
+                Encoding::ShiftJis,
+                &[0x82, 0xb1, 0x82, 0xf1, 0x82, 0xc9, 0x82, 0xbf, 0x82, 0xcd],
+            ),
             ("안녕", Encoding::EucKr, &[0xbe, 0xc8, 0xb3, 0xe7]),
             ("café", Encoding::Windows1252, b"caf\xe9"),
             ("a\r\n", Encoding::ShiftJis, b"a\r\n"),
@@ -113,7 +124,11 @@ mod tests {
         for (text, enc, ch, index) in table {
             assert_eq!(
                 encode(text, enc),
-                Err(CodecError::Unrepresentable { ch, index, encoding: enc }),
+                Err(CodecError::Unrepresentable {
+                    ch,
+                    index,
+                    encoding: enc
+                }),
                 "{text:?} in {enc}"
             );
         }
@@ -126,7 +141,11 @@ mod tests {
         assert_eq!(out, b"keepok");
         assert_eq!(
             encode_into("o€", Encoding::ShiftJis, &mut out, 10),
-            Err(CodecError::Unrepresentable { ch: '€', index: 11, encoding: Encoding::ShiftJis })
+            Err(CodecError::Unrepresentable {
+                ch: '€',
+                index: 11,
+                encoding: Encoding::ShiftJis
+            })
         );
     }
 

@@ -6,19 +6,31 @@ use std::str::FromStr;
 use super::error::CodecError;
 
 /// Text encodings udpdesk can decode and encode.
+///
+/// Serializes as the variant name (`"Gbk"`); deserializing also accepts [`Encoding::name`]
+/// (`"gbk"`) so hand-written config files can use the command-line names.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
 pub enum Encoding {
     #[default]
+    #[serde(alias = "utf-8")]
     Utf8,
+    #[serde(alias = "gbk")]
     Gbk,
+    #[serde(alias = "gb18030")]
     Gb18030,
+    #[serde(alias = "big5")]
     Big5,
+    #[serde(alias = "shift_jis")]
     ShiftJis,
+    #[serde(alias = "euc-kr")]
     EucKr,
+    #[serde(alias = "utf-16le")]
     Utf16Le,
+    #[serde(alias = "utf-16be")]
     Utf16Be,
+    #[serde(alias = "windows-1252")]
     Windows1252,
 }
 
@@ -150,7 +162,11 @@ mod tests {
             (Encoding::EucKr, "EUC-KR", "euc-kr"),
             (Encoding::Utf16Le, "UTF-16LE", "utf-16le"),
             (Encoding::Utf16Be, "UTF-16BE", "utf-16be"),
-            (Encoding::Windows1252, "Windows-1252 (Latin-1)", "windows-1252"),
+            (
+                Encoding::Windows1252,
+                "Windows-1252 (Latin-1)",
+                "windows-1252",
+            ),
         ];
         assert_eq!(table.map(|row| row.0), Encoding::ALL);
         for (enc, label, name) in table {
@@ -197,7 +213,9 @@ mod tests {
         assert_eq!("GBK".parse::<Encoding>(), Ok(Encoding::Gbk));
         assert_eq!(
             "ebcdic".parse::<Encoding>(),
-            Err(CodecError::UnknownEncoding { name: "ebcdic".into() })
+            Err(CodecError::UnknownEncoding {
+                name: "ebcdic".into()
+            })
         );
     }
 
@@ -209,7 +227,28 @@ mod tests {
             assert_eq!(enc.to_encoding_rs().is_ascii_compatible(), !utf16, "{enc}");
         }
         assert_eq!(Encoding::ShiftJis.to_encoding_rs().name(), "Shift_JIS");
-        assert_eq!(Encoding::Windows1252.to_encoding_rs().name(), "windows-1252");
+        assert_eq!(
+            Encoding::Windows1252.to_encoding_rs().name(),
+            "windows-1252"
+        );
+    }
+
+    #[test]
+    fn deserializes_variant_names_and_short_names() {
+        use serde::Deserialize;
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{Error, StrDeserializer};
+
+        let parse = |s: &'static str| {
+            let de: StrDeserializer<'_, Error> = s.into_deserializer();
+            Encoding::deserialize(de).ok()
+        };
+        for enc in Encoding::ALL {
+            assert_eq!(parse(enc.name()), Some(enc), "{enc}");
+        }
+        assert_eq!(parse("ShiftJis"), Some(Encoding::ShiftJis));
+        assert_eq!(parse("Windows1252"), Some(Encoding::Windows1252));
+        assert_eq!(parse("latin1"), None);
     }
 
     #[test]

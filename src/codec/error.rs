@@ -33,23 +33,39 @@ mod tests {
     fn messages_name_the_problem_and_count_from_one() {
         let table = [
             (
-                CodecError::UnknownEncoding { name: "koi8".into() },
+                CodecError::UnknownEncoding {
+                    name: "koi8".into(),
+                },
                 "unknown encoding \"koi8\"; use one of: utf-8, gbk, gb18030, big5, shift_jis, euc-kr, utf-16le, utf-16be, windows-1252",
             ),
             (
-                CodecError::Unrepresentable { ch: '€', index: 2, encoding: Encoding::ShiftJis },
+                CodecError::Unrepresentable {
+                    ch: '€',
+                    index: 2,
+                    encoding: Encoding::ShiftJis,
+                },
                 "'€' (U+20AC) at character 3 cannot be written in Shift_JIS",
             ),
             (
-                CodecError::Unrepresentable { ch: '\u{202e}', index: 0, encoding: Encoding::EucKr },
+                CodecError::Unrepresentable {
+                    ch: '\u{202e}',
+                    index: 0,
+                    encoding: Encoding::EucKr,
+                },
                 "an invisible character (U+202E) at character 1 cannot be written in EUC-KR",
             ),
             (
-                CodecError::BadEscape { index: 4, detail: "\\x must be followed by two hex digits".into() },
+                CodecError::BadEscape {
+                    index: 4,
+                    detail: "\\x must be followed by two hex digits".into(),
+                },
                 "bad escape at character 5: \\x must be followed by two hex digits",
             ),
             (
-                CodecError::BadHex { index: 5, found: 'g' },
+                CodecError::BadHex {
+                    index: 5,
+                    found: 'g',
+                },
                 "'g' at character 6 is not a hex digit",
             ),
             (

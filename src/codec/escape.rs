@@ -37,7 +37,12 @@ pub fn parse_escaped(input: &str, enc: Encoding) -> Result<Vec<u8>, CodecError> 
         if c != '\\' {
             continue;
         }
-        encode_into(input.get(run.0..offset).unwrap_or_default(), enc, &mut out, run.1)?;
+        encode_into(
+            input.get(run.0..offset).unwrap_or_default(),
+            enc,
+            &mut out,
+            run.1,
+        )?;
         match parse_escape(&mut chars, index)? {
             Escaped::Byte(b) => out.push(b),
             Escaped::Char(ch) => encode_into(ch.encode_utf8(&mut [0; 4]), enc, &mut out, index)?,
@@ -190,7 +195,11 @@ mod tests {
             ("é\\x80", Encoding::Windows1252, b"\xe9\x80"),
         ];
         for (input, enc, want) in table {
-            assert_eq!(parse_escaped(input, enc).as_deref(), Ok(want), "{input:?} in {enc}");
+            assert_eq!(
+                parse_escaped(input, enc).as_deref(),
+                Ok(want),
+                "{input:?} in {enc}"
+            );
         }
     }
 
@@ -240,7 +249,11 @@ mod tests {
         for (input, index) in table {
             assert_eq!(
                 parse_escaped(input, Encoding::ShiftJis),
-                Err(CodecError::Unrepresentable { ch: '€', index, encoding: Encoding::ShiftJis }),
+                Err(CodecError::Unrepresentable {
+                    ch: '€',
+                    index,
+                    encoding: Encoding::ShiftJis
+                }),
                 "{input:?}"
             );
         }
@@ -274,13 +287,23 @@ mod tests {
 
     #[test]
     fn byte_and_unicode_escapes() {
-        let bytes = [(0x00, "\\x00"), (0x0a, "\\x0a"), (0xff, "\\xff"), (0x9c, "\\x9c")];
+        let bytes = [
+            (0x00, "\\x00"),
+            (0x0a, "\\x0a"),
+            (0xff, "\\xff"),
+            (0x9c, "\\x9c"),
+        ];
         for (b, want) in bytes {
             let mut out = String::new();
             push_byte_escape(b, &mut out);
             assert_eq!(out, want);
         }
-        let chars = [('\0', "\\u{0}"), ('\u{85}', "\\u{85}"), ('\u{200b}', "\\u{200b}"), ('\u{10ffff}', "\\u{10ffff}")];
+        let chars = [
+            ('\0', "\\u{0}"),
+            ('\u{85}', "\\u{85}"),
+            ('\u{200b}', "\\u{200b}"),
+            ('\u{10ffff}', "\\u{10ffff}"),
+        ];
         for (c, want) in chars {
             let mut out = String::new();
             push_unicode_escape(c, &mut out);
@@ -291,6 +314,9 @@ mod tests {
     #[test]
     fn escape_bytes_is_decode() {
         let bytes = b"a\\b\r\n\x1b\xff";
-        assert_eq!(escape_bytes(bytes, Encoding::Utf8), "a\\\\b\\r\\n\\x1b\\xff");
+        assert_eq!(
+            escape_bytes(bytes, Encoding::Utf8),
+            "a\\\\b\\r\\n\\x1b\\xff"
+        );
     }
 }

@@ -48,10 +48,22 @@ fn is_separator(c: char) -> bool {
 
 /// Parses one group starting at character `first`, appending its bytes.
 /// The outer error is a bad character; the inner one an odd digit count.
-fn parse_group(group: &str, first: usize, out: &mut Vec<u8>) -> Result<Result<(), usize>, CodecError> {
-    let (digits, skipped) = match group.strip_prefix("0x").or_else(|| group.strip_prefix("0X")) {
+fn parse_group(
+    group: &str,
+    first: usize,
+    out: &mut Vec<u8>,
+) -> Result<Result<(), usize>, CodecError> {
+    let (digits, skipped) = match group
+        .strip_prefix("0x")
+        .or_else(|| group.strip_prefix("0X"))
+    {
         // A bare "0x" has no digits: its 'x' is what is wrong.
-        Some("") => return Err(CodecError::BadHex { index: first + 1, found: 'x' }),
+        Some("") => {
+            return Err(CodecError::BadHex {
+                index: first + 1,
+                found: 'x',
+            });
+        }
         Some(rest) => (rest, 2),
         None => (group, 0),
     };
@@ -59,7 +71,12 @@ fn parse_group(group: &str, first: usize, out: &mut Vec<u8>) -> Result<Result<()
     for (i, c) in digits.chars().enumerate() {
         match c.to_digit(16).and_then(|d| u8::try_from(d).ok()) {
             Some(d) => values.push(d),
-            None => return Err(CodecError::BadHex { index: first + skipped + i, found: c }),
+            None => {
+                return Err(CodecError::BadHex {
+                    index: first + skipped + i,
+                    found: c,
+                });
+            }
         }
     }
     match values.as_slice() {
@@ -146,20 +163,74 @@ mod tests {
     #[test]
     fn parse_hex_errors() {
         let table = [
-            ("48 6g", CodecError::BadHex { index: 4, found: 'g' }),
-            ("zz", CodecError::BadHex { index: 0, found: 'z' }),
-            ("0x", CodecError::BadHex { index: 1, found: 'x' }),
-            ("0x 48", CodecError::BadHex { index: 1, found: 'x' }),
-            ("00x48", CodecError::BadHex { index: 2, found: 'x' }),
-            ("0x0x48", CodecError::BadHex { index: 3, found: 'x' }),
-            ("你好", CodecError::BadHex { index: 0, found: '你' }),
-            ("48;65", CodecError::BadHex { index: 2, found: ';' }),
+            (
+                "48 6g",
+                CodecError::BadHex {
+                    index: 4,
+                    found: 'g',
+                },
+            ),
+            (
+                "zz",
+                CodecError::BadHex {
+                    index: 0,
+                    found: 'z',
+                },
+            ),
+            (
+                "0x",
+                CodecError::BadHex {
+                    index: 1,
+                    found: 'x',
+                },
+            ),
+            (
+                "0x 48",
+                CodecError::BadHex {
+                    index: 1,
+                    found: 'x',
+                },
+            ),
+            (
+                "00x48",
+                CodecError::BadHex {
+                    index: 2,
+                    found: 'x',
+                },
+            ),
+            (
+                "0x0x48",
+                CodecError::BadHex {
+                    index: 3,
+                    found: 'x',
+                },
+            ),
+            (
+                "你好",
+                CodecError::BadHex {
+                    index: 0,
+                    found: '你',
+                },
+            ),
+            (
+                "48;65",
+                CodecError::BadHex {
+                    index: 2,
+                    found: ';',
+                },
+            ),
             ("486", CodecError::OddHexDigits { count: 3 }),
             ("4865 6c6f 777", CodecError::OddHexDigits { count: 3 }),
             ("0x486", CodecError::OddHexDigits { count: 3 }),
             ("48656c6f6", CodecError::OddHexDigits { count: 9 }),
             // A bad character anywhere wins over an earlier odd group.
-            ("486 4g", CodecError::BadHex { index: 5, found: 'g' }),
+            (
+                "486 4g",
+                CodecError::BadHex {
+                    index: 5,
+                    found: 'g',
+                },
+            ),
         ];
         for (input, want) in table {
             assert_eq!(parse_hex(input), Err(want), "{input:?}");

@@ -25,7 +25,11 @@ fn greetings_round_trip_in_every_encoding_that_holds_them() {
     for (text, enc) in table {
         let bytes = encode(text, enc).expect("representable");
         assert_eq!(decode(&bytes, enc), text, "{text} in {enc}");
-        assert_eq!(parse_escaped(text, enc).as_deref(), Ok(bytes.as_slice()), "{text} in {enc}");
+        assert_eq!(
+            parse_escaped(text, enc).as_deref(),
+            Ok(bytes.as_slice()),
+            "{text} in {enc}"
+        );
     }
 }
 
@@ -35,18 +39,31 @@ fn every_two_byte_string_round_trips() {
         for pair in 0..=u16::MAX {
             let bytes = pair.to_be_bytes();
             let shown = escape_bytes(&bytes, enc);
-            assert_eq!(parse_escaped(&shown, enc).as_deref(), Ok(&bytes[..]), "{bytes:x?} in {enc}: {shown}");
+            assert_eq!(
+                parse_escaped(&shown, enc).as_deref(),
+                Ok(&bytes[..]),
+                "{bytes:x?} in {enc}: {shown}"
+            );
         }
     }
 }
 
+/// The double-byte encodings are covered by the exhaustive two-byte test above; this
+/// covers the encodings whose characters can be longer (and is slow in debug builds
+/// of `encoding_rs`, hence the short list).
 #[test]
-fn every_char_in_the_first_planes_round_trips_where_representable() {
-    for enc in Encoding::ALL {
-        let mut text = String::new();
-        for c in ('\0'..='\u{2ffff}').filter(|c| encode(c.encode_utf8(&mut [0; 4]), enc).is_ok()) {
-            text.push(c);
-        }
+fn every_bmp_char_round_trips_where_representable() {
+    let encodings = [
+        Encoding::Utf8,
+        Encoding::Gb18030,
+        Encoding::Utf16Le,
+        Encoding::Utf16Be,
+        Encoding::Windows1252,
+    ];
+    for enc in encodings {
+        let text: String = ('\0'..='\u{ffff}')
+            .filter(|c| encode(c.encode_utf8(&mut [0; 4]), enc).is_ok())
+            .collect();
         let bytes = encode(&text, enc).expect("filtered");
         let shown = decode(&bytes, enc);
         assert_eq!(parse_escaped(&shown, enc), Ok(bytes), "{enc}");
@@ -58,9 +75,12 @@ fn every_char_in_the_first_planes_round_trips_where_representable() {
 fn mixed_bytes(enc: Encoding) -> impl Strategy<Value = Vec<u8>> {
     let piece = prop_oneof![
         any::<u8>().prop_map(|b| vec![b]),
-        any::<char>().prop_map(move |c| encode(c.encode_utf8(&mut [0; 4]), enc).unwrap_or_default()),
-        prop::sample::select(vec!['你', '好', '，', '世', '界', 'こ', '안', 'é', '€', '\\', '\u{202e}'])
+        any::<char>()
             .prop_map(move |c| encode(c.encode_utf8(&mut [0; 4]), enc).unwrap_or_default()),
+        prop::sample::select(vec![
+            '你', '好', '，', '世', '界', 'こ', '안', 'é', '€', '\\', '\u{202e}'
+        ])
+        .prop_map(move |c| encode(c.encode_utf8(&mut [0; 4]), enc).unwrap_or_default()),
     ];
     prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
 }
@@ -122,16 +142,21 @@ proptest! {
     }
 
     #[test]
-    fn representable_strings_round_trip((enc, s) in any_encoding().prop_flat_map(|e| (Just(e), representable_text(e)))) {
-        let bytes = encode(&s, enc)?;
-        let shown = decode(&bytes, enc);
-        prop_assert_eq!(parse_escaped(&shown, enc), Ok(bytes));
-    }
-
-    #[test]
     fn arbitrary_strings_round_trip_where_representable(enc in any_encoding(), s in any::<String>()) {
         if let Ok(bytes) = encode(&s, enc) {
             prop_assert_eq!(parse_escaped(&decode(&bytes, enc), enc), Ok(bytes));
         }
+    }
+}
+
+// Fewer cases: filtering by encodability is slow in debug builds of encoding_rs.
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn representable_strings_round_trip((enc, s) in any_encoding().prop_flat_map(|e| (Just(e), representable_text(e)))) {
+        let bytes = encode(&s, enc)?;
+        let shown = decode(&bytes, enc);
+        prop_assert_eq!(parse_escaped(&shown, enc), Ok(bytes));
     }
 }

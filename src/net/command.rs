@@ -264,7 +264,9 @@ impl std::fmt::Display for StopReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StopReason::Closed => f.write_str("stopped"),
-            StopReason::QuitWord { peer, word } => write!(f, "{peer} sent the quit word \"{word}\""),
+            StopReason::QuitWord { peer, word } => {
+                write!(f, "{peer} sent the quit word \"{word}\"")
+            }
             StopReason::Error(e) => write!(f, "stopped after an error: {e}"),
         }
     }

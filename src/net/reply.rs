@@ -135,9 +135,9 @@ impl Responder {
             ReplyMode::Echo => Kind::Echo,
             ReplyMode::Upper => Kind::Upper,
             ReplyMode::Manual | ReplyMode::None => Kind::Silent,
-            ReplyMode::Fixed(text) => Kind::Parts(vec![Part::Bytes(codec::parse_escaped(
-                text, encoding,
-            )?)]),
+            ReplyMode::Fixed(text) => {
+                Kind::Parts(vec![Part::Bytes(codec::parse_escaped(text, encoding)?)])
+            }
             ReplyMode::Template(text) => Kind::Parts(compile(text, encoding)?),
         };
         Ok(Responder { kind, encoding })
@@ -190,10 +190,10 @@ impl Responder {
 /// Upper-cases the text of `bytes` in `encoding`. Bytes that are not valid text
 /// in that encoding fall back to ASCII upper-casing, as the tutorial's `data.upper()` does.
 fn upper(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
-    if let Some(text) = strict_text(bytes, encoding) {
-        if let Ok(out) = codec::encode(&text.to_uppercase(), encoding) {
-            return out;
-        }
+    if let Some(text) = strict_text(bytes, encoding)
+        && let Ok(out) = codec::encode(&text.to_uppercase(), encoding)
+    {
+        return out;
     }
     if encoding.is_ascii_compatible() {
         bytes.to_ascii_uppercase()
@@ -291,12 +291,22 @@ mod tests {
 
     #[test]
     fn modes_answer_as_named() {
-        assert_eq!(answer(ReplyMode::Echo, Encoding::Utf8, b"hi"), Some(b"hi".to_vec()));
-        assert_eq!(answer(ReplyMode::Upper, Encoding::Utf8, b"hello"), Some(b"HELLO".to_vec()));
+        assert_eq!(
+            answer(ReplyMode::Echo, Encoding::Utf8, b"hi"),
+            Some(b"hi".to_vec())
+        );
+        assert_eq!(
+            answer(ReplyMode::Upper, Encoding::Utf8, b"hello"),
+            Some(b"HELLO".to_vec())
+        );
         assert_eq!(answer(ReplyMode::None, Encoding::Utf8, b"x"), None);
         assert_eq!(answer(ReplyMode::Manual, Encoding::Utf8, b"x"), None);
         assert_eq!(
-            answer(ReplyMode::Fixed("收到你的消息了".into()), Encoding::Utf8, b"x"),
+            answer(
+                ReplyMode::Fixed("收到你的消息了".into()),
+                Encoding::Utf8,
+                b"x"
+            ),
             Some("收到你的消息了".as_bytes().to_vec())
         );
     }
@@ -311,14 +321,21 @@ mod tests {
         let want = codec::encode("你好ABC", Encoding::Gbk).unwrap();
         assert_eq!(answer(ReplyMode::Upper, Encoding::Gbk, &gbk), Some(want));
         // Not valid UTF-8: ASCII letters still go up, other bytes stay.
-        assert_eq!(answer(ReplyMode::Upper, Encoding::Utf8, b"ab\xff"), Some(b"AB\xff".to_vec()));
+        assert_eq!(
+            answer(ReplyMode::Upper, Encoding::Utf8, b"ab\xff"),
+            Some(b"AB\xff".to_vec())
+        );
     }
 
     #[test]
     fn template_fills_fields() {
-        let mode = ReplyMode::Template("Hello, {text}! #{seq} from {peer} ({len} B) {{x}}\\r\\n".into());
+        let mode =
+            ReplyMode::Template("Hello, {text}! #{seq} from {peer} ({len} B) {{x}}\\r\\n".into());
         let out = answer(mode, Encoding::Utf8, b"Michael").unwrap();
-        assert_eq!(out, b"Hello, Michael! #7 from 127.0.0.1:5000 (7 B) {x}\r\n".to_vec());
+        assert_eq!(
+            out,
+            b"Hello, Michael! #7 from 127.0.0.1:5000 (7 B) {x}\r\n".to_vec()
+        );
         let hex = answer(ReplyMode::Template("{hex}".into()), Encoding::Utf8, b"AB").unwrap();
         assert_eq!(hex, b"41 42".to_vec());
         let time = answer(ReplyMode::Template("{time}".into()), Encoding::Utf8, b"").unwrap();
@@ -343,7 +360,8 @@ mod tests {
             let err = Responder::new(&ReplyMode::Template(t.into()), Encoding::Utf8).unwrap_err();
             assert!(err.to_string().contains(needle), "{t}: {err}");
         }
-        let err = Responder::new(&ReplyMode::Fixed("你".into()), Encoding::Windows1252).unwrap_err();
+        let err =
+            Responder::new(&ReplyMode::Fixed("你".into()), Encoding::Windows1252).unwrap_err();
         assert!(err.to_string().contains('你'), "{err}");
     }
 
@@ -355,7 +373,10 @@ mod tests {
             ("none", ReplyMode::None),
             ("manual", ReplyMode::Manual),
             ("fixed:ok:1", ReplyMode::Fixed("ok:1".into())),
-            ("template:Hello, {text}!", ReplyMode::Template("Hello, {text}!".into())),
+            (
+                "template:Hello, {text}!",
+                ReplyMode::Template("Hello, {text}!".into()),
+            ),
         ] {
             assert_eq!(s.parse::<ReplyMode>(), Ok(want.clone()), "{s}");
             assert_eq!(want.to_string().parse::<ReplyMode>(), Ok(want));

@@ -118,7 +118,11 @@ pub fn parse_bind(input: &str) -> Result<SocketAddr, NetError> {
     if let Ok(addr) = input.parse::<SocketAddr>() {
         return Ok(addr);
     }
-    if let Ok(ip) = input.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = input
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Ok(SocketAddr::new(ip, 0));
     }
     Err(NetError::BadAddress {
@@ -142,7 +146,10 @@ mod tests {
 
     #[test]
     fn literals_and_localhost_need_no_lookup() {
-        assert_eq!(ready("127.0.0.1:9999"), vec!["127.0.0.1:9999".parse().unwrap()]);
+        assert_eq!(
+            ready("127.0.0.1:9999"),
+            vec!["127.0.0.1:9999".parse().unwrap()]
+        );
         assert_eq!(ready(" [::1]:53 "), vec!["[::1]:53".parse().unwrap()]);
         assert_eq!(ready("localhost:7").len(), 2);
         assert_eq!(ready("LOCALHOST.:7")[0], "127.0.0.1:7".parse().unwrap());
@@ -152,7 +159,10 @@ mod tests {
     fn names_are_looked_up_later() {
         assert_eq!(
             parse_target("example.org:9").unwrap(),
-            Target::Lookup { host: "example.org".into(), port: 9 }
+            Target::Lookup {
+                host: "example.org".into(),
+                port: 9
+            }
         );
     }
 
@@ -174,14 +184,21 @@ mod tests {
     fn choose_prefers_the_bound_family_then_ipv4() {
         let both = ready("localhost:7");
         assert!(choose(&both, None).unwrap().is_ipv4());
-        assert!(choose(&both, Some("[::]:0".parse().unwrap())).unwrap().is_ipv6());
+        assert!(
+            choose(&both, Some("[::]:0".parse().unwrap()))
+                .unwrap()
+                .is_ipv6()
+        );
         let v6only = vec!["[::1]:7".parse().unwrap()];
         assert_eq!(choose(&v6only, Some("0.0.0.0:0".parse().unwrap())), None);
     }
 
     #[test]
     fn bind_addresses_parse() {
-        assert_eq!(parse_bind("127.0.0.1").unwrap(), "127.0.0.1:0".parse().unwrap());
+        assert_eq!(
+            parse_bind("127.0.0.1").unwrap(),
+            "127.0.0.1:0".parse().unwrap()
+        );
         assert_eq!(parse_bind("[::1]:5").unwrap(), "[::1]:5".parse().unwrap());
         assert_eq!(parse_bind("::").unwrap(), "[::]:0".parse().unwrap());
         assert!(parse_bind("1.2.3").is_err());

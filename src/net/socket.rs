@@ -142,13 +142,9 @@ pub fn recv(socket: &Socket, buf: &mut [u8]) -> io::Result<Received> {
     use std::os::fd::AsRawFd;
 
     let mut iov = [IoSliceMut::new(buf)];
-    let msg = recvmsg::<SockaddrStorage>(
-        socket.as_raw_fd(),
-        &mut iov,
-        None,
-        MsgFlags::MSG_DONTWAIT,
-    )
-    .map_err(io::Error::from)?;
+    let msg =
+        recvmsg::<SockaddrStorage>(socket.as_raw_fd(), &mut iov, None, MsgFlags::MSG_DONTWAIT)
+            .map_err(io::Error::from)?;
     let peer = msg
         .address
         .as_ref()
@@ -206,13 +202,14 @@ pub fn drain_error_queue(socket: &Socket) -> Vec<Result<SocketAddr, io::Error>> 
                 break;
             }
         };
-        let dest = msg.address.and_then(|a: SockaddrStorage| storage_to_addr(&a));
+        let dest = msg
+            .address
+            .and_then(|a: SockaddrStorage| storage_to_addr(&a));
         let Ok(cmsgs) = msg.cmsgs() else { continue };
         for c in cmsgs {
             let errno = match c {
-                ControlMessageOwned::Ipv4RecvErr(ee, _) | ControlMessageOwned::Ipv6RecvErr(ee, _) => {
-                    ee.ee_errno
-                }
+                ControlMessageOwned::Ipv4RecvErr(ee, _)
+                | ControlMessageOwned::Ipv6RecvErr(ee, _) => ee.ee_errno,
                 _ => continue,
             };
             let err = io::Error::from_raw_os_error(i32::try_from(errno).unwrap_or(0));

@@ -87,18 +87,19 @@ impl Worker {
         let mut events = Events::with_capacity(256);
         loop {
             let timeout = self.timeout();
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    self.out.fail(None, NetError::io("waiting for sockets failed", &e));
-                    self.flush();
-                    return;
-                }
+            if let Err(e) = self.poll.poll(&mut events, timeout)
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                self.out
+                    .fail(None, NetError::io("waiting for sockets failed", &e));
+                self.flush();
+                return;
             }
             for event in &events {
-                if event.token() != WAKER {
-                    if let Ok(id) = u32::try_from(event.token().0 - 1) {
-                        self.ready.insert(EndpointId(id));
-                    }
+                if event.token() != WAKER
+                    && let Ok(id) = u32::try_from(event.token().0 - 1)
+                {
+                    self.ready.insert(EndpointId(id));
                 }
             }
             if !self.take_commands() {
@@ -131,14 +132,14 @@ impl Worker {
     fn flush(&mut self) {
         let mut dirty: Vec<Event> = Vec::new();
         for ep in self.endpoints.values_mut() {
-            if let Role::Server(s) = &mut ep.role {
-                if s.peers.dirty {
-                    s.peers.dirty = false;
-                    dirty.push(Event::Peers {
-                        id: ep.id,
-                        peers: s.peers.snapshot(),
-                    });
-                }
+            if let Role::Server(s) = &mut ep.role
+                && s.peers.dirty
+            {
+                s.peers.dirty = false;
+                dirty.push(Event::Peers {
+                    id: ep.id,
+                    peers: s.peers.snapshot(),
+                });
             }
         }
         for e in dirty {
@@ -178,7 +179,15 @@ impl Worker {
             } => {
                 let result = Responder::new(&reply, encoding);
                 match (self.endpoints.get_mut(&id), result) {
-                    (Some(ep @ Endpoint { role: Role::Server(_), .. }), Ok(responder)) => {
+                    (
+                        Some(
+                            ep @ Endpoint {
+                                role: Role::Server(_),
+                                ..
+                            },
+                        ),
+                        Ok(responder),
+                    ) => {
                         ep.encoding = encoding;
                         if let Role::Server(s) = &mut ep.role {
                             s.responder = responder;
@@ -197,10 +206,9 @@ impl Worker {
                     role: Role::Client(c),
                     ..
                 }) = self.endpoints.get_mut(&id)
+                    && let Some(job) = c.job.take()
                 {
-                    if let Some(job) = c.job.take() {
-                        self.out.push(Event::SendDone { id, sent: job.sent });
-                    }
+                    self.out.push(Event::SendDone { id, sent: job.sent });
                 }
             }
             Command::Reply { id, peer, payload } => self.reply(id, peer, &payload),
@@ -227,7 +235,8 @@ impl Worker {
 
     fn start_server(&mut self, id: EndpointId, config: ServerConfig) {
         if self.endpoints.contains_key(&id) {
-            self.out.fail(Some(id), NetError::DuplicateId { id: id.to_string() });
+            self.out
+                .fail(Some(id), NetError::DuplicateId { id: id.to_string() });
             return;
         }
         let started = Responder::new(&config.reply, config.encoding).and_then(|responder| {
@@ -262,7 +271,8 @@ impl Worker {
 
     fn open_client(&mut self, id: EndpointId, config: ClientConfig) {
         if self.endpoints.contains_key(&id) {
-            self.out.fail(Some(id), NetError::DuplicateId { id: id.to_string() });
+            self.out
+                .fail(Some(id), NetError::DuplicateId { id: id.to_string() });
             return;
         }
         let mut ep = Endpoint {
@@ -276,11 +286,11 @@ impl Worker {
                 job: None,
             }),
         };
-        if let Some(bind) = config.bind {
-            if let Err(e) = self.bind_client(&mut ep, bind) {
-                self.out.fail(Some(id), e);
-                return;
-            }
+        if let Some(bind) = config.bind
+            && let Err(e) = self.bind_client(&mut ep, bind)
+        {
+            self.out.fail(Some(id), e);
+            return;
         }
         self.endpoints.insert(id, ep);
     }
@@ -338,12 +348,21 @@ impl Worker {
                     .name("udpdesk-resolve".to_owned())
                     .spawn(move || {
                         let result = resolve::lookup(&host, port);
-                        if tx.send(Resolved { id, job, generation, result }).is_ok() {
+                        if tx
+                            .send(Resolved {
+                                id,
+                                job,
+                                generation,
+                                result,
+                            })
+                            .is_ok()
+                        {
                             let _woken = waker.wake();
                         }
                     });
                 if let Err(e) = spawned {
-                    self.out.fail(Some(id), NetError::io("cannot start a name lookup", &e));
+                    self.out
+                        .fail(Some(id), NetError::io("cannot start a name lookup", &e));
                 }
             }
             Err(e) => self.out.fail(Some(id), e),
@@ -394,7 +413,11 @@ impl Worker {
                 detail: "no usable address".to_owned(),
             },
         })?;
-        if let Some(big) = job.payloads.iter().find(|p| p.len() > super::error::max_payload(&target)) {
+        if let Some(big) = job
+            .payloads
+            .iter()
+            .find(|p| p.len() > super::error::max_payload(&target))
+        {
             return Err(NetError::too_large(big.len(), target.is_ipv6()));
         }
         let needs_bind = ep.local.is_none_or(|l| l.is_ipv6() != target.is_ipv6());
@@ -481,7 +504,13 @@ impl Worker {
     }
 
     fn reply(&mut self, id: EndpointId, peer: SocketAddr, payload: &[u8]) {
-        let Some(ep @ Endpoint { role: Role::Server(_), .. }) = self.endpoints.get(&id) else {
+        let Some(
+            ep @ Endpoint {
+                role: Role::Server(_),
+                ..
+            },
+        ) = self.endpoints.get(&id)
+        else {
             self.out.fail(Some(id), unknown("server", id));
             return;
         };
@@ -523,13 +552,15 @@ impl Worker {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    self.out.fail(Some(id), NetError::io("receiving failed", &e));
+                    self.out
+                        .fail(Some(id), NetError::io("receiving failed", &e));
                     return false;
                 }
             };
             let bytes = &self.buf[..got.len];
             let peer = got.peer;
-            self.out.packet(origin, Direction::In, peer, bytes, got.truncated);
+            self.out
+                .packet(origin, Direction::In, peer, bytes, got.truncated);
             let Role::Server(server) = &mut ep.role else {
                 continue;
             };
@@ -542,19 +573,19 @@ impl Worker {
                 time,
                 seq: server.received,
             };
-            if let Some(answer) = server.responder.answer(&incoming) {
-                if let Err(e) = self.out.send(sock, origin, peer, &answer) {
-                    self.out.fail(Some(id), e);
-                }
+            if let Some(answer) = server.responder.answer(&incoming)
+                && let Err(e) = self.out.send(sock, origin, peer, &answer)
+            {
+                self.out.fail(Some(id), e);
             }
-            if let Some(word) = &server.quit_word {
-                if is_quit(bytes, word, ep.encoding) {
-                    quit = Some(StopReason::QuitWord {
-                        peer,
-                        word: word.clone(),
-                    });
-                    break;
-                }
+            if let Some(word) = &server.quit_word
+                && is_quit(bytes, word, ep.encoding)
+            {
+                quit = Some(StopReason::QuitWord {
+                    peer,
+                    word: word.clone(),
+                });
+                break;
             }
         }
         if let Some(reason) = quit {
@@ -578,7 +609,10 @@ impl Worker {
         match &mut ep.role {
             Role::Server(s) if s.peers.dirty => {
                 s.peers.dirty = false;
-                self.out.push(Event::Peers { id, peers: s.peers.snapshot() });
+                self.out.push(Event::Peers {
+                    id,
+                    peers: s.peers.snapshot(),
+                });
             }
             Role::Client(Client { job: Some(job), .. }) => {
                 self.out.push(Event::SendDone { id, sent: job.sent });

@@ -74,7 +74,9 @@ pub fn peer(bind: &str) -> UdpSocket {
 pub fn ask(sock: &UdpSocket, to: SocketAddr, msg: &[u8]) -> Vec<u8> {
     sock.send_to(msg, to).unwrap();
     let mut buf = vec![0; 70_000];
-    let (n, from) = sock.recv_from(&mut buf).expect("an answer before the deadline");
+    let (n, from) = sock
+        .recv_from(&mut buf)
+        .expect("an answer before the deadline");
     assert_eq!(from, to, "the answer comes from the server's address");
     buf.truncate(n);
     buf

@@ -1,0 +1,219 @@
+//! What the window remembers between runs: the last server and client
+//! settings, saved messages and the theme. Never packets: settings, not data.
+//! Every field has a default, so a file from an older version still loads.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::Encoding;
+
+/// Everything remembered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Settings {
+    /// The server panel's fields.
+    pub server: ServerForm,
+    /// The client panel's fields.
+    pub client: ClientForm,
+    /// Messages kept for one-click sending.
+    pub saved: Vec<SavedMessage>,
+    /// Dark or light.
+    pub theme: Theme,
+    /// How many packets the table keeps before dropping the oldest.
+    pub table_cap: usize,
+}
+
+impl Settings {
+    /// The table cap, with a floor so a bad stored value cannot empty the table.
+    #[must_use]
+    pub fn table_cap(&self) -> usize {
+        if self.table_cap == 0 {
+            crate::capture::PacketStore::DEFAULT_CAP
+        } else {
+            self.table_cap.max(1000)
+        }
+    }
+}
+
+/// The window's colour scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Theme {
+    /// Light text on dark.
+    #[default]
+    Dark,
+    /// Dark text on light.
+    Light,
+}
+
+/// The kinds of reply the server panel offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ReplyKind {
+    /// Send it back.
+    #[default]
+    Echo,
+    /// Send it back upper-cased.
+    Upper,
+    /// Fill the template.
+    Template,
+    /// A fixed acknowledgement.
+    Fixed,
+    /// Reply by hand.
+    Manual,
+    /// Say nothing.
+    None,
+}
+
+impl ReplyKind {
+    /// Every kind, in menu order.
+    pub const ALL: [ReplyKind; 6] = [
+        ReplyKind::Echo,
+        ReplyKind::Upper,
+        ReplyKind::Template,
+        ReplyKind::Fixed,
+        ReplyKind::Manual,
+        ReplyKind::None,
+    ];
+
+    /// The name shown in the menu.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            ReplyKind::Echo => "echo",
+            ReplyKind::Upper => "upper-case",
+            ReplyKind::Template => "template",
+            ReplyKind::Fixed => "fixed reply",
+            ReplyKind::Manual => "manual",
+            ReplyKind::None => "silent",
+        }
+    }
+}
+
+/// The server panel's fields, as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerForm {
+    /// The address to bind, as typed or picked.
+    pub bind_ip: String,
+    /// The port, as typed (0 = any free port).
+    pub port: String,
+    /// How to answer.
+    pub reply: ReplyKind,
+    /// The template text for template mode.
+    pub template: String,
+    /// The acknowledgement for fixed mode.
+    pub fixed: String,
+    /// Received text and replies use this encoding.
+    pub encoding: Encoding,
+    /// Empty for none.
+    pub quit_word: String,
+    /// Allow broadcast replies.
+    pub broadcast: bool,
+}
+
+impl Default for ServerForm {
+    fn default() -> Self {
+        ServerForm {
+            bind_ip: "127.0.0.1".to_owned(),
+            port: "9999".to_owned(),
+            reply: ReplyKind::Echo,
+            template: "Hello, {text}!".to_owned(),
+            fixed: "收到你的消息了".to_owned(),
+            encoding: Encoding::Utf8,
+            quit_word: String::new(),
+            broadcast: false,
+        }
+    }
+}
+
+/// How the client's message is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum MessageMode {
+    /// Text with escapes such as `\r\n`.
+    #[default]
+    Text,
+    /// Hex bytes.
+    Hex,
+}
+
+/// The client panel's fields, as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientForm {
+    /// Host name or address.
+    pub host: String,
+    /// The port, as typed.
+    pub port: String,
+    /// Local address to send from; empty for any.
+    pub bind: String,
+    /// The message being edited.
+    pub message: String,
+    /// Text or hex.
+    pub mode: MessageMode,
+    /// Messages and replies use this encoding.
+    pub encoding: Encoding,
+    /// How many times to send (0 = until stopped).
+    pub count: u64,
+    /// Milliseconds between datagrams.
+    pub interval_ms: u64,
+    /// Send each line of the message as its own datagram.
+    pub per_line: bool,
+    /// Allow sending to broadcast addresses.
+    pub broadcast: bool,
+}
+
+impl Default for ClientForm {
+    fn default() -> Self {
+        ClientForm {
+            host: "127.0.0.1".to_owned(),
+            port: "9999".to_owned(),
+            bind: String::new(),
+            message: "Hello, world".to_owned(),
+            mode: MessageMode::Text,
+            encoding: Encoding::Utf8,
+            count: 1,
+            interval_ms: 1000,
+            per_line: false,
+            broadcast: false,
+        }
+    }
+}
+
+/// A message kept for one-click sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SavedMessage {
+    /// What the button says.
+    pub name: String,
+    /// The message as written.
+    pub message: String,
+    /// Text or hex.
+    pub mode: MessageMode,
+    /// Its encoding.
+    pub encoding: Encoding,
+    /// One datagram per line.
+    pub per_line: bool,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_old_file_with_missing_fields_still_loads() {
+        let old = r#"{"server":{"port":"7000"},"saved":[{"name":"ping"}]}"#;
+        let s: Settings = serde_json::from_str(old).unwrap();
+        assert_eq!(s.server.port, "7000");
+        assert_eq!(s.server.bind_ip, "127.0.0.1");
+        assert_eq!(s.saved[0].name, "ping");
+        assert_eq!(s.client, ClientForm::default());
+    }
+
+    #[test]
+    fn settings_round_trip() {
+        let mut s = Settings::default();
+        s.client.encoding = Encoding::Gbk;
+        s.theme = Theme::Light;
+        let back: Settings = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+    }
+}
