@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use crossbeam_channel::{Receiver, select};
 
-use crate::capture::PacketRecord;
+use crate::capture::{PacketRecord, Totals};
 use crate::codec::{self, Encoding};
 use crate::net::{
     ClientConfig, Command, Engine, Event, Multicast, ReplyMode, SendJob, ServerConfig,
@@ -173,40 +173,6 @@ fn spawn_engine() -> Result<Engine, CliError> {
     Engine::spawn(|| {}).map_err(|e| CliError::runtime(e.to_string()))
 }
 
-/// Packets and bytes, in and out.
-#[derive(Default)]
-struct Tally {
-    packets_in: u64,
-    bytes_in: u64,
-    packets_out: u64,
-    bytes_out: u64,
-}
-
-impl Tally {
-    fn add(&mut self, p: &Packet) {
-        match p.direction {
-            Direction::In => {
-                self.packets_in += 1;
-                self.bytes_in += p.len() as u64;
-            }
-            Direction::Out => {
-                self.packets_out += 1;
-                self.bytes_out += p.len() as u64;
-            }
-        }
-    }
-}
-
-impl std::fmt::Display for Tally {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} packets ({} B) in, {} packets ({} B) out",
-            self.packets_in, self.bytes_in, self.packets_out, self.bytes_out
-        )
-    }
-}
-
 fn serve(args: &ServeArgs) -> Result<(), CliError> {
     let bind = crate::net::parse_bind(&args.bind).map_err(|e| CliError::input(e.to_string()))?;
     let engine = spawn_engine()?;
@@ -236,7 +202,7 @@ fn serve(args: &ServeArgs) -> Result<(), CliError> {
         crossbeam_channel::never()
     };
     let mut out = Printer::new(&args.output);
-    let mut tally = Tally::default();
+    let mut tally = Totals::default();
     let mut last_peer: Option<SocketAddr> = None;
     let mut bound: Option<SocketAddr> = None;
     let reason = loop {
@@ -358,7 +324,7 @@ fn send(args: &SendArgs) -> Result<(), CliError> {
     )?;
     let interrupted = ctrl_c()?;
     let mut out = Printer::new(&args.output);
-    let mut tally = Tally::default();
+    let mut tally = Totals::default();
     let mut failure: Option<String> = None;
     let job = |payloads: Vec<Vec<u8>>| SendJob {
         target: args.target.clone(),

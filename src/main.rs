@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use udpdesk::app::{TITLE, UdpDeskApp};
 use udpdesk::cli::{self, Cli};
 
 fn main() -> ExitCode {
@@ -15,11 +16,36 @@ fn main() -> ExitCode {
                 ExitCode::from(e.status)
             }
         },
-        None => {
-            eprintln!(
-                "udpdesk: the window is not built yet; use `udpdesk serve` or `udpdesk send` (see --help)"
-            );
-            ExitCode::from(2)
-        }
+        None => match run_window() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("udpdesk: cannot open the window: {e}");
+                eprintln!(
+                    "udpdesk: without a display, use `udpdesk serve` or `udpdesk send` (see --help)"
+                );
+                ExitCode::from(1)
+            }
+        },
     }
+}
+
+fn run_window() -> Result<(), eframe::Error> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(TITLE)
+        .with_app_id("udpdesk")
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([900.0, 600.0]);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../assets/icon.png")) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => eprintln!("udpdesk: the window icon is unreadable ({e}); going on without it"),
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..eframe::NativeOptions::default()
+    };
+    eframe::run_native(
+        "udpdesk",
+        options,
+        Box::new(|cc| Ok(Box::new(UdpDeskApp::new(cc)))),
+    )
 }

@@ -19,6 +19,16 @@ pub struct Totals {
     pub bytes_out: u64,
 }
 
+impl std::fmt::Display for Totals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} packets ({} B) in, {} packets ({} B) out",
+            self.packets_in, self.bytes_in, self.packets_out, self.bytes_out
+        )
+    }
+}
+
 impl Totals {
     /// Datagrams in both directions.
     #[must_use]
@@ -32,7 +42,8 @@ impl Totals {
         self.bytes_in + self.bytes_out
     }
 
-    fn add(&mut self, packet: &Packet) {
+    /// Counts one more packet.
+    pub fn add(&mut self, packet: &Packet) {
         let len = packet.len() as u64;
         match packet.direction {
             Direction::In => {

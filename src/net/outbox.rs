@@ -20,6 +20,19 @@ use super::socket;
 /// to a closed port must not become a flood of identical errors.
 const UNREACHABLE_QUIET: Duration = Duration::from_secs(1);
 
+/// The wall clock cut to whole microseconds: what every log format keeps, so a
+/// saved log reads back identical.
+fn now_micros() -> SystemTime {
+    let now = SystemTime::now();
+    match now.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => {
+            SystemTime::UNIX_EPOCH
+                + Duration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        }
+        Err(_) => now,
+    }
+}
+
 /// Events waiting to go out, packets batched.
 #[derive(Default)]
 pub struct Outbox {
@@ -62,7 +75,7 @@ impl Outbox {
         self.seq += 1;
         let packet = Packet {
             seq: self.seq,
-            time: SystemTime::now(),
+            time: now_micros(),
             endpoint: origin.id,
             direction,
             local: origin.local,

@@ -1,0 +1,344 @@
+//! The eframe app: saved [`Settings`] plus the runtime [`Session`]. Each frame
+//! drains the engine's events (a bounded batch), draws the panels from that
+//! state, then applies what the panels asked for.
+
+pub mod save;
+pub mod session;
+pub mod view;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+use crate::settings::{SavedMessage, Settings, Theme};
+use crate::ui::client_panel::{self, ClientAction};
+use crate::ui::packet_detail::{self, DetailState};
+use crate::ui::packet_table::{self, TableAction, TableState};
+use crate::ui::server_panel::{self, ServerAction};
+use crate::ui::status_bar::{self, Rates};
+
+use save::{Outcome, Saver};
+use session::{EVENTS_PER_FRAME, Session};
+
+/// The window's title.
+pub const TITLE: &str = "udpdesk — UDP messenger and tester";
+
+/// The whole app.
+pub struct UdpDeskApp {
+    /// What is remembered between runs.
+    pub settings: Settings,
+    /// The engine and everything it reported.
+    pub session: Session,
+    /// The packet table's state.
+    pub table: TableState,
+    /// The detail view's state.
+    pub detail: DetailState,
+    saver: Saver,
+    rates: Rates,
+    addresses: Vec<IpAddr>,
+}
+
+impl UdpDeskApp {
+    /// Builds the app from eframe's creation context: fonts, remembered settings, engine.
+    #[must_use]
+    pub fn new(cc: &eframe::CreationContext<'_>) -> UdpDeskApp {
+        crate::ui::fonts::install(&cc.egui_ctx);
+        let settings: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        UdpDeskApp::with_settings(&cc.egui_ctx, settings)
+    }
+
+    /// Builds the app with the given settings (tests start from known ones).
+    #[must_use]
+    pub fn with_settings(ctx: &egui::Context, settings: Settings) -> UdpDeskApp {
+        UdpDeskApp::with_wake(ctx, settings, || {})
+    }
+
+    /// Like [`UdpDeskApp::with_settings`], and `also` is called whenever the engine or
+    /// a save has news, besides the repaint (tests wait on it instead of sleeping).
+    #[must_use]
+    pub fn with_wake(
+        ctx: &egui::Context,
+        settings: Settings,
+        also: impl Fn() + Send + Sync + 'static,
+    ) -> UdpDeskApp {
+        apply_theme(ctx, settings.theme);
+        let repaint = ctx.clone();
+        let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            repaint.request_repaint();
+            also();
+        });
+        let engine_wake = Arc::clone(&wake);
+        let session = Session::new(move || engine_wake(), settings.table_cap());
+        UdpDeskApp {
+            settings,
+            session,
+            table: TableState {
+                following: true,
+                ..TableState::default()
+            },
+            detail: DetailState::default(),
+            saver: Saver::new(wake),
+            rates: Rates::default(),
+            addresses: crate::net::local_addresses(),
+        }
+    }
+
+    /// Saves the log to `path` in the background; the extension picks the format.
+    /// The file dialog ends here too, so tests can hand a path in directly.
+    pub fn save_log_to(&mut self, path: PathBuf) {
+        let packets: Vec<_> = self.session.store.iter().cloned().collect();
+        self.session.status = Some(format!("saving {} packets…", packets.len()));
+        if let Err(e) = self.saver.save_to(path, packets) {
+            self.session.last_error = Some(e);
+        }
+    }
+
+    /// True while a dialog or a save is under way.
+    #[must_use]
+    pub fn saving(&self) -> bool {
+        self.saver.busy()
+    }
+
+    fn ask_save(&mut self) {
+        if let Err(e) = self.saver.ask_path() {
+            self.session.last_error = Some(e);
+        }
+    }
+
+    fn poll_save(&mut self) {
+        match self.saver.poll() {
+            Some(Outcome::Picked(path)) => self.save_log_to(path),
+            Some(Outcome::Saved(msg)) => {
+                self.session.status = Some(msg);
+            }
+            Some(Outcome::Failed(msg)) => {
+                self.session.status = None;
+                self.session.last_error = Some(msg);
+            }
+            None => {}
+        }
+    }
+
+    fn apply_server(&mut self, action: ServerAction) {
+        let form = &self.settings.server;
+        match action {
+            ServerAction::Start => self.session.start_server(form),
+            ServerAction::Stop => self.session.stop_server(),
+            ServerAction::Update => self.session.update_server(form),
+            ServerAction::Reply => self.session.manual_reply(form),
+        }
+    }
+
+    fn apply_client(&mut self, action: ClientAction) {
+        match action {
+            ClientAction::Send => self.session.send(&self.settings.client),
+            ClientAction::Stop => self.session.stop_sending(),
+            ClientAction::Convert(mode) => {
+                match session::convert_message(&mut self.settings.client, mode) {
+                    Ok(()) => self.session.client.error = None,
+                    Err(e) => self.session.client.error = Some(e),
+                }
+            }
+            ClientAction::SaveMessage => {
+                let form = &self.settings.client;
+                self.settings.saved.push(SavedMessage {
+                    name: client_panel::saved_name(form),
+                    message: form.message.clone(),
+                    mode: form.mode,
+                    encoding: form.encoding,
+                    per_line: form.per_line,
+                });
+            }
+            ClientAction::SendSaved(i) => {
+                if let Some(m) = self.settings.saved.get(i) {
+                    let mut form = self.settings.client.clone();
+                    form.message.clone_from(&m.message);
+                    form.mode = m.mode;
+                    form.encoding = m.encoding;
+                    form.per_line = m.per_line;
+                    form.count = 1;
+                    self.session.send(&form);
+                }
+            }
+            ClientAction::LoadSaved(i) => {
+                if let Some(m) = self.settings.saved.get(i) {
+                    let form = &mut self.settings.client;
+                    form.message.clone_from(&m.message);
+                    form.mode = m.mode;
+                    form.encoding = m.encoding;
+                    form.per_line = m.per_line;
+                }
+            }
+            ClientAction::DeleteSaved(i) => {
+                if i < self.settings.saved.len() {
+                    self.settings.saved.remove(i);
+                }
+            }
+        }
+    }
+
+    fn apply_table(&mut self, action: TableAction) {
+        match action {
+            TableAction::Select(seq) => self.table.selected = Some(seq),
+            TableAction::Clear => {
+                self.session.store.clear();
+                self.table.selected = None;
+            }
+            TableAction::TogglePause => {
+                self.table.paused_at = match self.table.paused_at {
+                    Some(_) => None,
+                    None => Some(
+                        self.session
+                            .store
+                            .len()
+                            .checked_sub(1)
+                            .and_then(|i| self.session.store.get(i))
+                            .map_or(0, |p| p.seq),
+                    ),
+                };
+            }
+            TableAction::Save => self.ask_save(),
+        }
+    }
+
+    fn menu_ui(&mut self, ui: &mut egui::Ui) -> Option<TableAction> {
+        let mut action = None;
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Save log…").clicked() {
+                    action = Some(TableAction::Save);
+                }
+                if ui.button("Clear log").clicked() {
+                    action = Some(TableAction::Clear);
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                let mut theme = self.settings.theme;
+                ui.radio_value(&mut theme, Theme::Dark, "Dark theme");
+                ui.radio_value(&mut theme, Theme::Light, "Light theme");
+                if theme != self.settings.theme {
+                    self.settings.theme = theme;
+                    apply_theme(ui.ctx(), theme);
+                }
+            });
+            ui.add_space(16.0);
+            ui.weak("Ctrl+Enter sends the client's message");
+        });
+        action
+    }
+}
+
+fn apply_theme(ctx: &egui::Context, theme: Theme) {
+    ctx.set_theme(match theme {
+        Theme::Dark => egui::Theme::Dark,
+        Theme::Light => egui::Theme::Light,
+    });
+}
+
+impl eframe::App for UdpDeskApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if self.session.drain(EVENTS_PER_FRAME) {
+            // More wait: take them next frame, after this one is drawn.
+            ctx.request_repaint();
+        }
+        self.poll_save();
+        let upto = self.table.paused_at;
+        self.table
+            .view
+            .refresh(&self.session.store, &self.table.filter, upto);
+        if self.rates.update(self.session.store.totals()) {
+            ctx.request_repaint_after(Duration::from_millis(500));
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let send_shortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
+        if ui.input_mut(|i| i.consume_shortcut(&send_shortcut)) {
+            self.apply_client(ClientAction::Send);
+        }
+        let mut table_action = None;
+        egui::Panel::top("menu").show(ui, |ui| {
+            table_action = self.menu_ui(ui);
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            status_bar::status_bar_ui(
+                ui,
+                self.session.store.totals(),
+                &self.rates,
+                self.session.last_error.as_deref(),
+                self.session.status.as_deref(),
+            );
+        });
+        let mut server_action = None;
+        let mut client_action = None;
+        egui::Panel::left("endpoints")
+            .resizable(true)
+            .default_size(400.0)
+            .min_size(320.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    let tally = self.session.tally(self.session.server.last_id);
+                    server_action = server_panel::server_panel_ui(
+                        ui,
+                        &mut self.settings.server,
+                        &mut self.session.server,
+                        tally,
+                        &self.addresses,
+                    );
+                    ui.separator();
+                    let tally = self.session.tally(self.session.client.id);
+                    client_action = client_panel::client_panel_ui(
+                        ui,
+                        &mut self.settings.client,
+                        &self.settings.saved,
+                        &self.session.client,
+                        tally,
+                    );
+                });
+            });
+        egui::Panel::bottom("detail")
+            .resizable(true)
+            .default_size(230.0)
+            .min_size(120.0)
+            .show(ui, |ui| {
+                let packet = self
+                    .table
+                    .selected
+                    .and_then(|seq| view::find(&self.session.store, seq));
+                let endpoint = packet.map_or("", |p| self.session.name(p.endpoint));
+                packet_detail::packet_detail_ui(ui, &mut self.detail, packet, endpoint);
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(a) = packet_table::table_toolbar_ui(ui, &mut self.table, &self.session) {
+                table_action = Some(a);
+            }
+            ui.separator();
+            if let Some(a) = packet_table::packet_table_ui(ui, &mut self.table, &self.session) {
+                table_action = Some(a);
+            }
+        });
+        if let Some(a) = server_action {
+            self.apply_server(a);
+        }
+        if let Some(a) = client_action {
+            self.apply_client(a);
+        }
+        if let Some(a) = table_action {
+            self.apply_table(a);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}

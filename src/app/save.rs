@@ -1,0 +1,117 @@
+//! Saving the packet log without freezing the window: the native dialog runs
+//! on its own thread, and so does the writing, on a snapshot of the packets.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::capture::{self, CaptureError, LogFormat, SaveSummary};
+use crate::packet::Packet;
+
+/// What a background save step reports.
+enum Msg {
+    /// The dialog closed with a path, or was cancelled.
+    Picked(Option<PathBuf>),
+    /// The log was written, or not.
+    Done(Result<SaveSummary, CaptureError>),
+}
+
+/// What the window should do after polling.
+pub enum Outcome {
+    /// The user picked a path: snapshot the packets and call [`Saver::save_to`].
+    Picked(PathBuf),
+    /// The save finished; the message is for the status bar.
+    Saved(String),
+    /// The save failed; the message says why and what to do.
+    Failed(String),
+}
+
+/// Runs dialogs and saves off the UI thread.
+pub struct Saver {
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+    busy: bool,
+}
+
+impl Saver {
+    /// A saver that calls `wake` when something finishes.
+    pub fn new(wake: Arc<dyn Fn() + Send + Sync>) -> Saver {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        Saver {
+            tx,
+            rx,
+            wake,
+            busy: false,
+        }
+    }
+
+    /// True while a dialog is open or a save is running.
+    #[must_use]
+    pub fn busy(&self) -> bool {
+        self.busy
+    }
+
+    /// Opens the native save dialog on its own thread.
+    ///
+    /// # Errors
+    /// The thread could not start.
+    pub fn ask_path(&mut self) -> Result<(), String> {
+        let tx = self.tx.clone();
+        let wake = Arc::clone(&self.wake);
+        let name = format!(
+            "udpdesk-{}.jsonl",
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        );
+        std::thread::Builder::new()
+            .name("udpdesk-dialog".to_owned())
+            .spawn(move || {
+                let mut dialog = rfd::FileDialog::new()
+                    .set_title("Save packet log")
+                    .set_file_name(name);
+                for format in LogFormat::ALL {
+                    dialog = dialog.add_filter(format.label(), format.extensions());
+                }
+                let picked = dialog.save_file();
+                if tx.send(Msg::Picked(picked)).is_ok() {
+                    wake();
+                }
+            })
+            .map_err(|e| format!("cannot open the save dialog: {e}"))?;
+        self.busy = true;
+        Ok(())
+    }
+
+    /// Writes `packets` to `path` on its own thread; the format follows the extension.
+    ///
+    /// # Errors
+    /// The thread could not start.
+    pub fn save_to(&mut self, path: PathBuf, packets: Vec<Packet>) -> Result<(), String> {
+        let tx = self.tx.clone();
+        let wake = Arc::clone(&self.wake);
+        std::thread::Builder::new()
+            .name("udpdesk-save".to_owned())
+            .spawn(move || {
+                let result = capture::save_log(&path, &packets);
+                if tx.send(Msg::Done(result)).is_ok() {
+                    wake();
+                }
+            })
+            .map_err(|e| format!("cannot start saving: {e}"))?;
+        self.busy = true;
+        Ok(())
+    }
+
+    /// What has finished since the last poll.
+    pub fn poll(&mut self) -> Option<Outcome> {
+        let msg = self.rx.try_recv().ok()?;
+        self.busy = false;
+        match msg {
+            Msg::Picked(Some(path)) => Some(Outcome::Picked(path)),
+            Msg::Picked(None) => None,
+            Msg::Done(Ok(summary)) => Some(Outcome::Saved(summary.to_string())),
+            Msg::Done(Err(e)) => Some(Outcome::Failed(format!("{e}; the log is still here"))),
+        }
+    }
+}

@@ -1,0 +1,630 @@
+//! The window's runtime model, apart from drawing: the engine handle, the
+//! packet store, what the server and client are doing, and the errors to show
+//! beside the controls that caused them. It turns the panels' requests into
+//! engine commands and the engine's events into state.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crate::capture::{PacketStore, Totals};
+use crate::codec;
+use crate::net::{
+    ClientConfig, Command, Engine, Event, NetError, PeerInfo, ReplyMode, SendJob, ServerConfig,
+    SocketOptions,
+};
+use crate::packet::EndpointId;
+use crate::settings::{ClientForm, MessageMode, ReplyKind, ServerForm};
+
+/// Events handled per frame before drawing; the rest wait for the next frame
+/// so a flood never stalls one.
+pub const EVENTS_PER_FRAME: usize = 512;
+
+/// Where a server is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// Not running.
+    Stopped,
+    /// Asked to start, no answer yet.
+    Starting,
+    /// Bound to this address.
+    Running(SocketAddr),
+}
+
+/// Which control an error belongs beside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// The bind address or port.
+    Address,
+    /// The reply text or template.
+    Reply,
+    /// The manual reply box.
+    ManualReply,
+    /// The target host and port.
+    Target,
+    /// The local address of the client.
+    LocalBind,
+    /// The message editor.
+    Message,
+    /// Anything else: shown by the Send or Start button.
+    General,
+}
+
+/// An error to show in red beside a control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Beside what.
+    pub field: Field,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+/// What the server panel shows besides its form.
+#[derive(Debug, Default)]
+pub struct ServerView {
+    /// The running server's id.
+    pub id: Option<EndpointId>,
+    /// The last server started, running or not: its counters stay on show after it stops.
+    pub last_id: Option<EndpointId>,
+    /// Stopped, starting, running.
+    pub state: Option<RunState>,
+    /// The last error, beside its control.
+    pub error: Option<FieldError>,
+    /// Why it last stopped, if not by the user.
+    pub note: Option<String>,
+    /// Who has sent to it.
+    pub peers: Vec<PeerInfo>,
+    /// The peer a manual reply goes to.
+    pub selected_peer: Option<SocketAddr>,
+    /// The manual reply being typed.
+    pub reply_text: String,
+}
+
+impl ServerView {
+    /// Stopped, starting or running.
+    #[must_use]
+    pub fn state(&self) -> RunState {
+        self.state.unwrap_or(RunState::Stopped)
+    }
+}
+
+/// What the client panel shows besides its form.
+#[derive(Debug, Default)]
+pub struct ClientView {
+    /// The open client's id.
+    pub id: Option<EndpointId>,
+    /// The settings it was opened with (a change reopens it).
+    pub config: Option<ClientConfig>,
+    /// Its bound address, once bound.
+    pub local: Option<SocketAddr>,
+    /// A send job runs.
+    pub sending: bool,
+    /// The last error, beside its control.
+    pub error: Option<FieldError>,
+}
+
+/// The runtime model.
+pub struct Session {
+    engine: Result<Engine, String>,
+    next_id: u32,
+    /// Every packet kept for the table.
+    pub store: PacketStore,
+    /// The server panel's state.
+    pub server: ServerView,
+    /// The client panel's state.
+    pub client: ClientView,
+    /// Endpoint names for the table.
+    pub names: HashMap<EndpointId, String>,
+    /// Packets and bytes per endpoint, over everything seen (not only what the table keeps).
+    pub tallies: HashMap<EndpointId, Totals>,
+    /// The last error of any kind, for the status bar.
+    pub last_error: Option<String>,
+    /// A passing message for the status bar (log saved, ...).
+    pub status: Option<String>,
+}
+
+impl Session {
+    /// A session on a fresh engine that calls `wake` after each batch of events.
+    pub fn new(wake: impl Fn() + Send + 'static, table_cap: usize) -> Session {
+        let engine = Engine::spawn(wake).map_err(|e| e.to_string());
+        let last_error = engine.as_ref().err().cloned();
+        Session {
+            engine,
+            next_id: 0,
+            store: PacketStore::new(table_cap),
+            server: ServerView::default(),
+            client: ClientView::default(),
+            names: HashMap::new(),
+            tallies: HashMap::new(),
+            last_error,
+            status: None,
+        }
+    }
+
+    fn new_id(&mut self, name: String) -> EndpointId {
+        self.next_id += 1;
+        let id = EndpointId(self.next_id);
+        self.names.insert(id, name);
+        id
+    }
+
+    fn command(&mut self, command: Command) -> Result<(), String> {
+        let sent = match &self.engine {
+            Ok(engine) => engine.send(command).map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        };
+        if let Err(e) = &sent {
+            self.last_error = Some(e.clone());
+        }
+        sent
+    }
+
+    /// Handles up to `budget` waiting events; true if more wait.
+    pub fn drain(&mut self, budget: usize) -> bool {
+        let mut handled = 0;
+        while handled < budget {
+            let event = match &self.engine {
+                Ok(engine) => engine.events().try_recv(),
+                Err(_) => return false,
+            };
+            let Ok(event) = event else { return false };
+            self.handle(event);
+            handled += 1;
+        }
+        true
+    }
+
+    /// Applies one engine event to the state.
+    pub fn handle(&mut self, event: Event) {
+        match event {
+            Event::Started { id, local } => {
+                if Some(id) == self.server.id {
+                    self.server.state = Some(RunState::Running(local));
+                    self.server.error = None;
+                } else if Some(id) == self.client.id {
+                    self.client.local = Some(local);
+                }
+            }
+            Event::Packets(batch) => {
+                for p in &batch {
+                    self.tallies.entry(p.endpoint).or_default().add(p);
+                }
+                self.store.extend(batch);
+            }
+            Event::Peers { id, peers } => {
+                if Some(id) == self.server.id {
+                    if self.server.selected_peer.is_none() {
+                        self.server.selected_peer = peers.last().map(|p| p.addr);
+                    }
+                    self.server.peers = peers;
+                }
+            }
+            Event::SendDone { id, .. } => {
+                if Some(id) == self.client.id {
+                    self.client.sending = false;
+                }
+            }
+            Event::Stopped { id, reason } => {
+                if Some(id) == self.server.id {
+                    self.server.id = None;
+                    self.server.state = Some(RunState::Stopped);
+                    self.server.note = match reason {
+                        crate::net::StopReason::Closed => None,
+                        other => Some(format!("Stopped: {other}")),
+                    };
+                } else if Some(id) == self.client.id {
+                    self.client = ClientView::default();
+                }
+            }
+            Event::Failed { id, error } => self.failed(id, &error),
+        }
+    }
+
+    fn failed(&mut self, id: Option<EndpointId>, error: &NetError) {
+        let message = error.to_string();
+        self.last_error = Some(message.clone());
+        if id.is_some() && id == self.server.id {
+            let field = match error {
+                NetError::Template(_) | NetError::Codec(_) => Field::Reply,
+                NetError::AddrInUse { .. }
+                | NetError::AddrNotAvailable { .. }
+                | NetError::PermissionDenied { .. } => Field::Address,
+                _ => Field::General,
+            };
+            if self.server.state() == RunState::Starting {
+                // It never started: the id is spent.
+                self.server.state = Some(RunState::Stopped);
+                self.server.id = None;
+            }
+            let field = if self.server.state() == RunState::Stopped {
+                field
+            } else {
+                Field::ManualReply
+            };
+            self.server.error = Some(FieldError { field, message });
+        } else if id.is_some() && id == self.client.id {
+            let field = match error {
+                NetError::Resolve { .. } | NetError::BadAddress { .. } => Field::Target,
+                NetError::Unreachable { .. } | NetError::FamilyMismatch { .. } => Field::Target,
+                NetError::TooLarge { .. } | NetError::Codec(_) => Field::Message,
+                NetError::AddrInUse { .. } | NetError::AddrNotAvailable { .. } => Field::LocalBind,
+                _ => Field::General,
+            };
+            if field == Field::LocalBind {
+                // The client could not open; the next send opens it again.
+                self.client = ClientView::default();
+            }
+            self.client.error = Some(FieldError { field, message });
+        }
+    }
+
+    /// Starts the server the form describes.
+    pub fn start_server(&mut self, form: &ServerForm) {
+        self.server.note = None;
+        let config = match server_config(form) {
+            Ok(c) => c,
+            Err(error) => {
+                self.server.error = Some(error);
+                return;
+            }
+        };
+        if let Some(old) = self.server.id.take() {
+            // Ignoring a failure: there is nothing left to stop if the engine is gone.
+            let _sent = self.command(Command::Close { id: old });
+        }
+        let id = self.new_id("server".to_owned());
+        self.server.error = None;
+        self.server.peers.clear();
+        self.server.selected_peer = None;
+        self.server.id = Some(id);
+        self.server.last_id = Some(id);
+        self.server.state = Some(RunState::Starting);
+        if let Err(message) = self.command(Command::StartServer { id, config }) {
+            self.server.state = Some(RunState::Stopped);
+            self.server.id = None;
+            self.server.error = Some(FieldError {
+                field: Field::General,
+                message,
+            });
+        }
+    }
+
+    /// Stops the running server.
+    pub fn stop_server(&mut self) {
+        if let Some(id) = self.server.id {
+            let _sent = self.command(Command::Close { id });
+        }
+    }
+
+    /// Applies the form's reply settings to the running server without restarting it.
+    pub fn update_server(&mut self, form: &ServerForm) {
+        let Some(id) = self.server.id else { return };
+        let reply = reply_mode(form);
+        let quit_word = Some(form.quit_word.clone()).filter(|w| !w.is_empty());
+        self.server.error = None;
+        let _sent = self.command(Command::UpdateServer {
+            id,
+            reply,
+            encoding: form.encoding,
+            quit_word,
+        });
+    }
+
+    /// Sends the typed manual reply to the selected peer.
+    pub fn manual_reply(&mut self, form: &ServerForm) {
+        let error = |message: String| {
+            Some(FieldError {
+                field: Field::ManualReply,
+                message,
+            })
+        };
+        let Some(id) = self.server.id else {
+            self.server.error = error("start the server first".to_owned());
+            return;
+        };
+        let Some(peer) = self.server.selected_peer else {
+            self.server.error = error("pick a peer: nobody has sent anything yet".to_owned());
+            return;
+        };
+        match codec::parse_escaped(&self.server.reply_text, form.encoding) {
+            Ok(payload) => {
+                self.server.error = None;
+                let _sent = self.command(Command::Reply { id, peer, payload });
+            }
+            Err(e) => self.server.error = error(e.to_string()),
+        }
+    }
+
+    /// Sends what the client form describes.
+    pub fn send(&mut self, form: &ClientForm) {
+        let job = match send_job(form) {
+            Ok(job) => job,
+            Err(error) => {
+                self.client.error = Some(error);
+                return;
+            }
+        };
+        let config = match client_config(form) {
+            Ok(c) => c,
+            Err(error) => {
+                self.client.error = Some(error);
+                return;
+            }
+        };
+        self.client.error = None;
+        if self.client.config.as_ref() != Some(&config) {
+            if let Some(old) = self.client.id.take() {
+                let _sent = self.command(Command::Close { id: old });
+            }
+            let id = self.new_id("client".to_owned());
+            self.client = ClientView {
+                id: Some(id),
+                config: Some(config.clone()),
+                ..ClientView::default()
+            };
+            if self.command(Command::OpenClient { id, config }).is_err() {
+                return;
+            }
+        }
+        if let Some(id) = self.client.id {
+            self.client.sending = true;
+            let _sent = self.command(Command::Send { id, job });
+        }
+    }
+
+    /// Stops repeated sending.
+    pub fn stop_sending(&mut self) {
+        if let Some(id) = self.client.id {
+            let _sent = self.command(Command::StopSending { id });
+        }
+    }
+
+    /// Packets and bytes of one endpoint.
+    #[must_use]
+    pub fn tally(&self, id: Option<EndpointId>) -> Totals {
+        id.and_then(|id| self.tallies.get(&id))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// A short name for an endpoint in the table.
+    #[must_use]
+    pub fn name(&self, id: EndpointId) -> &str {
+        self.names.get(&id).map_or("?", String::as_str)
+    }
+}
+
+/// The reply mode the form describes.
+#[must_use]
+pub fn reply_mode(form: &ServerForm) -> ReplyMode {
+    match form.reply {
+        ReplyKind::Echo => ReplyMode::Echo,
+        ReplyKind::Upper => ReplyMode::Upper,
+        ReplyKind::Template => ReplyMode::Template(form.template.clone()),
+        ReplyKind::Fixed => ReplyMode::Fixed(form.fixed.clone()),
+        ReplyKind::Manual => ReplyMode::Manual,
+        ReplyKind::None => ReplyMode::None,
+    }
+}
+
+fn field_error(field: Field, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Checks the server form and builds the engine's settings.
+///
+/// # Errors
+/// A bad address or port, with what to type.
+pub fn server_config(form: &ServerForm) -> Result<ServerConfig, FieldError> {
+    let ip_text = form
+        .bind_ip
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let ip: IpAddr = ip_text.parse().map_err(|_| {
+        field_error(
+            Field::Address,
+            format!(
+                "\"{}\" is not an IP address: use 127.0.0.1, 0.0.0.0, ::1 or ::",
+                form.bind_ip.trim()
+            ),
+        )
+    })?;
+    let port = parse_port(&form.port, Field::Address)?;
+    Ok(ServerConfig {
+        bind: SocketAddr::new(ip, port),
+        reply: reply_mode(form),
+        encoding: form.encoding,
+        quit_word: Some(form.quit_word.clone()).filter(|w| !w.is_empty()),
+        options: SocketOptions {
+            broadcast: form.broadcast,
+            ..SocketOptions::default()
+        },
+    })
+}
+
+fn parse_port(text: &str, field: Field) -> Result<u16, FieldError> {
+    text.trim().parse::<u16>().map_err(|_| {
+        field_error(
+            field,
+            format!(
+                "\"{}\" is not a port: use a number from 0 to 65535",
+                text.trim()
+            ),
+        )
+    })
+}
+
+/// Checks the client form's local address and builds the client's settings.
+///
+/// # Errors
+/// A bad local address.
+pub fn client_config(form: &ClientForm) -> Result<ClientConfig, FieldError> {
+    let bind = if form.bind.trim().is_empty() {
+        None
+    } else {
+        Some(
+            crate::net::parse_bind(&form.bind)
+                .map_err(|e| field_error(Field::LocalBind, e.to_string()))?,
+        )
+    };
+    Ok(ClientConfig {
+        bind,
+        encoding: form.encoding,
+        options: SocketOptions {
+            broadcast: form.broadcast,
+            ..SocketOptions::default()
+        },
+    })
+}
+
+/// The datagrams the message editor holds.
+///
+/// # Errors
+/// Bad hex or escapes, or text the encoding cannot carry.
+pub fn payloads(form: &ClientForm) -> Result<Vec<Vec<u8>>, FieldError> {
+    let parse = |text: &str| match form.mode {
+        MessageMode::Text => codec::parse_escaped(text, form.encoding),
+        MessageMode::Hex => codec::parse_hex(text),
+    };
+    let result = if form.per_line {
+        form.message
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(parse)
+            .collect::<Result<Vec<_>, _>>()
+    } else {
+        parse(&form.message).map(|p| vec![p])
+    };
+    let payloads = result.map_err(|e| field_error(Field::Message, e.to_string()))?;
+    if payloads.is_empty() {
+        return Err(field_error(
+            Field::Message,
+            "nothing to send: type a message",
+        ));
+    }
+    Ok(payloads)
+}
+
+/// Checks the client form and builds the send job.
+///
+/// # Errors
+/// A bad target or message.
+pub fn send_job(form: &ClientForm) -> Result<SendJob, FieldError> {
+    let host = form.host.trim();
+    if host.is_empty() {
+        return Err(field_error(
+            Field::Target,
+            "type the host to send to, such as 127.0.0.1",
+        ));
+    }
+    let port = parse_port(&form.port, Field::Target)?;
+    let target = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    crate::net::parse_target(&target).map_err(|e| field_error(Field::Target, e.to_string()))?;
+    Ok(SendJob {
+        target,
+        payloads: payloads(form)?,
+        count: form.count,
+        interval: Duration::from_millis(form.interval_ms),
+    })
+}
+
+/// Converts the message between text and hex; on failure the message stays as it was.
+///
+/// # Errors
+/// The message does not parse in its current mode.
+pub fn convert_message(form: &mut ClientForm, to: MessageMode) -> Result<(), FieldError> {
+    if form.mode == to {
+        return Ok(());
+    }
+    let convert_one = |text: &str| -> Result<String, FieldError> {
+        let result = match to {
+            MessageMode::Hex => {
+                codec::parse_escaped(text, form.encoding).map(|b| codec::to_hex(&b))
+            }
+            MessageMode::Text => {
+                codec::parse_hex(text).map(|b| codec::escape_bytes(&b, form.encoding))
+            }
+        };
+        result.map_err(|e| field_error(Field::Message, format!("cannot convert: {e}")))
+    };
+    let converted = if form.per_line {
+        form.message
+            .lines()
+            .map(convert_one)
+            .collect::<Result<Vec<_>, _>>()?
+            .join("\n")
+    } else {
+        convert_one(&form.message)?
+    };
+    form.message = converted;
+    form.mode = to;
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::codec::Encoding;
+
+    #[test]
+    fn forms_become_settings_or_say_what_is_wrong() {
+        let mut server = ServerForm::default();
+        assert_eq!(
+            server_config(&server).unwrap().bind,
+            "127.0.0.1:9999".parse().unwrap()
+        );
+        server.bind_ip = "::1".into();
+        assert!(server_config(&server).unwrap().bind.is_ipv6());
+        server.port = "70000".into();
+        let err = server_config(&server).unwrap_err();
+        assert_eq!(err.field, Field::Address);
+        assert!(err.message.contains("0 to 65535"));
+
+        let mut client = ClientForm::default();
+        assert_eq!(send_job(&client).unwrap().target, "127.0.0.1:9999");
+        client.host = "::1".into();
+        assert_eq!(send_job(&client).unwrap().target, "[::1]:9999");
+        client.mode = MessageMode::Hex;
+        client.message = "48 6x".into();
+        assert_eq!(send_job(&client).unwrap_err().field, Field::Message);
+    }
+
+    #[test]
+    fn per_line_messages_are_separate_datagrams() {
+        let form = ClientForm {
+            message: "Michael\nTracy\n\nSarah".into(),
+            per_line: true,
+            ..ClientForm::default()
+        };
+        assert_eq!(
+            payloads(&form).unwrap(),
+            vec![b"Michael".to_vec(), b"Tracy".to_vec(), b"Sarah".to_vec()]
+        );
+    }
+
+    #[test]
+    fn switching_modes_converts_the_message() {
+        let mut form = ClientForm {
+            message: "你好\\r\\n".into(),
+            encoding: Encoding::Gbk,
+            ..ClientForm::default()
+        };
+        convert_message(&mut form, MessageMode::Hex).unwrap();
+        assert_eq!(form.message, "c4 e3 ba c3 0d 0a");
+        convert_message(&mut form, MessageMode::Text).unwrap();
+        assert_eq!(form.message, "你好\\r\\n");
+        form.mode = MessageMode::Hex;
+        form.message = "zz".into();
+        assert!(convert_message(&mut form, MessageMode::Text).is_err());
+        assert_eq!(form.message, "zz", "a failed conversion keeps the message");
+    }
+}

@@ -1,0 +1,256 @@
+//! Which stored packets the table shows: all of them, those up to the moment
+//! of a pause, or those a filter keeps. Filtering is incremental: each frame
+//! looks only at packets it has not seen, so a large log stays cheap.
+
+use std::collections::VecDeque;
+
+use crate::capture::PacketStore;
+use crate::codec;
+use crate::packet::{Direction, Packet};
+
+/// Which directions to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DirFilter {
+    /// Both.
+    #[default]
+    All,
+    /// Received only.
+    In,
+    /// Sent only.
+    Out,
+}
+
+/// The filter box's contents.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Filter {
+    /// Text or hex to look for (case-insensitive).
+    pub text: String,
+    /// Part of the peer's address.
+    pub peer: String,
+    /// Directions shown.
+    pub direction: DirFilter,
+}
+
+impl Filter {
+    /// True when it lets everything through.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.text.trim().is_empty()
+            && self.peer.trim().is_empty()
+            && self.direction == DirFilter::All
+    }
+
+    /// Whether `p` passes.
+    #[must_use]
+    pub fn keeps(&self, p: &Packet) -> bool {
+        match (self.direction, p.direction) {
+            (DirFilter::In, Direction::Out) | (DirFilter::Out, Direction::In) => return false,
+            _ => {}
+        }
+        let peer = self.peer.trim();
+        if !peer.is_empty() && !p.peer.to_string().contains(peer) {
+            return false;
+        }
+        let text = self.text.trim().to_lowercase();
+        if text.is_empty() {
+            return true;
+        }
+        codec::decode(&p.bytes, p.encoding)
+            .to_lowercase()
+            .contains(&text)
+            || codec::to_hex(&p.bytes).contains(&text)
+    }
+}
+
+/// The rows on show, by packet sequence number.
+#[derive(Debug, Default)]
+pub struct View {
+    filter: Filter,
+    /// Filtered rows (only used while the filter is not empty).
+    rows: VecDeque<u64>,
+    /// The highest sequence number the filter has looked at.
+    checked: u64,
+    /// Show nothing newer than this (pause).
+    upto: Option<u64>,
+}
+
+impl View {
+    /// Brings the rows up to date with the store, the filter and the pause point.
+    pub fn refresh(&mut self, store: &PacketStore, filter: &Filter, upto: Option<u64>) {
+        if *filter != self.filter || upto != self.upto {
+            self.filter = filter.clone();
+            self.upto = upto;
+            self.rows.clear();
+            self.checked = 0;
+        }
+        let first = store.get(0).map_or(u64::MAX, |p| p.seq);
+        while self.rows.front().is_some_and(|&s| s < first) {
+            self.rows.pop_front();
+        }
+        if self
+            .rows
+            .back()
+            .is_some_and(|&s| store.get(0).is_none() || s > last_seq(store))
+        {
+            // The store was cleared under us.
+            self.rows.clear();
+            self.checked = 0;
+        }
+        if self.filter.is_empty() {
+            return;
+        }
+        let start = index_of(store, self.checked + 1).unwrap_or(store.len());
+        for i in start..store.len() {
+            let Some(p) = store.get(i) else { break };
+            if self.upto.is_some_and(|u| p.seq > u) {
+                break;
+            }
+            if self.filter.keeps(p) {
+                self.rows.push_back(p.seq);
+            }
+            self.checked = p.seq;
+        }
+        if store.is_empty() {
+            self.checked = 0;
+        }
+    }
+
+    /// How many rows show.
+    #[must_use]
+    pub fn len(&self, store: &PacketStore) -> usize {
+        if !self.filter.is_empty() {
+            return self.rows.len();
+        }
+        match self.upto {
+            Some(u) => index_of(store, u + 1).unwrap_or(store.len()),
+            None => store.len(),
+        }
+    }
+
+    /// True when no row shows.
+    #[must_use]
+    pub fn is_empty(&self, store: &PacketStore) -> bool {
+        self.len(store) == 0
+    }
+
+    /// The packet on row `row`.
+    #[must_use]
+    pub fn packet<'s>(&self, store: &'s PacketStore, row: usize) -> Option<&'s Packet> {
+        if self.filter.is_empty() {
+            store.get(row)
+        } else {
+            find(store, *self.rows.get(row)?)
+        }
+    }
+
+    /// The row showing packet `seq`, if any.
+    #[must_use]
+    pub fn row_of(&self, store: &PacketStore, seq: u64) -> Option<usize> {
+        if self.filter.is_empty() {
+            index_of(store, seq).filter(|&i| store.get(i).is_some_and(|p| p.seq == seq))
+        } else {
+            self.rows.binary_search(&seq).ok()
+        }
+    }
+}
+
+fn last_seq(store: &PacketStore) -> u64 {
+    store
+        .len()
+        .checked_sub(1)
+        .and_then(|i| store.get(i))
+        .map_or(0, |p| p.seq)
+}
+
+/// The index of the first stored packet with a sequence number of at least `seq`.
+/// Sequence numbers rise through the store, so a binary search finds it.
+fn index_of(store: &PacketStore, seq: u64) -> Option<usize> {
+    let (mut lo, mut hi) = (0, store.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match store.get(mid) {
+            Some(p) if p.seq < seq => lo = mid + 1,
+            _ => hi = mid,
+        }
+    }
+    (lo < store.len()).then_some(lo)
+}
+
+/// The stored packet with sequence number `seq`.
+#[must_use]
+pub fn find(store: &PacketStore, seq: u64) -> Option<&Packet> {
+    index_of(store, seq)
+        .and_then(|i| store.get(i))
+        .filter(|p| p.seq == seq)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::codec::Encoding;
+    use crate::packet::EndpointId;
+    use std::sync::Arc;
+    use std::time::SystemTime;
+
+    fn packet(seq: u64, direction: Direction, text: &str) -> Packet {
+        Packet {
+            seq,
+            time: SystemTime::now(),
+            endpoint: EndpointId(1),
+            direction,
+            local: "127.0.0.1:9999".parse().unwrap(),
+            peer: format!("127.0.0.1:{}", 5000 + seq).parse().unwrap(),
+            encoding: Encoding::Utf8,
+            bytes: Arc::from(text.as_bytes()),
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn filters_pause_and_eviction() {
+        let mut store = PacketStore::new(1000);
+        for s in 1..=6 {
+            let dir = if s % 2 == 0 {
+                Direction::Out
+            } else {
+                Direction::In
+            };
+            store.push(packet(s, dir, if s == 3 { "你好 world" } else { "hello" }));
+        }
+        let mut view = View::default();
+        view.refresh(&store, &Filter::default(), None);
+        assert_eq!(view.len(&store), 6);
+        view.refresh(&store, &Filter::default(), Some(4));
+        assert_eq!(view.len(&store), 4, "paused at 4");
+
+        let f = Filter {
+            text: "你好".into(),
+            ..Filter::default()
+        };
+        view.refresh(&store, &f, None);
+        assert_eq!(view.len(&store), 1);
+        assert_eq!(view.packet(&store, 0).unwrap().seq, 3);
+        let f = Filter {
+            direction: DirFilter::Out,
+            ..Filter::default()
+        };
+        view.refresh(&store, &f, None);
+        assert_eq!(view.len(&store), 3);
+        store.push(packet(7, Direction::Out, "x"));
+        view.refresh(&store, &f, None);
+        assert_eq!(view.len(&store), 4, "new packets are checked incrementally");
+        assert_eq!(view.row_of(&store, 7), Some(3));
+        let f = Filter {
+            text: "77 6f".into(),
+            ..Filter::default()
+        };
+        view.refresh(&store, &f, None);
+        assert_eq!(view.len(&store), 1, "hex matches too");
+
+        store.clear();
+        view.refresh(&store, &f, None);
+        assert_eq!(view.len(&store), 0);
+        assert!(find(&store, 3).is_none());
+    }
+}

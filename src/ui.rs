@@ -1,0 +1,10 @@
+//! The window's pieces, one panel or widget per file. Each `*_ui` function
+//! draws from state and returns what the user asked for; the app applies it.
+
+pub mod client_panel;
+pub mod fonts;
+pub mod packet_detail;
+pub mod packet_table;
+pub mod server_panel;
+pub mod status_bar;
+pub mod widgets;

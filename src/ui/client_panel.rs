@@ -1,0 +1,195 @@
+//! The client panel: target, message editor (text with escapes or hex),
+//! encoding, count and interval, Send, and the saved messages.
+
+use egui::{RichText, TextEdit, Ui};
+
+use crate::app::session::{ClientView, Field};
+use crate::capture::Totals;
+use crate::settings::{ClientForm, MessageMode, SavedMessage};
+
+use super::widgets::{bytes_label, encoding_combo_ui, field_error_ui, labelled_field_ui};
+
+/// What the user asked of the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAction {
+    /// Send the message in the editor.
+    Send,
+    /// Stop repeated sending.
+    Stop,
+    /// Switch the editor to text or hex, converting the message.
+    Convert(MessageMode),
+    /// Keep the editor's message in the saved list.
+    SaveMessage,
+    /// Send saved message `n`.
+    SendSaved(usize),
+    /// Put saved message `n` in the editor.
+    LoadSaved(usize),
+    /// Forget saved message `n`.
+    DeleteSaved(usize),
+}
+
+/// Draws the panel; returns what the user asked for.
+pub fn client_panel_ui(
+    ui: &mut Ui,
+    form: &mut ClientForm,
+    saved: &[SavedMessage],
+    view: &ClientView,
+    tally: Totals,
+) -> Option<ClientAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        ui.heading("Client");
+        if let Some(local) = view.local {
+            ui.weak(format!("from {local}"));
+        }
+    });
+    ui.horizontal(|ui| {
+        labelled_field_ui(
+            ui,
+            "Target",
+            &mut form.host,
+            120.0,
+            "127.0.0.1 or host name",
+        );
+        labelled_field_ui(ui, "Port", &mut form.port, 55.0, "9999");
+    });
+    field_error_ui(ui, view.error.as_ref(), Field::Target);
+    ui.horizontal(|ui| {
+        labelled_field_ui(ui, "Local address", &mut form.bind, 150.0, "any (optional)")
+            .on_hover_text(
+                "Send from this address and port, e.g. 127.0.0.1:6000; empty picks a free port",
+            );
+    });
+    field_error_ui(ui, view.error.as_ref(), Field::LocalBind);
+
+    ui.horizontal(|ui| {
+        let label_id = ui.label("Message").id;
+        let mut mode = form.mode;
+        ui.radio_value(&mut mode, MessageMode::Text, "Text")
+            .labelled_by(label_id);
+        ui.radio_value(&mut mode, MessageMode::Hex, "Hex");
+        if mode != form.mode {
+            action = Some(ClientAction::Convert(mode));
+        }
+        encoding_combo_ui(ui, "client-encoding", "Encoding", &mut form.encoding);
+    });
+    let hint = match form.mode {
+        MessageMode::Text => "text; escapes: \\r \\n \\t \\0 \\\\ \\xNN \\u{4f60}",
+        MessageMode::Hex => "hex: 48 65 6c, 48656c or 0x48,0x65",
+    };
+    let label_id = ui.label(RichText::new("Message text").small().weak()).id;
+    ui.add(
+        TextEdit::multiline(&mut form.message)
+            .desired_rows(3)
+            .desired_width(f32::INFINITY)
+            .code_editor()
+            .hint_text(hint),
+    )
+    .labelled_by(label_id);
+    field_error_ui(ui, view.error.as_ref(), Field::Message);
+    ui.horizontal(|ui| {
+        let id = ui.label("Count").id;
+        ui.add(egui::DragValue::new(&mut form.count).range(0..=1_000_000_000))
+            .labelled_by(id)
+            .on_hover_text("How many times to send; 0 sends until Stop");
+        let id = ui.label("Interval").id;
+        ui.add(
+            egui::DragValue::new(&mut form.interval_ms)
+                .range(0..=3_600_000)
+                .suffix(" ms"),
+        )
+        .labelled_by(id)
+        .on_hover_text("Pause between datagrams");
+    });
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut form.per_line, "One datagram per line");
+        ui.checkbox(&mut form.broadcast, "Broadcast");
+    });
+    ui.horizontal(|ui| {
+        if ui.button("Send").on_hover_text("Ctrl+Enter").clicked() {
+            action = Some(ClientAction::Send);
+        }
+        if ui
+            .add_enabled(view.sending, egui::Button::new("Stop"))
+            .clicked()
+        {
+            action = Some(ClientAction::Stop);
+        }
+        ui.label(format!(
+            "out {} / {}   in {} / {}",
+            tally.packets_out,
+            bytes_label(tally.bytes_out),
+            tally.packets_in,
+            bytes_label(tally.bytes_in)
+        ));
+    });
+    field_error_ui(ui, view.error.as_ref(), Field::General);
+    if let Some(a) = saved_ui(ui, saved) {
+        action = Some(a);
+    }
+    action
+}
+
+fn saved_ui(ui: &mut Ui, saved: &[SavedMessage]) -> Option<ClientAction> {
+    let mut action = None;
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        ui.label(format!("Saved messages ({})", saved.len()));
+        if ui.small_button("Save message").clicked() {
+            action = Some(ClientAction::SaveMessage);
+        }
+    });
+    egui::ScrollArea::vertical()
+        .id_salt("saved-messages")
+        .max_height(110.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            for (i, m) in saved.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    if ui
+                        .button(format!("Send: {}", m.name))
+                        .on_hover_text(format!("Send it ({}, {})", mode_label(m.mode), m.encoding))
+                        .clicked()
+                    {
+                        action = Some(ClientAction::SendSaved(i));
+                    }
+                    if ui
+                        .small_button("Edit")
+                        .on_hover_text("Put it in the editor")
+                        .clicked()
+                    {
+                        action = Some(ClientAction::LoadSaved(i));
+                    }
+                    if ui
+                        .small_button("Delete")
+                        .on_hover_text("Forget it")
+                        .clicked()
+                    {
+                        action = Some(ClientAction::DeleteSaved(i));
+                    }
+                });
+            }
+        });
+    action
+}
+
+fn mode_label(mode: MessageMode) -> &'static str {
+    match mode {
+        MessageMode::Text => "text",
+        MessageMode::Hex => "hex",
+    }
+}
+
+/// A name for a saved message: its first line, shortened.
+#[must_use]
+pub fn saved_name(form: &ClientForm) -> String {
+    let first = form.message.lines().next().unwrap_or("").trim();
+    let mut name: String = first.chars().take(24).collect();
+    if first.chars().count() > 24 {
+        name.push('…');
+    }
+    if name.is_empty() {
+        name = "(empty)".to_owned();
+    }
+    name
+}

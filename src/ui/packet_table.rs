@@ -1,0 +1,193 @@
+//! The packet table: one row per datagram, both directions, every endpoint.
+//! Only the rows on screen are laid out and formatted, so it stays fast at
+//! any size.
+
+use egui::{Color32, RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+
+use crate::app::session::Session;
+use crate::app::view::{DirFilter, Filter, View};
+use crate::codec;
+use crate::packet::Direction;
+
+use super::widgets::labelled_field_ui;
+
+/// What the user asked of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableAction {
+    /// Show packet `seq` in the detail view.
+    Select(u64),
+    /// Empty the log.
+    Clear,
+    /// Freeze or unfreeze the table.
+    TogglePause,
+    /// Save the log through the file dialog.
+    Save,
+}
+
+/// The table's own state.
+#[derive(Debug, Default)]
+pub struct TableState {
+    /// The filter box.
+    pub filter: Filter,
+    /// Rows on show.
+    pub view: View,
+    /// The selected packet.
+    pub selected: Option<u64>,
+    /// Paused: rows newer than this are held back.
+    pub paused_at: Option<u64>,
+    /// The user scrolled away from the bottom, so new rows do not pull the view down.
+    pub following: bool,
+}
+
+const ROW_HEIGHT: f32 = 20.0;
+const IN_COLOUR: Color32 = Color32::from_rgb(0x4a, 0x9e, 0xe0);
+const OUT_COLOUR: Color32 = Color32::from_rgb(0xe0, 0x9a, 0x3a);
+
+/// The filter bar above the table; returns a requested action.
+pub fn table_toolbar_ui(
+    ui: &mut Ui,
+    state: &mut TableState,
+    session: &Session,
+) -> Option<TableAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        labelled_field_ui(ui, "Filter", &mut state.filter.text, 140.0, "text or hex");
+        labelled_field_ui(ui, "Peer", &mut state.filter.peer, 110.0, "address part");
+        let label_id = ui.label("Direction").id;
+        egui::ComboBox::from_id_salt("filter-direction")
+            .selected_text(match state.filter.direction {
+                DirFilter::All => "in + out",
+                DirFilter::In => "in",
+                DirFilter::Out => "out",
+            })
+            .width(80.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut state.filter.direction, DirFilter::All, "in + out");
+                ui.selectable_value(&mut state.filter.direction, DirFilter::In, "in");
+                ui.selectable_value(&mut state.filter.direction, DirFilter::Out, "out");
+            })
+            .response
+            .labelled_by(label_id);
+        let pause = if state.paused_at.is_some() {
+            "Resume"
+        } else {
+            "Pause"
+        };
+        if ui.button(pause).clicked() {
+            action = Some(TableAction::TogglePause);
+        }
+        if ui.button("Clear").clicked() {
+            action = Some(TableAction::Clear);
+        }
+        if ui.button("Save log…").clicked() {
+            action = Some(TableAction::Save);
+        }
+        let shown = state.view.len(&session.store);
+        let mut info = format!("{shown} of {} rows", session.store.len());
+        if session.store.dropped() > 0 {
+            info.push_str(&format!(", {} oldest dropped", session.store.dropped()));
+        }
+        if state.paused_at.is_some() {
+            info.push_str(", paused");
+        } else if !state.following {
+            info.push_str(", auto-scroll off (scroll to the bottom to follow)");
+        }
+        ui.weak(info);
+    });
+    action
+}
+
+/// The table itself; returns a click on a row.
+pub fn packet_table_ui(
+    ui: &mut Ui,
+    state: &mut TableState,
+    session: &Session,
+) -> Option<TableAction> {
+    let mut action = None;
+    let store = &session.store;
+    let rows = state.view.len(store);
+    let mono = egui::TextStyle::Monospace.resolve(ui.style());
+    // Labels that select text would swallow the row's click, and wrapping would
+    // change row heights between frames.
+    ui.style_mut().interaction.selectable_labels = false;
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+    let output = TableBuilder::new(ui)
+        .id_salt("packets")
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .stick_to_bottom(true)
+        .auto_shrink([false, false])
+        .column(Column::exact(56.0))
+        .column(Column::exact(128.0))
+        .column(Column::exact(34.0))
+        .column(Column::initial(60.0).at_least(40.0))
+        .column(Column::initial(150.0).at_least(80.0))
+        .column(Column::exact(60.0))
+        .column(Column::remainder().at_least(120.0).clip(true))
+        .column(Column::initial(200.0).at_least(60.0).clip(true))
+        .header(ROW_HEIGHT, |mut header| {
+            for title in [
+                "#", "Time", "Dir", "Endpoint", "Peer", "Size", "Text", "Hex",
+            ] {
+                header.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, rows, |mut row| {
+                let Some(p) = state.view.packet(store, row.index()) else {
+                    return;
+                };
+                row.set_selected(state.selected == Some(p.seq));
+                row.col(|ui| {
+                    ui.label(p.seq.to_string());
+                });
+                row.col(|ui| {
+                    let t: chrono::DateTime<chrono::Local> = p.time.into();
+                    ui.label(
+                        RichText::new(t.format("%H:%M:%S%.6f").to_string()).font(mono.clone()),
+                    );
+                });
+                row.col(|ui| {
+                    let (text, colour) = match p.direction {
+                        Direction::In => ("in", IN_COLOUR),
+                        Direction::Out => ("out", OUT_COLOUR),
+                    };
+                    ui.label(RichText::new(text).color(colour));
+                });
+                row.col(|ui| {
+                    ui.label(session.name(p.endpoint));
+                });
+                row.col(|ui| {
+                    ui.label(p.peer.to_string());
+                });
+                row.col(|ui| {
+                    let cut = if p.truncated { " (cut)" } else { "" };
+                    ui.label(format!("{}{cut}", p.len()));
+                });
+                row.col(|ui| {
+                    // Only this row's text is decoded, and only its start is drawn.
+                    let head = &p.bytes[..p.len().min(512)];
+                    ui.add(egui::Label::new(codec::decode(head, p.encoding)).truncate());
+                });
+                row.col(|ui| {
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(codec::hex_preview(&p.bytes, 24)).font(mono.clone()),
+                        )
+                        .truncate(),
+                    );
+                });
+                if row.response().clicked() {
+                    action = Some(TableAction::Select(p.seq));
+                }
+            });
+        });
+    // Sticking to the bottom stops when the user scrolls up; say so in the toolbar.
+    let bottom = output.content_size.y - output.inner_rect.height();
+    state.following = output.state.clamped_offset().y >= bottom - ROW_HEIGHT;
+    action
+}

@@ -1,0 +1,215 @@
+//! The server panel: where to listen, how to answer, Start/Stop, and while it
+//! runs, its address, counters, peers and the manual reply box.
+
+use std::net::IpAddr;
+
+use egui::{RichText, TextEdit, Ui};
+
+use crate::app::session::{Field, RunState, ServerView};
+use crate::capture::Totals;
+use crate::settings::{ReplyKind, ServerForm};
+
+use super::widgets::{
+    ERROR_RED, OK_GREEN, bytes_label, encoding_combo_ui, field_error_ui, labelled_field_ui,
+};
+
+/// What the user asked of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerAction {
+    /// Start (or restart) with the form's settings.
+    Start,
+    /// Stop it.
+    Stop,
+    /// Apply the reply settings to the running server.
+    Update,
+    /// Send the manual reply to the selected peer.
+    Reply,
+}
+
+/// Draws the panel; returns what the user asked for.
+pub fn server_panel_ui(
+    ui: &mut Ui,
+    form: &mut ServerForm,
+    view: &mut ServerView,
+    tally: Totals,
+    addresses: &[IpAddr],
+) -> Option<ServerAction> {
+    let mut action = None;
+    let state = view.state();
+    ui.horizontal(|ui| {
+        ui.heading("Server");
+        match state {
+            RunState::Running(at) => {
+                ui.label(RichText::new(format!("listening on {at}")).color(OK_GREEN));
+            }
+            RunState::Starting => {
+                ui.spinner();
+            }
+            RunState::Stopped => {
+                ui.weak("stopped");
+            }
+        }
+    });
+    let stopped = state == RunState::Stopped;
+    ui.add_enabled_ui(stopped, |ui| {
+        ui.horizontal(|ui| {
+            labelled_field_ui(ui, "Bind address", &mut form.bind_ip, 120.0, "127.0.0.1");
+            ui.menu_button("Pick", |ui| {
+                for ip in bind_choices(addresses) {
+                    if ui.button(&ip).clicked() {
+                        form.bind_ip = ip;
+                        ui.close();
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Pick 127.0.0.1 (this machine only), 0.0.0.0 / :: (every interface) or one of this machine's addresses");
+            labelled_field_ui(ui, "Port", &mut form.port, 55.0, "9999")
+                .on_hover_text("0 picks any free port");
+        });
+    });
+    field_error_ui(ui, view.error.as_ref(), Field::Address);
+
+    let mut update = false;
+    ui.horizontal(|ui| {
+        let label_id = ui.label("Reply").id;
+        let before = form.reply;
+        egui::ComboBox::from_id_salt("server-reply")
+            .selected_text(form.reply.label())
+            .show_ui(ui, |ui| {
+                for kind in ReplyKind::ALL {
+                    ui.selectable_value(&mut form.reply, kind, kind.label());
+                }
+            })
+            .response
+            .labelled_by(label_id);
+        update |= form.reply != before;
+        update |= encoding_combo_ui(ui, "server-encoding", "Encoding", &mut form.encoding);
+    });
+    let text_field = match form.reply {
+        ReplyKind::Template => Some(("Template", &mut form.template, "Hello, {text}!")),
+        ReplyKind::Fixed => Some(("Fixed reply", &mut form.fixed, "收到你的消息了")),
+        _ => None,
+    };
+    if let Some((label, text, hint)) = text_field {
+        ui.horizontal(|ui| {
+            let r = labelled_field_ui(ui, label, text, ui.available_width() - 10.0, hint);
+            update |= r.lost_focus();
+        });
+        if form.reply == ReplyKind::Template {
+            ui.weak("{text} {peer} {time} {seq} {len} {hex}; escapes such as \\r\\n work");
+        }
+    }
+    field_error_ui(ui, view.error.as_ref(), Field::Reply);
+    ui.horizontal(|ui| {
+        let r = labelled_field_ui(ui, "Quit word", &mut form.quit_word, 80.0, "none");
+        update |= r.lost_focus();
+        ui.add_enabled_ui(stopped, |ui| ui.checkbox(&mut form.broadcast, "Broadcast"));
+    });
+    ui.horizontal(|ui| {
+        match state {
+            RunState::Stopped => {
+                if ui.button("Start").clicked() {
+                    action = Some(ServerAction::Start);
+                }
+            }
+            RunState::Starting | RunState::Running(_) => {
+                if ui.button("Stop").clicked() {
+                    action = Some(ServerAction::Stop);
+                }
+            }
+        }
+        ui.label(format!(
+            "in {} / {}   out {} / {}",
+            tally.packets_in,
+            bytes_label(tally.bytes_in),
+            tally.packets_out,
+            bytes_label(tally.bytes_out)
+        ));
+    });
+    field_error_ui(ui, view.error.as_ref(), Field::General);
+    if let Some(note) = &view.note {
+        ui.label(RichText::new(note).color(ERROR_RED));
+    }
+    if update && matches!(state, RunState::Running(_)) && action.is_none() {
+        action = Some(ServerAction::Update);
+    }
+    if peers_ui(ui, form, view) {
+        action = Some(ServerAction::Reply);
+    }
+    action
+}
+
+/// The peers heard from and the manual reply box; true when Send reply was pressed.
+fn peers_ui(ui: &mut Ui, form: &ServerForm, view: &mut ServerView) -> bool {
+    ui.add_space(4.0);
+    ui.label(format!("Peers ({})", view.peers.len()));
+    egui::ScrollArea::vertical()
+        .id_salt("server-peers")
+        .max_height(80.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            if view.peers.is_empty() {
+                ui.weak("nobody yet");
+            }
+            for p in &view.peers {
+                let seen: chrono::DateTime<chrono::Local> = p.last_seen.into();
+                let text = format!(
+                    "{}   {} pkt, {}, last {}",
+                    p.addr,
+                    p.packets,
+                    bytes_label(p.bytes),
+                    seen.format("%H:%M:%S")
+                );
+                if ui
+                    .selectable_label(view.selected_peer == Some(p.addr), text)
+                    .clicked()
+                {
+                    view.selected_peer = Some(p.addr);
+                }
+            }
+        });
+    let mut send = false;
+    let to = view
+        .selected_peer
+        .map_or_else(|| "no peer selected".to_owned(), |p| p.to_string());
+    ui.horizontal(|ui| {
+        let label_id = ui.label("Reply text").id;
+        let r = ui
+            .add(
+                TextEdit::singleline(&mut view.reply_text)
+                    .desired_width(ui.available_width() - 90.0)
+                    .hint_text(format!("answer {to} by hand")),
+            )
+            .labelled_by(label_id);
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let can = view.selected_peer.is_some() && matches!(view.state(), RunState::Running(_));
+        if ui
+            .add_enabled(can, egui::Button::new("Send reply"))
+            .clicked()
+            || (enter && can)
+        {
+            send = true;
+        }
+    });
+    if form.reply == ReplyKind::Manual && view.selected_peer.is_none() {
+        ui.weak("Manual mode: pick a peer once someone has sent, then type the answer.");
+    }
+    field_error_ui(ui, view.error.as_ref(), Field::ManualReply);
+    send
+}
+
+/// The usual bind choices, then this machine's own addresses.
+fn bind_choices(addresses: &[IpAddr]) -> Vec<String> {
+    let mut out: Vec<String> = ["127.0.0.1", "0.0.0.0", "::1", "::"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    for a in addresses {
+        let s = a.to_string();
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}

@@ -1,0 +1,83 @@
+//! The status bar: packets and bytes in and out, per second too, the last
+//! error, and passing messages such as "saved".
+
+use std::time::{Duration, Instant};
+
+use egui::{RichText, Ui};
+
+use crate::capture::Totals;
+
+use super::widgets::{ERROR_RED, bytes_label};
+
+/// Per-second rates, measured over about one second.
+#[derive(Debug)]
+pub struct Rates {
+    since: Instant,
+    base: Totals,
+    /// Datagrams in and out per second, bytes in and out per second.
+    pub per_sec: [f64; 4],
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Rates {
+            since: Instant::now(),
+            base: Totals::default(),
+            per_sec: [0.0; 4],
+        }
+    }
+}
+
+impl Rates {
+    /// Folds in the current totals; true while anything moves (so the bar keeps updating).
+    pub fn update(&mut self, now: Totals) -> bool {
+        let elapsed = self.since.elapsed();
+        if elapsed >= Duration::from_secs(1) || now.packets() < self.base.packets() {
+            let secs = elapsed.as_secs_f64().max(1e-3);
+            #[allow(clippy::cast_precision_loss)]
+            let rate = |a: u64, b: u64| a.saturating_sub(b) as f64 / secs;
+            self.per_sec = [
+                rate(now.packets_in, self.base.packets_in),
+                rate(now.packets_out, self.base.packets_out),
+                rate(now.bytes_in, self.base.bytes_in),
+                rate(now.bytes_out, self.base.bytes_out),
+            ];
+            self.base = now;
+            self.since = Instant::now();
+        }
+        self.per_sec.iter().any(|r| *r > 0.0)
+    }
+}
+
+/// Draws the bar.
+pub fn status_bar_ui(
+    ui: &mut Ui,
+    totals: Totals,
+    rates: &Rates,
+    error: Option<&str>,
+    status: Option<&str>,
+) {
+    ui.horizontal(|ui| {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let b = |r: f64| bytes_label(r as u64);
+        ui.label(format!(
+            "In {} pkts, {}  ({:.0}/s, {}/s)    Out {} pkts, {}  ({:.0}/s, {}/s)",
+            totals.packets_in,
+            bytes_label(totals.bytes_in),
+            rates.per_sec[0],
+            b(rates.per_sec[2]),
+            totals.packets_out,
+            bytes_label(totals.bytes_out),
+            rates.per_sec[1],
+            b(rates.per_sec[3]),
+        ));
+        if let Some(s) = status {
+            ui.separator();
+            ui.label(s);
+        }
+        if let Some(e) = error {
+            ui.separator();
+            ui.label(RichText::new(format!("Last error: {e}")).color(ERROR_RED));
+        }
+    });
+}

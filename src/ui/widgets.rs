@@ -1,0 +1,67 @@
+//! Small pieces the panels share: labelled fields (so screen readers and UI
+//! tests find them by name), the encoding picker, and red error lines.
+
+use egui::{Color32, RichText, TextEdit, Ui};
+
+use crate::app::session::{Field, FieldError};
+use crate::codec::Encoding;
+
+/// The red used for errors, readable on both themes.
+pub const ERROR_RED: Color32 = Color32::from_rgb(0xe0, 0x4a, 0x4a);
+/// The green used for "running".
+pub const OK_GREEN: Color32 = Color32::from_rgb(0x3c, 0xb3, 0x71);
+
+/// A label followed by a one-line text field that the label names.
+pub fn labelled_field_ui(
+    ui: &mut Ui,
+    label: &str,
+    text: &mut String,
+    width: f32,
+    hint: &str,
+) -> egui::Response {
+    let label_id = ui.label(label).id;
+    ui.add(
+        TextEdit::singleline(text)
+            .desired_width(width)
+            .hint_text(hint),
+    )
+    .labelled_by(label_id)
+}
+
+/// A label and a combo box for the text encoding; true when the choice changed.
+pub fn encoding_combo_ui(ui: &mut Ui, id_salt: &str, label: &str, encoding: &mut Encoding) -> bool {
+    let before = *encoding;
+    let label_id = ui.label(label).id;
+    egui::ComboBox::from_id_salt(id_salt)
+        .selected_text(encoding.label())
+        .width(150.0)
+        .show_ui(ui, |ui| {
+            for e in Encoding::ALL {
+                ui.selectable_value(encoding, e, e.label());
+            }
+        })
+        .response
+        .labelled_by(label_id);
+    *encoding != before
+}
+
+/// Shows `error` in red if it belongs to `field`.
+pub fn field_error_ui(ui: &mut Ui, error: Option<&FieldError>, field: Field) {
+    if let Some(e) = error.filter(|e| e.field == field) {
+        ui.label(RichText::new(&e.message).color(ERROR_RED));
+    }
+}
+
+/// A byte count for people: `812 B`, `14.2 KB`, `3.1 MB`.
+#[must_use]
+pub fn bytes_label(n: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let f = n as f64;
+    if n < 1024 {
+        format!("{n} B")
+    } else if n < 1024 * 1024 {
+        format!("{:.1} KB", f / 1024.0)
+    } else {
+        format!("{:.1} MB", f / (1024.0 * 1024.0))
+    }
+}

@@ -1,0 +1,302 @@
+//! The window, driven through egui_kittest by label as a person drives it:
+//! start a server, type, click Send, read the table; real sockets underneath.
+//! Waits are on the engine's wake-ups with a deadline, never on sleeps.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use egui::{Key, Modifiers, Role};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use udpdesk::app::UdpDeskApp;
+use udpdesk::app::session::RunState;
+use udpdesk::codec::{self, Encoding};
+use udpdesk::packet::Direction;
+use udpdesk::settings::Settings;
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+struct Ui {
+    h: Harness<'static, UdpDeskApp>,
+    woken: Receiver<()>,
+}
+
+impl Ui {
+    /// The app with default settings, except the server on a free port.
+    fn new() -> Ui {
+        let mut settings = Settings::default();
+        settings.server.port = "0".into();
+        Ui::with(settings)
+    }
+
+    fn with(settings: Settings) -> Ui {
+        let (tx, woken) = crossbeam_channel::unbounded();
+        let h = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .with_context_setup(udpdesk::ui::fonts::install)
+            .build_eframe(move |cc| {
+                UdpDeskApp::with_wake(&cc.egui_ctx, settings, move || {
+                    let _ = tx.send(());
+                })
+            });
+        Ui { h, woken }
+    }
+
+    fn app(&self) -> &UdpDeskApp {
+        self.h.state()
+    }
+
+    /// Runs frames until `done` holds, waking on the engine's news; fails after the deadline.
+    fn wait_until(&mut self, what: &str, done: impl Fn(&UdpDeskApp) -> bool) {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            self.h.step();
+            if done(self.h.state()) {
+                self.h.run_ok();
+                return;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "timed out waiting for {what}");
+            // Nothing new is lost: wake-ups queue in the channel until taken here.
+            let _ = self
+                .woken
+                .recv_timeout(left.min(Duration::from_millis(200)));
+        }
+    }
+
+    fn click(&mut self, label: &str) {
+        self.h.get_by_label(label).click();
+        self.h.run_ok();
+    }
+
+    /// Replaces the text of the `nth` field called `label`.
+    fn type_into(&mut self, label: &str, nth: usize, text: &str) {
+        self.h
+            .get_all_by_label(label)
+            .nth(nth)
+            .expect(label)
+            .click();
+        self.h.run_ok();
+        self.h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        self.h.run_ok();
+        self.h
+            .get_all_by_label(label)
+            .nth(nth)
+            .expect(label)
+            .type_text(text);
+        self.h.run_ok();
+    }
+
+    /// Picks `option` in the `nth` combo box called `label`.
+    fn choose(&mut self, label: &str, nth: usize, option: &str) {
+        self.h
+            .get_all_by_label(label)
+            .filter(|n| n.accesskit_node().role() == Role::ComboBox)
+            .nth(nth)
+            .expect(label)
+            .click();
+        self.h.run_ok();
+        self.h.get_by_label(option).click();
+        self.h.run_ok();
+    }
+
+    fn start_server(&mut self) -> SocketAddr {
+        self.click("Start");
+        self.wait_until("the server to start", |a| {
+            matches!(a.session.server.state(), RunState::Running(_))
+        });
+        match self.app().session.server.state() {
+            RunState::Running(at) => at,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn count_packets(&self, dir: Direction, endpoint: &str) -> usize {
+        let s = &self.app().session;
+        s.store
+            .iter()
+            .filter(|p| p.direction == dir && s.name(p.endpoint) == endpoint)
+            .count()
+    }
+}
+
+#[test]
+fn send_a_message_and_see_it_and_the_echo_in_the_table() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    ui.h.get_by_label_contains(&format!("listening on {at}"));
+    ui.type_into("Port", 1, &at.port().to_string());
+    ui.type_into("Message text", 0, "Hello, udpdesk");
+    ui.click("Send");
+    ui.wait_until("the echo", |a| a.session.store.len() == 4);
+
+    // The client's sent row: its peer is the server, with the text and a hex preview.
+    let rows: Vec<_> = ui.h.get_all_by_label("Hello, udpdesk").collect();
+    assert_eq!(rows.len(), 4, "sent, received, echoed, echo received");
+    ui.h.get_all_by_label(&at.to_string())
+        .next()
+        .expect("the server as peer");
+    assert!(
+        ui.h.query_all_by_label_contains("48 65 6c 6c 6f 2c 20 75")
+            .count()
+            >= 4
+    );
+    assert_eq!(ui.count_packets(Direction::Out, "client"), 1);
+    assert_eq!(
+        ui.count_packets(Direction::In, "client"),
+        1,
+        "the echo came back"
+    );
+    assert_eq!(ui.count_packets(Direction::In, "server"), 1);
+
+    // Selecting a row shows its hex dump.
+    ui.h.get_all_by_label("Hello, udpdesk")
+        .next()
+        .unwrap()
+        .click();
+    ui.h.run_ok();
+    assert!(ui.app().table.selected.is_some());
+    let dump =
+        ui.h.query_all_by(|n| n.value().is_some_and(|v| v.contains("|Hello, udpdesk|")))
+            .count();
+    assert!(dump > 0, "the detail view shows the hex dump");
+}
+
+#[test]
+fn ctrl_enter_sends_too() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    ui.type_into("Port", 1, &at.port().to_string());
+    ui.h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    ui.wait_until("the echo", |a| a.session.store.len() == 4);
+}
+
+#[test]
+fn gbk_text_is_sent_and_decoded_as_chinese() {
+    let mut ui = Ui::new();
+    ui.choose("Encoding", 0, "GBK");
+    let at = ui.start_server();
+    ui.choose("Encoding", 1, "GBK");
+    ui.type_into("Port", 1, &at.port().to_string());
+    ui.type_into("Message text", 0, "你好");
+    ui.click("Send");
+    ui.wait_until("the echo", |a| a.session.store.len() == 4);
+    let sent = ui.app().session.store.get(0).unwrap().clone();
+    assert_eq!(&*sent.bytes, &[0xc4, 0xe3, 0xba, 0xc3], "GBK on the wire");
+    assert_eq!(sent.encoding, Encoding::Gbk);
+    assert_eq!(
+        ui.h.get_all_by_label("你好").count(),
+        4,
+        "every row decodes it"
+    );
+    assert_eq!(ui.h.query_all_by_label("c4 e3 ba c3").count(), 4);
+}
+
+#[test]
+fn manual_reply_reaches_the_selected_peer() {
+    let mut ui = Ui::new();
+    ui.choose("Reply", 0, "manual");
+    let at = ui.start_server();
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(DEADLINE)).unwrap();
+    peer.send_to("在吗".as_bytes(), at).unwrap();
+    ui.wait_until("the peer to appear", |a| a.session.server.peers.len() == 1);
+    let me = peer.local_addr().unwrap();
+    ui.h.get_by_label_contains(&format!("{me}   1 pkt")).click();
+    ui.h.run_ok();
+    assert_eq!(ui.app().session.server.selected_peer, Some(me));
+    ui.type_into("Reply text", 0, "收到你的消息了");
+    ui.click("Send reply");
+    let mut buf = [0u8; 64];
+    let (n, from) = peer.recv_from(&mut buf).expect("the manual reply");
+    assert_eq!(from, at);
+    assert_eq!(&buf[..n], "收到你的消息了".as_bytes());
+    ui.wait_until("the reply in the table", |a| a.session.store.len() == 2);
+    assert_eq!(ui.h.get_all_by_label("收到你的消息了").count(), 1);
+}
+
+#[test]
+fn a_port_in_use_is_shown_in_the_server_panel_and_the_app_goes_on() {
+    let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let taken = holder.local_addr().unwrap();
+    let mut ui = Ui::new();
+    ui.type_into("Port", 0, &taken.port().to_string());
+    ui.click("Start");
+    ui.wait_until("the error", |a| a.session.server.error.is_some());
+    let message =
+        format!("{taken} is already in use: stop the program using it or pick another port");
+    ui.h.get_by_label(&message);
+    assert_eq!(ui.app().session.server.state(), RunState::Stopped);
+    // Fix the port and start again.
+    ui.type_into("Port", 0, "0");
+    let at = ui.start_server();
+    assert_ne!(at, taken);
+    assert!(ui.h.query_by_label(&message).is_none(), "the error clears");
+}
+
+#[test]
+fn bad_hex_is_shown_under_the_message_and_nothing_is_sent() {
+    let mut ui = Ui::new();
+    ui.h.get_by_role_and_label(Role::RadioButton, "Hex").click();
+    ui.h.run_ok();
+    assert_eq!(
+        ui.app().settings.client.message,
+        "48 65 6c 6c 6f 2c 20 77 6f 72 6c 64",
+        "switching converts"
+    );
+    ui.type_into("Message text", 0, "48 6g");
+    ui.click("Send");
+    ui.h.get_by_label_contains("'g' at character 5 is not a hex digit");
+    assert!(ui.app().session.store.is_empty());
+}
+
+#[test]
+fn saving_the_log_writes_a_file_that_reads_back() {
+    let mut ui = Ui::new();
+    ui.choose("Encoding", 0, "GBK");
+    let at = ui.start_server();
+    ui.choose("Encoding", 1, "GBK");
+    ui.type_into("Port", 1, &at.port().to_string());
+    ui.type_into("Message text", 0, "你好，世界");
+    ui.click("Send");
+    ui.wait_until("the echo", |a| a.session.store.len() == 4);
+
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["jsonl", "csv", "txt", "pcap"] {
+        let path = dir.path().join(format!("log.{ext}"));
+        ui.h.state_mut().save_log_to(path.clone());
+        ui.wait_until("the save", |a| !a.saving());
+        let status = ui.app().session.status.clone().unwrap_or_default();
+        assert!(status.starts_with("saved 4 packets"), "{status}");
+        let text = std::fs::read(&path).unwrap();
+        if ext == "pcap" {
+            assert_eq!(&text[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
+        } else {
+            assert!(
+                String::from_utf8(text).unwrap().contains("你好，世界"),
+                "{ext} keeps the Chinese"
+            );
+        }
+    }
+    let back = udpdesk::capture::load_log(&dir.path().join("log.jsonl")).unwrap();
+    let kept: Vec<_> = ui.app().session.store.iter().cloned().collect();
+    assert_eq!(back, kept);
+    assert_eq!(
+        codec::decode(&back[0].bytes, back[0].encoding),
+        "你好，世界"
+    );
+
+    // A save into a folder that does not exist says why and keeps the log.
+    ui.h.state_mut()
+        .save_log_to(dir.path().join("missing/log.csv"));
+    ui.wait_until("the failed save", |a| !a.saving());
+    let error = ui.app().session.last_error.clone().unwrap_or_default();
+    assert!(
+        error.contains("does not exist") && error.contains("the log is still here"),
+        "{error}"
+    );
+    assert_eq!(ui.app().session.store.len(), 4);
+    ui.h.get_by_label_contains("the log is still here");
+}
