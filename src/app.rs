@@ -117,6 +117,13 @@ impl UdpDeskApp {
             Some(Outcome::Saved(msg)) => {
                 self.session.status = Some(msg);
             }
+            Some(Outcome::Cancelled) => {
+                // rfd answers "no file" both for Cancel and when no dialog program exists.
+                self.session.status = Some(
+                    "Log not saved: no file chosen (if no dialog appeared, install zenity or an XDG desktop portal)"
+                        .to_owned(),
+                );
+            }
             Some(Outcome::Failed(msg)) => {
                 self.session.status = None;
                 self.session.last_error = Some(msg);

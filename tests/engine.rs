@@ -498,3 +498,45 @@ fn dropping_the_handle_ends_the_thread_and_closes_sockets() {
     assert_eq!(Arc::strong_count(&wakes), 1);
     UdpSocket::bind(at).expect("the server's port is free once the engine is gone");
 }
+
+#[test]
+fn multicast_group_on_loopback_reaches_a_member() {
+    // TTL 0 and the loopback interface: the datagram never leaves this machine.
+    let group: std::net::IpAddr = "239.255.42.1".parse().unwrap();
+    let lo = Some(std::net::Ipv4Addr::LOCALHOST);
+    let e = engine();
+    let mut config = ServerConfig::new("0.0.0.0:0".parse().unwrap());
+    config.reply = ReplyMode::Upper;
+    config.options.multicast = Some(udpdesk::net::Multicast {
+        group: Some(group),
+        interface_v4: lo,
+        ..udpdesk::net::Multicast::default()
+    });
+    let at = start_server(&e, 1, config);
+    let client = ClientConfig {
+        options: SocketOptions {
+            multicast: Some(udpdesk::net::Multicast {
+                interface_v4: lo,
+                ttl: 0,
+                ..udpdesk::net::Multicast::default()
+            }),
+            ..SocketOptions::default()
+        },
+        ..ClientConfig::default()
+    };
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config: client,
+    })
+    .unwrap();
+    let target = format!("{group}:{}", at.port());
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job: SendJob::once(target, b"to the group".to_vec()),
+    })
+    .unwrap();
+    let got = wait_packets(&e, 1, |p| {
+        p.endpoint == EndpointId(2) && p.direction == Direction::In
+    });
+    assert_eq!(&*got[0].bytes, b"TO THE GROUP", "the member answered");
+}

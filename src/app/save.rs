@@ -25,6 +25,8 @@ pub enum Outcome {
     Saved(String),
     /// The save failed; the message says why and what to do.
     Failed(String),
+    /// The dialog closed without a path.
+    Cancelled,
 }
 
 /// Runs dialogs and saves off the UI thread.
@@ -109,7 +111,7 @@ impl Saver {
         self.busy = false;
         match msg {
             Msg::Picked(Some(path)) => Some(Outcome::Picked(path)),
-            Msg::Picked(None) => None,
+            Msg::Picked(None) => Some(Outcome::Cancelled),
             Msg::Done(Ok(summary)) => Some(Outcome::Saved(summary.to_string())),
             Msg::Done(Err(e)) => Some(Outcome::Failed(format!("{e}; the log is still here"))),
         }

@@ -23,7 +23,11 @@ fn main() {
     for size in [64usize, 1400] {
         let name = format!("echo_{size}B");
         if wanted(&name) {
-            echo(&name, size);
+            echo(&name, size, Server::Engine);
+        }
+        let name = format!("baseline_echo_{size}B");
+        if wanted(&name) {
+            echo(&name, size, Server::PlainLoop);
         }
     }
     if wanted("display") {
@@ -44,23 +48,57 @@ fn thread_cpu_ns(name: &str) -> Option<u64> {
     None
 }
 
-fn echo(name: &str, size: usize) {
+/// Which echo server to measure.
+#[derive(Clone, Copy)]
+enum Server {
+    /// udpdesk's engine, recording every packet and handing it to its owner.
+    Engine,
+    /// A bare blocking `recv_from`/`send_to` loop: the floor to compare with.
+    PlainLoop,
+}
+
+/// Starts a bare echo loop on its own thread; it ends when the returned socket's peer sends "stop".
+fn plain_echo() -> std::net::SocketAddr {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let at = sock.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("plain-echo".to_owned())
+        .spawn(move || {
+            let mut buf = vec![0u8; 65_535];
+            while let Ok((n, from)) = sock.recv_from(&mut buf) {
+                if &buf[..n] == b"stop" {
+                    break;
+                }
+                let _ = sock.send_to(&buf[..n], from);
+            }
+        })
+        .unwrap();
+    at
+}
+
+fn echo(name: &str, size: usize, server: Server) {
     const DATAGRAMS: u64 = 100_000;
     const WINDOW: u64 = 64;
     let mut rates = Vec::new();
     let mut cpu = Vec::new();
     for _ in 0..3 {
         let engine = Engine::spawn(|| {}).unwrap();
-        let id = EndpointId(1);
-        let config = ServerConfig {
-            reply: ReplyMode::Echo,
-            ..ServerConfig::new("127.0.0.1:0".parse().unwrap())
-        };
-        engine.send(Command::StartServer { id, config }).unwrap();
-        let at = loop {
-            if let Event::Started { local, .. } = engine.events().recv().unwrap() {
-                break local;
+        let (at, thread) = match server {
+            Server::Engine => {
+                let id = EndpointId(1);
+                let config = ServerConfig {
+                    reply: ReplyMode::Echo,
+                    ..ServerConfig::new("127.0.0.1:0".parse().unwrap())
+                };
+                engine.send(Command::StartServer { id, config }).unwrap();
+                let at = loop {
+                    if let Event::Started { local, .. } = engine.events().recv().unwrap() {
+                        break local;
+                    }
+                };
+                (at, "udpdesk-net")
             }
+            Server::PlainLoop => (plain_echo(), "plain-echo"),
         };
         let client = UdpSocket::bind("127.0.0.1:0").unwrap();
         client
@@ -68,7 +106,7 @@ fn echo(name: &str, size: usize) {
             .unwrap();
         let payload = vec![0x5au8; size];
         let mut buf = vec![0u8; 2048];
-        let cpu_before = thread_cpu_ns("udpdesk-net").unwrap_or(0);
+        let cpu_before = thread_cpu_ns(thread).unwrap_or(0);
         let start = Instant::now();
         let (mut sent, mut got, mut lost) = (0u64, 0u64, 0u64);
         while got + lost < DATAGRAMS {
@@ -85,7 +123,10 @@ fn echo(name: &str, size: usize) {
             while engine.events().try_recv().is_ok() {}
         }
         let elapsed = start.elapsed();
-        let cpu_after = thread_cpu_ns("udpdesk-net").unwrap_or(0);
+        let cpu_after = thread_cpu_ns(thread).unwrap_or(0);
+        if let Server::PlainLoop = server {
+            client.send_to(b"stop", at).unwrap();
+        }
         rates.push(got as f64 / elapsed.as_secs_f64());
         // Each echoed datagram is one receive and one send on the network thread.
         cpu.push((cpu_after - cpu_before) as f64 / got.max(1) as f64);
@@ -94,7 +135,7 @@ fn echo(name: &str, size: usize) {
         }
     }
     println!(
-        "{name:<14} {:>10.0} echoes/s   {:>7.2} µs network-thread CPU per echo",
+        "{name:<20} {:>10.0} echoes/s   {:>7.2} µs server-thread CPU per echo",
         median(&mut rates),
         median(&mut cpu) / 1000.0
     );
