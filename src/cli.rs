@@ -87,7 +87,7 @@ pub struct SendArgs {
     /// Send the messages this many times over; 0 repeats until Ctrl-C.
     #[arg(long, short, default_value_t = 1)]
     pub count: u64,
-    /// Pause between datagrams, such as 100ms or 1s.
+    /// Pause between rounds (one round sends every MESSAGE once, back to back), such as 100ms or 1s.
     #[arg(long, short, default_value = "0ms", value_parser = parse_duration)]
     pub interval: Duration,
     /// How long to wait for replies after the last datagram.

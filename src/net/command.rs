@@ -127,7 +127,8 @@ pub struct SendJob {
     pub payloads: Vec<Vec<u8>>,
     /// How many rounds; 0 repeats until [`Command::StopSending`].
     pub count: u64,
-    /// The pause between two datagrams; zero sends them back to back.
+    /// The pause between two rounds; the datagrams of one round go back to back,
+    /// as a batch does. Zero sends every round back to back.
     pub interval: Duration,
 }
 

@@ -80,7 +80,7 @@ pub struct Job {
     pub payloads: Vec<Vec<u8>>,
     /// Rounds asked for; 0 for endless.
     pub count: u64,
-    /// The pause between datagrams.
+    /// The pause between rounds.
     pub interval: std::time::Duration,
     /// The next datagram of the round.
     pub index: usize,
@@ -105,6 +105,14 @@ impl Job {
             self.rounds += 1;
         }
         Some(i)
+    }
+
+    /// After a datagram: when a round has just ended, the next waits an interval.
+    /// After a stall it goes on from `now` rather than firing a catch-up burst.
+    pub fn schedule_next(&mut self, now: Instant) {
+        if self.index == 0 && !self.interval.is_zero() {
+            self.next_at = (self.next_at + self.interval).max(now);
+        }
     }
 
     /// True once every round has gone.
@@ -177,6 +185,39 @@ mod tests {
         let order: Vec<usize> = std::iter::from_fn(|| job.advance()).collect();
         assert_eq!(order, vec![0, 1, 0, 1]);
         assert!(job.finished());
+    }
+
+    #[test]
+    fn the_interval_falls_between_rounds_not_inside_one() {
+        let start = Instant::now();
+        let mut job = Job {
+            target: "127.0.0.1:1".parse().unwrap(),
+            payloads: vec![b"a".to_vec(), b"b".to_vec()],
+            count: 0,
+            interval: Duration::from_millis(100),
+            index: 0,
+            rounds: 0,
+            sent: 0,
+            next_at: start,
+        };
+        job.advance();
+        job.schedule_next(start);
+        assert_eq!(
+            job.next_at, start,
+            "the second line of the round goes at once"
+        );
+        job.advance();
+        job.schedule_next(start);
+        assert_eq!(
+            job.next_at,
+            start + Duration::from_millis(100),
+            "the next round waits"
+        );
+        let late = start + Duration::from_secs(5);
+        job.advance();
+        job.advance();
+        job.schedule_next(late);
+        assert_eq!(job.next_at, late, "no catch-up burst after a stall");
     }
 
     #[test]

@@ -488,10 +488,7 @@ impl Worker {
                     break;
                 }
             }
-            if !job.interval.is_zero() {
-                // After a stall, go on from now rather than firing a catch-up burst.
-                job.next_at = (job.next_at + job.interval).max(now);
-            }
+            job.schedule_next(now);
         }
         if let Some(e) = abort {
             self.out.fail(Some(id), e);

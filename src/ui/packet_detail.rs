@@ -108,7 +108,7 @@ pub fn packet_detail_ui(
     // The dump keeps its 76 columns unwrapped; the text takes the rest of the width.
     let mono = egui::TextStyle::Monospace.resolve(ui.style());
     let char_width = ui.fonts_mut(|f| f.glyph_width(&mono, '0'));
-    let dump_width = (char_width * 77.0 + 16.0).min(ui.available_width() * 0.6);
+    let dump_width = (char_width * 80.0 + 24.0).min(ui.available_width() * 0.65);
     ui.horizontal_top(|ui| {
         let text_width = (ui.available_width() - dump_width - 8.0).max(120.0);
         ui.vertical(|ui| {
