@@ -58,7 +58,11 @@ impl Server {
 
     fn finish(self) -> (Output, Vec<String>) {
         let out = wait_exit(self.child);
-        let rest: Vec<String> = self.stderr.try_iter().collect();
+        // The reader thread ends at the pipe's end: take every line up to there.
+        let mut rest = Vec::new();
+        while let Ok(line) = self.stderr.recv_timeout(DEADLINE) {
+            rest.push(line);
+        }
         (out, rest)
     }
 }
@@ -79,19 +83,28 @@ fn wait_exit(mut child: Child) -> Output {
     let (tx, rx) = crossbeam_channel::bounded(1);
     let id = child.id();
     let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
     std::thread::spawn(move || {
+        let err_reader = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(mut s) = stderr {
+                std::io::Read::read_to_end(&mut s, &mut text).ok();
+            }
+            text
+        });
         let mut text = Vec::new();
         if let Some(mut s) = stdout {
             std::io::Read::read_to_end(&mut s, &mut text).ok();
         }
         let status = child.wait();
-        tx.send((status, text)).ok();
+        let err = err_reader.join().unwrap_or_default();
+        tx.send((status, text, err)).ok();
     });
     match rx.recv_timeout(DEADLINE) {
-        Ok((status, stdout)) => Output {
+        Ok((status, stdout, stderr)) => Output {
             status: status.unwrap(),
             stdout,
-            stderr: Vec::new(),
+            stderr,
         },
         Err(_) => {
             Command::new("kill").arg(id.to_string()).status().ok();
@@ -109,8 +122,7 @@ fn send(args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-
-    child.wait_with_output().unwrap()
+    wait_exit(child)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -268,7 +280,14 @@ fn bad_input_exits_non_zero_with_one_line() {
             "klingon",
         ),
     ] {
-        let out = udpdesk().args(&args).stdin(Stdio::null()).output().unwrap();
+        let child = udpdesk()
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = wait_exit(child);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(status), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
@@ -280,11 +299,14 @@ fn bad_input_exits_non_zero_with_one_line() {
 fn port_in_use_and_nobody_listening_are_runtime_failures() {
     let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
     let taken = holder.local_addr().unwrap().to_string();
-    let out = udpdesk()
+    let child = udpdesk()
         .args(["serve", "--bind", &taken])
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let out = wait_exit(child);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("already in use"), "{err}");
