@@ -78,6 +78,8 @@ pub struct ServerView {
     pub selected_peer: Option<SocketAddr>,
     /// The manual reply being typed.
     pub reply_text: String,
+    /// A manual reply was just sent: a failure now belongs beside its box.
+    pub manual_pending: bool,
 }
 
 impl ServerView {
@@ -236,11 +238,14 @@ impl Session {
                 self.server.state = Some(RunState::Stopped);
                 self.server.id = None;
             }
-            let field = if self.server.state() == RunState::Stopped {
-                field
-            } else {
-                Field::ManualReply
+            // While it runs, only a failed manual reply belongs by the reply box.
+            let field = match (self.server.state(), error) {
+                (RunState::Stopped, _) => field,
+                (_, NetError::Unreachable { .. }) => Field::General,
+                _ if self.server.manual_pending => Field::ManualReply,
+                _ => Field::General,
             };
+            self.server.manual_pending = false;
             self.server.error = Some(FieldError { field, message });
         } else if id.is_some() && id == self.client.id {
             let field = match error {
@@ -329,6 +334,7 @@ impl Session {
         match codec::parse_escaped(&self.server.reply_text, form.encoding) {
             Ok(payload) => {
                 self.server.error = None;
+                self.server.manual_pending = true;
                 let _sent = self.command(Command::Reply { id, peer, payload });
             }
             Err(e) => self.server.error = error(e.to_string()),

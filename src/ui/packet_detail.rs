@@ -104,11 +104,12 @@ pub fn packet_detail_ui(
         }
     });
     let mut text = cache.text.as_str();
-    let mut dump = cache.dump.as_str();
-    // The dump keeps its 76 columns unwrapped; the text takes the rest of the width.
+    let dump = cache.dump.as_str();
+    // The dump keeps its columns unwrapped (it scrolls sideways when narrow);
+    // the text takes what width is left.
     let mono = egui::TextStyle::Monospace.resolve(ui.style());
     let char_width = ui.fonts_mut(|f| f.glyph_width(&mono, '0'));
-    let dump_width = (char_width * 80.0 + 24.0).min(ui.available_width() * 0.65);
+    let dump_width = (char_width * 79.0 + 12.0).min(ui.available_width() - 200.0);
     ui.horizontal_top(|ui| {
         let text_width = (ui.available_width() - dump_width - 8.0).max(120.0);
         ui.vertical(|ui| {
@@ -123,16 +124,11 @@ pub fn packet_detail_ui(
         });
         ui.vertical(|ui| {
             ui.set_width(dump_width);
-            let id = ui.label(RichText::new("Hex dump").small().weak()).id;
-            egui::ScrollArea::vertical()
+            ui.label(RichText::new("Hex dump").small().weak());
+            egui::ScrollArea::both()
                 .id_salt("detail-hex")
                 .show(ui, |ui| {
-                    ui.add(
-                        TextEdit::multiline(&mut dump)
-                            .code_editor()
-                            .desired_width(dump_width),
-                    )
-                    .labelled_by(id);
+                    ui.add(egui::Label::new(RichText::new(dump).font(mono.clone())).extend());
                 });
         });
     });

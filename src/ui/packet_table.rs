@@ -84,16 +84,22 @@ pub fn table_toolbar_ui(
             action = Some(TableAction::Save);
         }
         let shown = state.view.len(&session.store);
-        let mut info = format!("{shown} of {} rows", session.store.len());
+        let mut info = if shown == session.store.len() {
+            format!("{shown} rows")
+        } else {
+            format!("{shown} of {} rows", session.store.len())
+        };
         if session.store.dropped() > 0 {
-            info.push_str(&format!(", {} oldest dropped", session.store.dropped()));
+            info.push_str(&format!(", {} old dropped", session.store.dropped()));
         }
         if state.paused_at.is_some() {
             info.push_str(", paused");
         } else if !state.following {
-            info.push_str(", auto-scroll off (scroll to the bottom to follow)");
+            info.push_str(", not following");
         }
-        ui.weak(info);
+        ui.weak(info).on_hover_text(
+            "The table keeps the newest rows up to its cap. It follows new rows while scrolled to the bottom; scroll up to stop, back down to follow again.",
+        );
     });
     action
 }
