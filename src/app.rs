@@ -106,6 +106,10 @@ impl UdpDeskApp {
     }
 
     fn ask_save(&mut self) {
+        if self.saver.busy() {
+            self.session.status = Some("A save is already under way".to_owned());
+            return;
+        }
         if let Err(e) = self.saver.ask_path() {
             self.session.last_error = Some(e);
         }
@@ -195,6 +199,7 @@ impl UdpDeskApp {
             TableAction::Select(seq) => self.table.selected = Some(seq),
             TableAction::Clear => {
                 self.session.store.clear();
+                self.session.tallies.clear();
                 self.table.selected = None;
             }
             TableAction::TogglePause => {
@@ -260,9 +265,14 @@ impl eframe::App for UdpDeskApp {
         }
         self.poll_save();
         let upto = self.table.paused_at;
-        self.table
+        if self
+            .table
             .view
-            .refresh(&self.session.store, &self.table.filter, upto);
+            .refresh(&self.session.store, &self.table.filter, upto)
+        {
+            // The filter has more stored packets to look at: go on next frame.
+            ctx.request_repaint();
+        }
         if self.rates.update(self.session.store.totals()) {
             ctx.request_repaint_after(Duration::from_millis(500));
         }

@@ -2,12 +2,15 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 use udpdesk::app::{TITLE, UdpDeskApp};
 use udpdesk::cli::{self, Cli};
 
 fn main() -> ExitCode {
-    let args = Cli::parse();
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => return usage_error(&e),
+    };
     match args.command {
         Some(command) => match cli::run(command) {
             Ok(()) => ExitCode::SUCCESS,
@@ -27,6 +30,25 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// Help and version print as clap writes them; a usage error prints one line.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _printed = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or("bad arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("udpdesk: {first} (see udpdesk --help)");
+    ExitCode::from(2)
 }
 
 fn run_window() -> Result<(), eframe::Error> {

@@ -6,9 +6,11 @@ mod command;
 mod endpoint;
 mod error;
 mod interfaces;
+mod jobs;
 mod outbox;
 mod reply;
 mod resolve;
+mod serving;
 mod socket;
 mod worker;
 
@@ -26,6 +28,7 @@ pub use error::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, NetError, max_payload};
 pub use interfaces::local_addresses;
 pub use reply::ReplyMode;
 pub use resolve::{parse_bind, parse_target};
+pub use worker::Resolver;
 
 /// The handle to a running engine. Dropping it ends the network thread.
 pub struct Engine {
@@ -42,6 +45,18 @@ impl Engine {
     /// # Errors
     /// The system could not create the poller or the thread.
     pub fn spawn(wake: impl Fn() + Send + 'static) -> Result<Engine, NetError> {
+        Engine::spawn_with_resolver(wake, Arc::new(resolve::lookup))
+    }
+
+    /// Like [`Engine::spawn`], with another way to look host names up (tests
+    /// use this to exercise lookups without sending DNS queries anywhere).
+    ///
+    /// # Errors
+    /// The system could not create the poller or the thread.
+    pub fn spawn_with_resolver(
+        wake: impl Fn() + Send + 'static,
+        resolver: Resolver,
+    ) -> Result<Engine, NetError> {
         let poll = Poll::new().map_err(|e| NetError::io("cannot create the socket poller", &e))?;
         let waker = Arc::new(
             Waker::new(poll.registry(), worker::WAKER)
@@ -49,7 +64,14 @@ impl Engine {
         );
         let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
         let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
-        let worker = worker::Worker::new(poll, Arc::clone(&waker), cmd_rx, ev_tx, Box::new(wake));
+        let worker = worker::Worker::new(
+            poll,
+            Arc::clone(&waker),
+            cmd_rx,
+            ev_tx,
+            Box::new(wake),
+            resolver,
+        );
         let thread = std::thread::Builder::new()
             .name("udpdesk-net".to_owned())
             .spawn(move || worker.run())

@@ -133,7 +133,15 @@ fn text(bytes: &[u8]) -> String {
 fn echo_server_and_client_talk_and_quit_word_ends_the_server() {
     let server = Server::start(&["--quit-word", "quit"]);
     let to = server.addr.to_string();
-    let out = send(&[&to, "Hello, world", "quit", "--wait", "300ms"]);
+    let out = send(&[
+        &to,
+        "Hello, world",
+        "quit",
+        "--replies",
+        "2",
+        "--wait",
+        "15s",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
@@ -170,7 +178,16 @@ fn echo_server_and_client_talk_and_quit_word_ends_the_server() {
 fn template_server_greets_three_names_in_order() {
     let server = Server::start(&["--reply", "template:Hello, {text}!", "--quit-word", "bye"]);
     let to = server.addr.to_string();
-    let out = send(&[&to, "Michael", "Tracy", "Sarah", "--wait", "300ms"]);
+    let out = send(&[
+        &to,
+        "Michael",
+        "Tracy",
+        "Sarah",
+        "--replies",
+        "3",
+        "--wait",
+        "15s",
+    ]);
     let stdout = text(&out.stdout);
     let greetings: Vec<&str> = stdout.lines().filter(|l| l.contains("Hello,")).collect();
     assert_eq!(greetings.len(), 3, "{stdout}");
@@ -198,8 +215,10 @@ fn gbk_server_acknowledges_in_chinese() {
         "--encoding",
         "gbk",
         "--json",
+        "--replies",
+        "1",
         "--wait",
-        "300ms",
+        "15s",
     ]);
     let records: Vec<serde_json::Value> = text(&out.stdout)
         .lines()
@@ -249,7 +268,16 @@ fn manual_server_replies_with_typed_lines() {
 fn hex_messages_and_dump() {
     let server = Server::start(&["--reply", "upper", "--quit-word", "q"]);
     let to = server.addr.to_string();
-    let out = send(&[&to, "--hex", "0x68,0x69 0a", "--dump", "--wait", "300ms"]);
+    let out = send(&[
+        &to,
+        "--hex",
+        "0x68,0x69 0a",
+        "--dump",
+        "--replies",
+        "1",
+        "--wait",
+        "15s",
+    ]);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("00000000  48 49 0a"), "{stdout}");
     assert!(stdout.contains("|HI.|"), "{stdout}");
@@ -313,11 +341,98 @@ fn port_in_use_and_nobody_listening_are_runtime_failures() {
     assert_eq!(err.lines().count(), 1, "{err}");
 
     drop(holder);
-    let out = send(&[&taken, "anyone?", "--wait", "300ms"]);
+    // Ends as soon as the failure is known, long before the wait is up.
+    let out = send(&[&taken, "anyone?", "--wait", "15s"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains(&format!("nobody is listening at {taken}")),
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn lines_piped_into_send_all_go_in_order() {
+    let listener = UdpSocket::bind("127.0.0.1:0").unwrap();
+    listener.set_read_timeout(Some(DEADLINE)).unwrap();
+    let to = listener.local_addr().unwrap().to_string();
+    let mut child = udpdesk()
+        .args([
+            "send",
+            &to,
+            "--count",
+            "3",
+            "--interval",
+            "1ms",
+            "--wait",
+            "0ms",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a\nb\n").unwrap();
+    let out = wait_exit(child);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut got = Vec::new();
+    let mut buf = [0u8; 16];
+    for _ in 0..6 {
+        let (n, _) = listener.recv_from(&mut buf).unwrap();
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert_eq!(got, ["a", "a", "a", "b", "b", "b"]);
+}
+
+#[test]
+fn a_send_that_fails_in_the_engine_ends_with_status_1() {
+    let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let taken = holder.local_addr().unwrap().to_string();
+    let listener = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = listener.local_addr().unwrap().to_string();
+    let out = send(&["--bind", &taken, &to, "hi", "--wait", "15s"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("already in use"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Too long for one argument: the hex comes as a line on stdin.
+    let mut child = udpdesk()
+        .args(["send", &to, "--hex", "--wait", "15s"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = format!("{}\n", "00".repeat(65_508));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(line.as_bytes())
+        .unwrap();
+    let out = wait_exit(child);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("too large"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn usage_errors_are_one_line() {
+    let child = udpdesk()
+        .args(["send", "127.0.0.1:9", "--count", "x"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_exit(child);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--count"), "{err}");
 }

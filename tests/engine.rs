@@ -540,3 +540,278 @@ fn multicast_group_on_loopback_reaches_a_member() {
     });
     assert_eq!(&*got[0].bytes, b"TO THE GROUP", "the member answered");
 }
+
+/// Waits for the `SendDone` of client `id` and returns how many it sent.
+fn send_done(e: &Engine, id: u32) -> u64 {
+    wait_for(e, "the send to finish", |ev| match ev {
+        Event::SendDone { id: i, sent } if i.0 == id => Some(*sent),
+        _ => None,
+    })
+}
+
+#[test]
+fn every_failed_send_still_ends_with_send_done() {
+    let e = engine();
+    let at = start_server(&e, 1, server(ReplyMode::None));
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    for (payload, target) in [
+        (vec![0u8; MAX_PAYLOAD_V4 + 1], at.to_string()),
+        (b"x".to_vec(), "nowhere.invalid:9".to_owned()),
+    ] {
+        e.send(Command::Send {
+            id: EndpointId(2),
+            job: SendJob::once(target, payload),
+        })
+        .unwrap();
+        wait_failure(&e, 2);
+        assert_eq!(send_done(&e, 2), 0);
+    }
+    // An IPv4-bound client asked to reach an IPv6 peer.
+    let v4 = ClientConfig {
+        bind: Some("127.0.0.1:0".parse().unwrap()),
+        ..ClientConfig::default()
+    };
+    e.send(Command::OpenClient {
+        id: EndpointId(3),
+        config: v4,
+    })
+    .unwrap();
+    e.send(Command::Send {
+        id: EndpointId(3),
+        job: SendJob::once("[::1]:9", b"x".to_vec()),
+    })
+    .unwrap();
+    assert!(matches!(
+        wait_failure(&e, 3),
+        NetError::FamilyMismatch { .. }
+    ));
+    assert_eq!(send_done(&e, 3), 0);
+    // A client that does not exist.
+    e.send(Command::Send {
+        id: EndpointId(9),
+        job: SendJob::once(at.to_string(), b"x".to_vec()),
+    })
+    .unwrap();
+    wait_failure(&e, 9);
+    assert_eq!(send_done(&e, 9), 0);
+}
+
+#[test]
+fn a_client_whose_bind_fails_is_reported_gone() {
+    let e = engine();
+    let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let config = ClientConfig {
+        bind: Some(holder.local_addr().unwrap()),
+        ..ClientConfig::default()
+    };
+    e.send(Command::OpenClient {
+        id: EndpointId(1),
+        config,
+    })
+    .unwrap();
+    assert!(matches!(wait_failure(&e, 1), NetError::AddrInUse { .. }));
+    wait_for(&e, "the client to be gone", |ev| {
+        matches!(
+            ev,
+            Event::Stopped {
+                id: EndpointId(1),
+                reason: StopReason::Error(_)
+            }
+        )
+        .then_some(())
+    });
+}
+
+#[test]
+fn a_new_send_replaces_a_running_one_and_both_are_accounted() {
+    let e = engine();
+    let at = start_server(&e, 1, server(ReplyMode::None));
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    let endless = SendJob {
+        target: at.to_string(),
+        payloads: vec![b"tick".to_vec()],
+        count: 0,
+        interval: Duration::from_millis(10),
+    };
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job: endless,
+    })
+    .unwrap();
+    wait_packets(&e, 1, |p| p.endpoint == EndpointId(2));
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job: SendJob::once(at.to_string(), b"last".to_vec()),
+    })
+    .unwrap();
+    assert!(
+        send_done(&e, 2) >= 1,
+        "the endless job ends, counting what it sent"
+    );
+    assert_eq!(send_done(&e, 2), 1, "then the new one");
+    let got = wait_packets(&e, 1, |p| {
+        p.endpoint == EndpointId(1) && &*p.bytes == b"last"
+    });
+    assert_eq!(got.len(), 1);
+}
+
+#[test]
+fn rounds_are_paced_by_the_interval() {
+    let e = engine();
+    let at = start_server(&e, 1, server(ReplyMode::None));
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    let job = SendJob {
+        target: at.to_string(),
+        payloads: vec![b"a".to_vec(), b"b".to_vec()],
+        count: 5,
+        interval: Duration::from_millis(20),
+    };
+    let start = std::time::Instant::now();
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job,
+    })
+    .unwrap();
+    assert_eq!(send_done(&e, 2), 10);
+    // A lower bound only: four pauses must have passed; how much more is the machine's business.
+    assert!(
+        start.elapsed() >= Duration::from_millis(80),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// A resolver that answers only when the test says so, for names under `.test`.
+fn gated_resolver(port: u16) -> (udpdesk::net::Resolver, crossbeam_channel::Sender<()>) {
+    let (tx, rx) = crossbeam_channel::unbounded::<()>();
+    let resolver: udpdesk::net::Resolver = Arc::new(move |host: &str, _port: u16| {
+        let _ = rx.recv_timeout(common::DEADLINE);
+        if host == "server.test" {
+            Ok(vec![SocketAddr::from(([127, 0, 0, 1], port))])
+        } else {
+            Err(NetError::Resolve {
+                host: host.to_owned(),
+                detail: "no such host".to_owned(),
+            })
+        }
+    });
+    (resolver, tx)
+}
+
+#[test]
+fn host_names_are_looked_up_off_the_engine_thread() {
+    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+    probe.set_read_timeout(Some(common::DEADLINE)).unwrap();
+    let port = probe.local_addr().unwrap().port();
+    let (resolver, answer) = gated_resolver(port);
+    let e = Engine::spawn_with_resolver(|| {}, resolver).unwrap();
+    e.send(Command::OpenClient {
+        id: EndpointId(1),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    e.send(Command::Send {
+        id: EndpointId(1),
+        job: SendJob::once(format!("server.test:{port}"), b"hi".to_vec()),
+    })
+    .unwrap();
+    // While the lookup waits, the engine still serves other commands.
+    let at = start_server(&e, 2, server(ReplyMode::Echo));
+    assert_eq!(ask(&peer("127.0.0.1:0"), at, b"busy?"), b"busy?");
+    answer.send(()).unwrap();
+    let mut buf = [0u8; 8];
+    let (n, _) = probe.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"hi");
+    assert_eq!(send_done(&e, 1), 1);
+
+    // A failed lookup: the error, then SendDone.
+    e.send(Command::Send {
+        id: EndpointId(1),
+        job: SendJob::once("nothing.test:9", b"x".to_vec()),
+    })
+    .unwrap();
+    answer.send(()).unwrap();
+    assert!(matches!(wait_failure(&e, 1), NetError::Resolve { .. }));
+    assert_eq!(send_done(&e, 1), 0);
+}
+
+#[test]
+fn stopping_during_a_lookup_ends_the_send_and_ignores_the_late_answer() {
+    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    let (resolver, answer) = gated_resolver(port);
+    let e = Engine::spawn_with_resolver(|| {}, resolver).unwrap();
+    e.send(Command::OpenClient {
+        id: EndpointId(1),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    e.send(Command::Send {
+        id: EndpointId(1),
+        job: SendJob::once(format!("server.test:{port}"), b"late".to_vec()),
+    })
+    .unwrap();
+    e.send(Command::StopSending { id: EndpointId(1) }).unwrap();
+    assert_eq!(send_done(&e, 1), 0);
+    answer.send(()).unwrap();
+    // The stale answer sends nothing: the next datagram the probe sees is this one.
+    let at = probe.local_addr().unwrap();
+    e.send(Command::Send {
+        id: EndpointId(1),
+        job: SendJob::once(at.to_string(), b"after".to_vec()),
+    })
+    .unwrap();
+    assert_eq!(send_done(&e, 1), 1);
+    probe.set_read_timeout(Some(common::DEADLINE)).unwrap();
+    let mut buf = [0u8; 8];
+    let (n, _) = probe.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"after");
+}
+
+#[test]
+fn changing_a_clients_encoding_keeps_its_socket() {
+    let e = engine();
+    let at = start_server(&e, 1, server(ReplyMode::Echo));
+    e.send(Command::OpenClient {
+        id: EndpointId(2),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job: SendJob::once(at.to_string(), b"a".to_vec()),
+    })
+    .unwrap();
+    let first = wait_packets(&e, 1, |p| {
+        p.endpoint == EndpointId(2) && p.direction == Direction::In
+    });
+    e.send(Command::SetEncoding {
+        id: EndpointId(2),
+        encoding: Encoding::Gbk,
+    })
+    .unwrap();
+    let gbk = codec::encode("你好", Encoding::Gbk).unwrap();
+    e.send(Command::Send {
+        id: EndpointId(2),
+        job: SendJob::once(at.to_string(), gbk),
+    })
+    .unwrap();
+    let second = wait_packets(&e, 1, |p| {
+        p.endpoint == EndpointId(2) && p.direction == Direction::In
+    });
+    assert_eq!(first[0].local, second[0].local, "same socket");
+    assert_eq!(second[0].encoding, Encoding::Gbk);
+    assert_eq!(codec::decode(&second[0].bytes, second[0].encoding), "你好");
+}

@@ -199,22 +199,75 @@ fn manual_reply_reaches_the_selected_peer() {
     let mut ui = Ui::new();
     ui.choose("Reply", 0, "manual");
     let at = ui.start_server();
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.set_read_timeout(Some(DEADLINE)).unwrap();
-    peer.send_to("在吗".as_bytes(), at).unwrap();
-    ui.wait_until("the peer to appear", |a| a.session.server.peers.len() == 1);
-    let me = peer.local_addr().unwrap();
-    ui.h.get_by_label_contains(&format!("{me}   1 pkt")).click();
+    let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for s in [&alice, &bob] {
+        s.set_read_timeout(Some(DEADLINE)).unwrap();
+    }
+    alice.send_to("在吗".as_bytes(), at).unwrap();
+    ui.wait_until("alice", |a| a.session.server.peers.len() == 1);
+    bob.send_to(b"hi", at).unwrap();
+    ui.wait_until("bob", |a| a.session.server.peers.len() == 2);
+    // The first peer heard is selected on its own; pick Bob instead, by clicking him.
+    let bob_addr = bob.local_addr().unwrap();
+    ui.h.get_by_label_contains(&format!("{bob_addr}   1 pkt"))
+        .click();
     ui.h.run_ok();
-    assert_eq!(ui.app().session.server.selected_peer, Some(me));
+    assert_eq!(ui.app().session.server.selected_peer, Some(bob_addr));
     ui.type_into("Reply text", 0, "收到你的消息了");
     ui.click("Send reply");
     let mut buf = [0u8; 64];
-    let (n, from) = peer.recv_from(&mut buf).expect("the manual reply");
+    let (n, from) = bob.recv_from(&mut buf).expect("the manual reply");
     assert_eq!(from, at);
     assert_eq!(&buf[..n], "收到你的消息了".as_bytes());
-    ui.wait_until("the reply in the table", |a| a.session.store.len() == 2);
+    ui.wait_until("the reply in the table", |a| a.session.store.len() == 3);
     assert_eq!(ui.h.get_all_by_label("收到你的消息了").count(), 1);
+    // Alice got nothing: the first thing she receives is a later reply picked for her.
+    ui.h.get_by_label_contains(&format!("{}   1 pkt", alice.local_addr().unwrap()))
+        .click();
+    ui.h.run_ok();
+    ui.type_into("Reply text", 0, "later");
+    ui.click("Send reply");
+    let (n, _) = alice.recv_from(&mut buf).expect("a reply for alice");
+    assert_eq!(&buf[..n], b"later");
+}
+
+#[test]
+fn both_panels_and_the_table_fit_a_1280_by_800_window() {
+    let mut ui = Ui::new();
+    ui.h.run_ok();
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
+    for label in ["Start", "Send", "Save message", "Filter", "Save log…"] {
+        let rect = ui.h.get_by_label(label).rect();
+        assert!(
+            window.contains_rect(rect),
+            "{label} at {rect:?} is outside the window"
+        );
+    }
+    for header in ["#", "Time", "Peer", "Text", "Hex"] {
+        let rect = ui.h.get_all_by_label(header).next().unwrap().rect();
+        assert!(window.contains_rect(rect), "column {header} at {rect:?}");
+    }
+}
+
+#[test]
+fn a_bad_template_applied_to_a_running_server_is_shown_under_the_template() {
+    let mut ui = Ui::new();
+    ui.choose("Reply", 0, "template");
+    ui.start_server();
+    ui.type_into("Template", 0, "Hi {name}");
+    // The template applies when the field loses focus.
+    ui.h.key_press(Key::Tab);
+    ui.h.run_ok();
+    ui.wait_until("the error", |a| a.session.server.error.is_some());
+    let e = ui.app().session.server.error.clone().unwrap();
+    assert_eq!(e.field, udpdesk::app::session::Field::Reply);
+    assert!(
+        e.message.contains("unknown placeholder {name}"),
+        "{}",
+        e.message
+    );
+    ui.h.get_by_label_contains("keeps answering by its previous rule");
 }
 
 #[test]

@@ -19,6 +19,8 @@ use crate::settings::{ClientForm, MessageMode, ReplyKind, ServerForm};
 /// Events handled per frame before drawing; the rest wait for the next frame
 /// so a flood never stalls one.
 pub const EVENTS_PER_FRAME: usize = 512;
+/// Packets taken per frame at most (the engine batches at most 1,024 per event).
+pub const PACKETS_PER_FRAME: usize = 50_000;
 
 /// Where a server is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,12 +166,16 @@ impl Session {
     /// Handles up to `budget` waiting events; true if more wait.
     pub fn drain(&mut self, budget: usize) -> bool {
         let mut handled = 0;
-        while handled < budget {
+        let mut packets = 0;
+        while handled < budget && packets < PACKETS_PER_FRAME {
             let event = match &self.engine {
                 Ok(engine) => engine.events().try_recv(),
                 Err(_) => return false,
             };
             let Ok(event) = event else { return false };
+            if let Event::Packets(batch) = &event {
+                packets += batch.len();
+            }
             self.handle(event);
             handled += 1;
         }
@@ -215,7 +221,12 @@ impl Session {
                         other => Some(format!("Stopped: {other}")),
                     };
                 } else if Some(id) == self.client.id {
-                    self.client = ClientView::default();
+                    // Gone (a failed open, or closed): the next send opens a new one.
+                    let error = self.client.error.take();
+                    self.client = ClientView {
+                        error,
+                        ..ClientView::default()
+                    };
                 }
             }
             Event::Failed { id, error } => self.failed(id, &error),
@@ -233,17 +244,22 @@ impl Session {
                 | NetError::PermissionDenied { .. } => Field::Address,
                 _ => Field::General,
             };
-            if self.server.state() == RunState::Starting {
+            let starting = self.server.state() == RunState::Starting;
+            if starting {
                 // It never started: the id is spent.
                 self.server.state = Some(RunState::Stopped);
                 self.server.id = None;
             }
-            // While it runs, only a failed manual reply belongs by the reply box.
-            let field = match (self.server.state(), error) {
-                (RunState::Stopped, _) => field,
-                (_, NetError::Unreachable { .. }) => Field::General,
+            let field = match error {
+                NetError::Template(_) | NetError::Codec(_) => Field::Reply,
+                _ if starting => field,
                 _ if self.server.manual_pending => Field::ManualReply,
                 _ => Field::General,
+            };
+            let message = if !starting && field == Field::Reply {
+                format!("{message} (the server keeps answering by its previous rule)")
+            } else {
+                message
             };
             self.server.manual_pending = false;
             self.server.error = Some(FieldError { field, message });
@@ -252,13 +268,16 @@ impl Session {
                 NetError::Resolve { .. } | NetError::BadAddress { .. } => Field::Target,
                 NetError::Unreachable { .. } | NetError::FamilyMismatch { .. } => Field::Target,
                 NetError::TooLarge { .. } | NetError::Codec(_) => Field::Message,
-                NetError::AddrInUse { .. } | NetError::AddrNotAvailable { .. } => Field::LocalBind,
+                NetError::AddrInUse { .. }
+                | NetError::AddrNotAvailable { .. }
+                | NetError::PermissionDenied { .. }
+                    if self.client.local.is_none() =>
+                {
+                    Field::LocalBind
+                }
                 _ => Field::General,
             };
-            if field == Field::LocalBind {
-                // The client could not open; the next send opens it again.
-                self.client = ClientView::default();
-            }
+            self.client.sending = self.client.sending && field != Field::LocalBind;
             self.client.error = Some(FieldError { field, message });
         }
     }
@@ -358,18 +377,40 @@ impl Session {
             }
         };
         self.client.error = None;
-        if self.client.config.as_ref() != Some(&config) {
-            if let Some(old) = self.client.id.take() {
-                let _sent = self.command(Command::Close { id: old });
+        let same_socket = self
+            .client
+            .config
+            .as_ref()
+            .is_some_and(|c| c.bind == config.bind && c.options == config.options);
+        match self.client.id {
+            Some(id) if same_socket => {
+                // Only the encoding changed: keep the socket, so replies still find it.
+                if self
+                    .client
+                    .config
+                    .as_ref()
+                    .is_some_and(|c| c.encoding != config.encoding)
+                {
+                    let _sent = self.command(Command::SetEncoding {
+                        id,
+                        encoding: config.encoding,
+                    });
+                    self.client.config = Some(config);
+                }
             }
-            let id = self.new_id("client".to_owned());
-            self.client = ClientView {
-                id: Some(id),
-                config: Some(config.clone()),
-                ..ClientView::default()
-            };
-            if self.command(Command::OpenClient { id, config }).is_err() {
-                return;
+            _ => {
+                if let Some(old) = self.client.id.take() {
+                    let _sent = self.command(Command::Close { id: old });
+                }
+                let id = self.new_id("client".to_owned());
+                self.client = ClientView {
+                    id: Some(id),
+                    config: Some(config.clone()),
+                    ..ClientView::default()
+                };
+                if self.command(Command::OpenClient { id, config }).is_err() {
+                    return;
+                }
             }
         }
         if let Some(id) = self.client.id {

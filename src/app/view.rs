@@ -8,6 +8,10 @@ use crate::capture::PacketStore;
 use crate::codec;
 use crate::packet::{Direction, Packet};
 
+/// Packets the filter looks at per frame: a new filter over a full store is
+/// applied over a few frames instead of stalling one.
+pub const SCAN_PER_FRAME: usize = 20_000;
+
 /// Which directions to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DirFilter {
@@ -75,8 +79,9 @@ pub struct View {
 }
 
 impl View {
-    /// Brings the rows up to date with the store, the filter and the pause point.
-    pub fn refresh(&mut self, store: &PacketStore, filter: &Filter, upto: Option<u64>) {
+    /// Brings the rows up to date with the store, the filter and the pause point,
+    /// looking at [`SCAN_PER_FRAME`] packets at most; true when more remain to look at.
+    pub fn refresh(&mut self, store: &PacketStore, filter: &Filter, upto: Option<u64>) -> bool {
         if *filter != self.filter || upto != self.upto {
             self.filter = filter.clone();
             self.upto = upto;
@@ -97,22 +102,25 @@ impl View {
             self.checked = 0;
         }
         if self.filter.is_empty() {
-            return;
+            return false;
         }
         let start = index_of(store, self.checked + 1).unwrap_or(store.len());
-        for i in start..store.len() {
-            let Some(p) = store.get(i) else { break };
+        let end = store.len().min(start + SCAN_PER_FRAME);
+        if store.is_empty() {
+            self.checked = 0;
+        }
+        for i in start..end {
+            let Some(p) = store.get(i) else { return false };
             if self.upto.is_some_and(|u| p.seq > u) {
-                break;
+                // Paused: nothing newer is shown, so nothing more to look at.
+                return false;
             }
             if self.filter.keeps(p) {
                 self.rows.push_back(p.seq);
             }
             self.checked = p.seq;
         }
-        if store.is_empty() {
-            self.checked = 0;
-        }
+        end < store.len()
     }
 
     /// How many rows show.
@@ -247,6 +255,26 @@ mod tests {
         };
         view.refresh(&store, &f, None);
         assert_eq!(view.len(&store), 1, "hex matches too");
+
+        let mut big = PacketStore::new(100_000);
+        for s in 1..=(SCAN_PER_FRAME as u64 + 10) {
+            big.push(packet(s, Direction::In, "x"));
+        }
+        let all_in = Filter {
+            direction: DirFilter::In,
+            ..Filter::default()
+        };
+        assert!(
+            view.refresh(&big, &all_in, None),
+            "a large store takes more than one frame"
+        );
+        assert!(!view.refresh(&big, &all_in, None));
+        assert_eq!(view.len(&big), SCAN_PER_FRAME + 10);
+        assert!(
+            !view.refresh(&big, &all_in, Some(5)),
+            "paused: done at the pause point"
+        );
+        assert_eq!(view.len(&big), 5);
 
         store.clear();
         view.refresh(&store, &f, None);

@@ -174,11 +174,19 @@ pub enum Command {
         config: ClientConfig,
     },
     /// Send datagrams from a client, replacing any sending still in progress.
+    /// Every `Send` is answered by exactly one [`Event::SendDone`], after any failure.
     Send {
         /// Which client.
         id: EndpointId,
         /// What to send, where, how often.
         job: SendJob,
+    },
+    /// Change how a client's packets are decoded, without reopening its socket.
+    SetEncoding {
+        /// Which client.
+        id: EndpointId,
+        /// The new encoding.
+        encoding: Encoding,
     },
     /// Stop a client's repeated sending.
     StopSending {

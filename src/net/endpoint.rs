@@ -16,6 +16,9 @@ use super::reply::Responder;
 /// How many peers a server remembers: a flood of spoofed sources must not grow it without end.
 pub const MAX_PEERS: usize = 1024;
 
+/// The longest pause between rounds: a day.
+pub const MAX_INTERVAL: std::time::Duration = std::time::Duration::from_secs(86_400);
+
 /// One open endpoint.
 pub struct Endpoint {
     /// Its id.
@@ -111,7 +114,8 @@ impl Job {
     /// After a stall it goes on from `now` rather than firing a catch-up burst.
     pub fn schedule_next(&mut self, now: Instant) {
         if self.index == 0 && !self.interval.is_zero() {
-            self.next_at = (self.next_at + self.interval).max(now);
+            let interval = self.interval.min(MAX_INTERVAL);
+            self.next_at = self.next_at.checked_add(interval).unwrap_or(now).max(now);
         }
     }
 

@@ -20,6 +20,20 @@ use super::socket;
 /// to a closed port must not become a flood of identical errors.
 const UNREACHABLE_QUIET: Duration = Duration::from_secs(1);
 
+/// Packets per [`Event::Packets`] at most, so the owner can take a flood in
+/// bounded bites.
+pub const BATCH: usize = 1024;
+
+/// Errors that are the kernel passing on an ICMP report about an earlier datagram.
+fn is_icmp_report(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+    )
+}
+
 /// The wall clock cut to whole microseconds: what every log format keeps, so a
 /// saved log reads back identical.
 fn now_micros() -> SystemTime {
@@ -85,17 +99,21 @@ impl Outbox {
             truncated,
         };
         match self.events.last_mut() {
-            Some(Event::Packets(batch)) => batch.push(packet),
-            _ => self.events.push(Event::Packets(vec![packet])),
+            Some(Event::Packets(batch)) if batch.len() < BATCH => batch.push(packet),
+            _ => {
+                let mut batch = Vec::with_capacity(64);
+                batch.push(packet);
+                self.events.push(Event::Packets(batch));
+            }
         }
         self.seq
     }
 
     /// Sends `payload` to `peer` from `sock` and records it.
     ///
-    /// A "connection refused" here belongs to an earlier datagram (the kernel
-    /// reports ICMP errors on the next call): it is reported from the error queue
-    /// and this datagram is tried once more.
+    /// A "connection refused" or "unreachable" here belongs to an earlier
+    /// datagram (the kernel reports ICMP errors on the next call): it is reported
+    /// from the error queue and this datagram is tried once more.
     ///
     /// # Errors
     /// Too large, permission denied, unreachable and other send failures.
@@ -118,7 +136,7 @@ impl Outbox {
         }
         let to = SockAddr::from(peer);
         let mut result = sock.send_to(payload, &to);
-        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::ConnectionRefused) {
+        if matches!(&result, Err(e) if is_icmp_report(e)) {
             self.report_icmp(sock, origin.id);
             result = sock.send_to(payload, &to);
         }

@@ -1,0 +1,164 @@
+//! The server side of the network thread: binding servers, reading what
+//! arrives on every ready socket, answering by the reply rule, manual replies,
+//! and the quit word.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use crate::packet::{Direction, EndpointId};
+
+use super::command::{Event, ServerConfig, StopReason};
+use super::endpoint::{Endpoint, Peers, Role, Server};
+use super::error::NetError;
+use super::reply::{Incoming, Responder};
+use super::socket;
+use super::worker::{READ_BUDGET, Worker, unknown};
+
+/// Errors in a row after which a socket's reading stops until its next wake-up.
+const MAX_READ_ERRORS: usize = 8;
+
+impl Worker {
+    pub(super) fn start_server(&mut self, id: EndpointId, config: ServerConfig) {
+        if self.endpoints.contains_key(&id) {
+            self.out
+                .fail(Some(id), NetError::DuplicateId { id: id.to_string() });
+            return;
+        }
+        let started = Responder::new(&config.reply, config.encoding).and_then(|responder| {
+            let sock = socket::bind(config.bind, &config.options)?;
+            let local = socket::local_addr(&sock)?;
+            self.register(id, &sock)?;
+            Ok((responder, sock, local))
+        });
+        match started {
+            Ok((responder, sock, local)) => {
+                self.endpoints.insert(
+                    id,
+                    Endpoint {
+                        id,
+                        socket: Some(sock),
+                        local: Some(local),
+                        encoding: config.encoding,
+                        options: config.options,
+                        role: Role::Server(Server {
+                            responder,
+                            quit_word: config.quit_word.filter(|w| !w.is_empty()),
+                            received: 0,
+                            peers: Peers::default(),
+                        }),
+                    },
+                );
+                self.out.push(Event::Started { id, local });
+            }
+            Err(e) => self.out.fail(Some(id), e),
+        }
+    }
+
+    pub(super) fn reply(&mut self, id: EndpointId, peer: SocketAddr, payload: &[u8]) {
+        let Some(
+            ep @ Endpoint {
+                role: Role::Server(_),
+                ..
+            },
+        ) = self.endpoints.get(&id)
+        else {
+            self.out.fail(Some(id), unknown("server", id));
+            return;
+        };
+        let (Some(sock), Some(origin)) = (&ep.socket, ep.origin()) else {
+            return;
+        };
+        if let Err(e) = self.out.send(sock, origin, peer, payload) {
+            self.out.fail(Some(id), e);
+        }
+    }
+
+    /// Reads what waits on every ready socket, up to a budget each.
+    pub(super) fn read_ready(&mut self) {
+        let ready: Vec<EndpointId> = std::mem::take(&mut self.ready).into_iter().collect();
+        for id in ready {
+            if self.read_endpoint(id) {
+                self.ready.insert(id);
+            }
+        }
+    }
+
+    /// Reads from one endpoint; true if it may hold more.
+    fn read_endpoint(&mut self, id: EndpointId) -> bool {
+        let Some(ep) = self.endpoints.get_mut(&id) else {
+            return false;
+        };
+        let (Some(sock), Some(origin)) = (&ep.socket, ep.origin()) else {
+            return false;
+        };
+        let keep = ep.options.max_datagram.clamp(1, self.buf.len());
+        let mut quit = None;
+        let mut errors = 0;
+        for _ in 0..READ_BUDGET {
+            let got = match socket::recv(sock, &mut self.buf[..keep]) {
+                Ok(got) => got,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                    self.out.report_icmp(sock, id);
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // Any other ICMP report (host unreachable, too big) also comes
+                    // this way; read the queue so it does not fill the buffer.
+                    self.out.report_icmp(sock, id);
+                    errors += 1;
+                    if errors > MAX_READ_ERRORS {
+                        self.out
+                            .fail(Some(id), NetError::io("receiving failed", &e));
+                        return false;
+                    }
+                    continue;
+                }
+            };
+            let bytes = &self.buf[..got.len];
+            let peer = got.peer;
+            self.out
+                .packet(origin, Direction::In, peer, bytes, got.truncated);
+            let Role::Server(server) = &mut ep.role else {
+                continue;
+            };
+            server.received += 1;
+            let time = SystemTime::now();
+            server.peers.heard(peer, bytes.len(), time);
+            let incoming = Incoming {
+                bytes,
+                peer,
+                time,
+                seq: server.received,
+            };
+            if let Some(answer) = server.responder.answer(&incoming)
+                && let Err(e) = self.out.send(sock, origin, peer, &answer)
+            {
+                self.out.fail(Some(id), e);
+            }
+            if let Some(word) = &server.quit_word
+                && is_quit(bytes, word, ep.encoding)
+            {
+                quit = Some(StopReason::QuitWord {
+                    peer,
+                    word: word.clone(),
+                });
+                break;
+            }
+        }
+        if let Some(reason) = quit {
+            self.close(id, reason);
+            return false;
+        }
+        true
+    }
+}
+
+/// The quit word matches the datagram's text, ignoring a trailing line break
+/// (what `nc -u` and terminals send after it).
+fn is_quit(bytes: &[u8], word: &str, encoding: crate::codec::Encoding) -> bool {
+    super::reply::strict_text(bytes, encoding)
+        .is_some_and(|text| text.trim_end_matches(['\r', '\n']) == word)
+}
