@@ -2,9 +2,10 @@
 //! drains the engine's events (a bounded batch), draws the panels from that
 //! state, then applies what the panels asked for.
 
+pub mod forms;
+pub mod rows;
 pub mod save;
 pub mod session;
-pub mod view;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -151,7 +152,7 @@ impl UdpDeskApp {
             ClientAction::Send => self.session.send(&self.settings.client),
             ClientAction::Stop => self.session.stop_sending(),
             ClientAction::Convert(mode) => {
-                match session::convert_message(&mut self.settings.client, mode) {
+                match forms::convert_message(&mut self.settings.client, mode) {
                     Ok(()) => self.session.client.error = None,
                     Err(e) => self.session.client.error = Some(e),
                 }
@@ -331,7 +332,7 @@ impl eframe::App for UdpDeskApp {
                 let packet = self
                     .table
                     .selected
-                    .and_then(|seq| view::find(&self.session.store, seq));
+                    .and_then(|seq| rows::find(&self.session.store, seq));
                 let endpoint = packet.map_or("", |p| self.session.name(p.endpoint));
                 packet_detail::packet_detail_ui(ui, &mut self.detail, packet, endpoint);
             });

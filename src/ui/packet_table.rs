@@ -5,8 +5,8 @@
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
+use crate::app::rows::{DirFilter, Filter, View};
 use crate::app::session::Session;
-use crate::app::view::{DirFilter, Filter, View};
 use crate::codec;
 use crate::packet::Direction;
 
