@@ -113,16 +113,21 @@ fn wait_exit(mut child: Child) -> Output {
     }
 }
 
-fn send(args: &[&str]) -> Output {
-    let child = udpdesk()
-        .arg("send")
+/// Starts the binary with `args`, its output piped.
+fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Stdio) -> Child {
+    udpdesk()
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
-    wait_exit(child)
+        .unwrap()
+}
+
+fn send(args: &[&str]) -> Output {
+    let mut all = vec!["send"];
+    all.extend_from_slice(args);
+    wait_exit(spawn(&all, Stdio::null()))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -308,13 +313,7 @@ fn bad_input_exits_non_zero_with_one_line() {
             "klingon",
         ),
     ] {
-        let child = udpdesk()
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn(&args, Stdio::null());
         let out = wait_exit(child);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(status), "{args:?}: {err}");
@@ -327,13 +326,7 @@ fn bad_input_exits_non_zero_with_one_line() {
 fn port_in_use_and_nobody_listening_are_runtime_failures() {
     let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
     let taken = holder.local_addr().unwrap().to_string();
-    let child = udpdesk()
-        .args(["serve", "--bind", &taken])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(&["serve", "--bind", &taken], Stdio::null());
     let out = wait_exit(child);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
@@ -356,8 +349,8 @@ fn lines_piped_into_send_all_go_in_order() {
     let listener = UdpSocket::bind("127.0.0.1:0").unwrap();
     listener.set_read_timeout(Some(DEADLINE)).unwrap();
     let to = listener.local_addr().unwrap().to_string();
-    let mut child = udpdesk()
-        .args([
+    let mut child = spawn(
+        &[
             "send",
             &to,
             "--count",
@@ -366,12 +359,9 @@ fn lines_piped_into_send_all_go_in_order() {
             "1ms",
             "--wait",
             "0ms",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+        Stdio::piped(),
+    );
     child.stdin.take().unwrap().write_all(b"a\nb\n").unwrap();
     let out = wait_exit(child);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -398,13 +388,7 @@ fn a_send_that_fails_in_the_engine_ends_with_status_1() {
         text(&out.stderr)
     );
     // Too long for one argument: the hex comes as a line on stdin.
-    let mut child = udpdesk()
-        .args(["send", &to, "--hex", "--wait", "15s"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["send", &to, "--hex", "--wait", "15s"], Stdio::piped());
     let line = format!("{}\n", "00".repeat(65_508));
     child
         .stdin
@@ -423,13 +407,7 @@ fn a_send_that_fails_in_the_engine_ends_with_status_1() {
 
 #[test]
 fn usage_errors_are_one_line() {
-    let child = udpdesk()
-        .args(["send", "127.0.0.1:9", "--count", "x"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(&["send", "127.0.0.1:9", "--count", "x"], Stdio::null());
     let out = wait_exit(child);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);

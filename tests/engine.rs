@@ -22,6 +22,24 @@ fn engine() -> Engine {
     Engine::spawn(|| {}).unwrap()
 }
 
+/// Opens client `id` with default settings.
+fn open_client(e: &Engine, id: u32) {
+    e.send(Command::OpenClient {
+        id: EndpointId(id),
+        config: ClientConfig::default(),
+    })
+    .unwrap();
+}
+
+/// Hands client `id` a send job.
+fn send(e: &Engine, id: u32, job: SendJob) {
+    e.send(Command::Send {
+        id: EndpointId(id),
+        job,
+    })
+    .unwrap();
+}
+
 fn server(mode: ReplyMode) -> ServerConfig {
     ServerConfig {
         reply: mode,
@@ -140,16 +158,8 @@ fn ipv6_loopback_server_and_client() {
     let e = engine();
     let at = start_server(&e, 1, ServerConfig::new("[::1]:0".parse().unwrap()));
     assert!(at.is_ipv6());
-    e.send(Command::OpenClient {
-        id: EndpointId(2),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job: SendJob::once(at.to_string(), b"v6".to_vec()),
-    })
-    .unwrap();
+    open_client(&e, 2);
+    send(&e, 2, SendJob::once(at.to_string(), b"v6".to_vec()));
     let replies = wait_packets(&e, 1, |p| {
         p.endpoint == EndpointId(2) && p.direction == Direction::In
     });
@@ -168,17 +178,9 @@ fn largest_ipv4_datagram_goes_whole_and_one_more_byte_is_refused() {
     assert_eq!(seen[0].len(), 65_507);
     assert!(!seen[0].truncated);
 
-    e.send(Command::OpenClient {
-        id: EndpointId(2),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
+    open_client(&e, 2);
     let too_big = vec![0u8; MAX_PAYLOAD_V4 + 1];
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job: SendJob::once(at.to_string(), too_big),
-    })
-    .unwrap();
+    send(&e, 2, SendJob::once(at.to_string(), too_big));
     let err = wait_failure(&e, 2);
     assert!(
         matches!(
@@ -210,22 +212,14 @@ fn a_datagram_longer_than_the_buffer_is_flagged_not_silently_cut() {
 fn three_names_batch_gets_three_greetings_in_order() {
     let e = engine();
     let at = start_server(&e, 1, server(ReplyMode::Template("Hello, {text}!".into())));
-    e.send(Command::OpenClient {
-        id: EndpointId(2),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
+    open_client(&e, 2);
     let job = SendJob {
         target: at.to_string(),
         payloads: vec![b"Michael".to_vec(), b"Tracy".to_vec(), b"Sarah".to_vec()],
         count: 1,
         interval: Duration::ZERO,
     };
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job,
-    })
-    .unwrap();
+    send(&e, 2, job);
     let replies = wait_packets(&e, 3, |p| {
         p.endpoint == EndpointId(2) && p.direction == Direction::In
     });
@@ -240,22 +234,14 @@ fn three_names_batch_gets_three_greetings_in_order() {
 fn repeated_sends_with_an_interval_finish_with_a_count() {
     let e = engine();
     let at = start_server(&e, 1, server(ReplyMode::None));
-    e.send(Command::OpenClient {
-        id: EndpointId(2),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
+    open_client(&e, 2);
     let job = SendJob {
         target: at.to_string(),
         payloads: vec![b"tick".to_vec()],
         count: 5,
         interval: Duration::from_millis(5),
     };
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job,
-    })
-    .unwrap();
+    send(&e, 2, job);
     let sent = wait_for(&e, "the job to finish", |ev| match ev {
         Event::SendDone { sent, .. } => Some(*sent),
         _ => None,
@@ -361,16 +347,8 @@ fn broadcast_without_permission_is_denied_and_allowed_with_it() {
     let listener = peer("0.0.0.0:0");
     let port = listener.local_addr().unwrap().port();
     let target = format!("127.255.255.255:{port}");
-    e.send(Command::OpenClient {
-        id: EndpointId(1),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
-    e.send(Command::Send {
-        id: EndpointId(1),
-        job: SendJob::once(&target, b"all".to_vec()),
-    })
-    .unwrap();
+    open_client(&e, 1);
+    send(&e, 1, SendJob::once(&target, b"all".to_vec()));
     let err = wait_failure(&e, 1);
     assert!(matches!(err, NetError::PermissionDenied { .. }), "{err}");
     assert!(err.to_string().contains("broadcast option"), "{err}");
@@ -387,11 +365,7 @@ fn broadcast_without_permission_is_denied_and_allowed_with_it() {
         config,
     })
     .unwrap();
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job: SendJob::once(&target, b"all".to_vec()),
-    })
-    .unwrap();
+    send(&e, 2, SendJob::once(&target, b"all".to_vec()));
     let mut buf = [0u8; 8];
     let (n, _) = listener.recv_from(&mut buf).expect("the broadcast arrives");
     assert_eq!(&buf[..n], b"all");
@@ -400,16 +374,12 @@ fn broadcast_without_permission_is_denied_and_allowed_with_it() {
 #[test]
 fn unresolvable_name_is_reported() {
     let e = engine();
-    e.send(Command::OpenClient {
-        id: EndpointId(1),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
-    e.send(Command::Send {
-        id: EndpointId(1),
-        job: SendJob::once("no-such-host.invalid:9", b"x".to_vec()),
-    })
-    .unwrap();
+    open_client(&e, 1);
+    send(
+        &e,
+        1,
+        SendJob::once("no-such-host.invalid:9", b"x".to_vec()),
+    );
     let err = wait_failure(&e, 1);
     assert!(matches!(err, NetError::Resolve { .. }), "{err}");
     assert!(
@@ -423,16 +393,12 @@ fn unresolvable_name_is_reported() {
 fn localhost_name_resolves_to_loopback() {
     let e = engine();
     let at = start_server(&e, 1, server(ReplyMode::Upper));
-    e.send(Command::OpenClient {
-        id: EndpointId(2),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job: SendJob::once(format!("localhost:{}", at.port()), b"hi".to_vec()),
-    })
-    .unwrap();
+    open_client(&e, 2);
+    send(
+        &e,
+        2,
+        SendJob::once(format!("localhost:{}", at.port()), b"hi".to_vec()),
+    );
     let got = wait_packets(&e, 1, |p| {
         p.endpoint == EndpointId(2) && p.direction == Direction::In
     });
@@ -446,16 +412,12 @@ fn nobody_listening_is_reported_from_icmp() {
         .unwrap()
         .local_addr()
         .unwrap();
-    e.send(Command::OpenClient {
-        id: EndpointId(1),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
-    e.send(Command::Send {
-        id: EndpointId(1),
-        job: SendJob::once(closed.to_string(), b"anyone?".to_vec()),
-    })
-    .unwrap();
+    open_client(&e, 1);
+    send(
+        &e,
+        1,
+        SendJob::once(closed.to_string(), b"anyone?".to_vec()),
+    );
     let err = wait_failure(&e, 1);
     assert_eq!(err, NetError::Unreachable { peer: closed });
     assert_eq!(
@@ -530,11 +492,7 @@ fn multicast_group_on_loopback_reaches_a_member() {
     })
     .unwrap();
     let target = format!("{group}:{}", at.port());
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job: SendJob::once(target, b"to the group".to_vec()),
-    })
-    .unwrap();
+    send(&e, 2, SendJob::once(target, b"to the group".to_vec()));
     let got = wait_packets(&e, 1, |p| {
         p.endpoint == EndpointId(2) && p.direction == Direction::In
     });
@@ -553,20 +511,12 @@ fn send_done(e: &Engine, id: u32) -> u64 {
 fn every_failed_send_still_ends_with_send_done() {
     let e = engine();
     let at = start_server(&e, 1, server(ReplyMode::None));
-    e.send(Command::OpenClient {
-        id: EndpointId(2),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
+    open_client(&e, 2);
     for (payload, target) in [
         (vec![0u8; MAX_PAYLOAD_V4 + 1], at.to_string()),
         (b"x".to_vec(), "nowhere.invalid:9".to_owned()),
     ] {
-        e.send(Command::Send {
-            id: EndpointId(2),
-            job: SendJob::once(target, payload),
-        })
-        .unwrap();
+        send(&e, 2, SendJob::once(target, payload));
         wait_failure(&e, 2);
         assert_eq!(send_done(&e, 2), 0);
     }
@@ -580,22 +530,14 @@ fn every_failed_send_still_ends_with_send_done() {
         config: v4,
     })
     .unwrap();
-    e.send(Command::Send {
-        id: EndpointId(3),
-        job: SendJob::once("[::1]:9", b"x".to_vec()),
-    })
-    .unwrap();
+    send(&e, 3, SendJob::once("[::1]:9", b"x".to_vec()));
     assert!(matches!(
         wait_failure(&e, 3),
         NetError::FamilyMismatch { .. }
     ));
     assert_eq!(send_done(&e, 3), 0);
     // A client that does not exist.
-    e.send(Command::Send {
-        id: EndpointId(9),
-        job: SendJob::once(at.to_string(), b"x".to_vec()),
-    })
-    .unwrap();
+    send(&e, 9, SendJob::once(at.to_string(), b"x".to_vec()));
     wait_failure(&e, 9);
     assert_eq!(send_done(&e, 9), 0);
 }
@@ -630,28 +572,16 @@ fn a_client_whose_bind_fails_is_reported_gone() {
 fn a_new_send_replaces_a_running_one_and_both_are_accounted() {
     let e = engine();
     let at = start_server(&e, 1, server(ReplyMode::None));
-    e.send(Command::OpenClient {
-        id: EndpointId(2),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
+    open_client(&e, 2);
     let endless = SendJob {
         target: at.to_string(),
         payloads: vec![b"tick".to_vec()],
         count: 0,
         interval: Duration::from_millis(10),
     };
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job: endless,
-    })
-    .unwrap();
+    send(&e, 2, endless);
     wait_packets(&e, 1, |p| p.endpoint == EndpointId(2));
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job: SendJob::once(at.to_string(), b"last".to_vec()),
-    })
-    .unwrap();
+    send(&e, 2, SendJob::once(at.to_string(), b"last".to_vec()));
     assert!(
         send_done(&e, 2) >= 1,
         "the endless job ends, counting what it sent"
@@ -667,11 +597,7 @@ fn a_new_send_replaces_a_running_one_and_both_are_accounted() {
 fn rounds_are_paced_by_the_interval() {
     let e = engine();
     let at = start_server(&e, 1, server(ReplyMode::None));
-    e.send(Command::OpenClient {
-        id: EndpointId(2),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
+    open_client(&e, 2);
     let job = SendJob {
         target: at.to_string(),
         payloads: vec![b"a".to_vec(), b"b".to_vec()],
@@ -679,11 +605,7 @@ fn rounds_are_paced_by_the_interval() {
         interval: Duration::from_millis(20),
     };
     let start = std::time::Instant::now();
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job,
-    })
-    .unwrap();
+    send(&e, 2, job);
     assert_eq!(send_done(&e, 2), 10);
     // A lower bound only: four pauses must have passed; how much more is the machine's business.
     assert!(
@@ -717,16 +639,12 @@ fn host_names_are_looked_up_off_the_engine_thread() {
     let port = probe.local_addr().unwrap().port();
     let (resolver, answer) = gated_resolver(port);
     let e = Engine::spawn_with_resolver(|| {}, resolver).unwrap();
-    e.send(Command::OpenClient {
-        id: EndpointId(1),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
-    e.send(Command::Send {
-        id: EndpointId(1),
-        job: SendJob::once(format!("server.test:{port}"), b"hi".to_vec()),
-    })
-    .unwrap();
+    open_client(&e, 1);
+    send(
+        &e,
+        1,
+        SendJob::once(format!("server.test:{port}"), b"hi".to_vec()),
+    );
     // While the lookup waits, the engine still serves other commands.
     let at = start_server(&e, 2, server(ReplyMode::Echo));
     assert_eq!(ask(&peer("127.0.0.1:0"), at, b"busy?"), b"busy?");
@@ -737,11 +655,7 @@ fn host_names_are_looked_up_off_the_engine_thread() {
     assert_eq!(send_done(&e, 1), 1);
 
     // A failed lookup: the error, then SendDone.
-    e.send(Command::Send {
-        id: EndpointId(1),
-        job: SendJob::once("nothing.test:9", b"x".to_vec()),
-    })
-    .unwrap();
+    send(&e, 1, SendJob::once("nothing.test:9", b"x".to_vec()));
     answer.send(()).unwrap();
     assert!(matches!(wait_failure(&e, 1), NetError::Resolve { .. }));
     assert_eq!(send_done(&e, 1), 0);
@@ -753,26 +667,18 @@ fn stopping_during_a_lookup_ends_the_send_and_ignores_the_late_answer() {
     let port = probe.local_addr().unwrap().port();
     let (resolver, answer) = gated_resolver(port);
     let e = Engine::spawn_with_resolver(|| {}, resolver).unwrap();
-    e.send(Command::OpenClient {
-        id: EndpointId(1),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
-    e.send(Command::Send {
-        id: EndpointId(1),
-        job: SendJob::once(format!("server.test:{port}"), b"late".to_vec()),
-    })
-    .unwrap();
+    open_client(&e, 1);
+    send(
+        &e,
+        1,
+        SendJob::once(format!("server.test:{port}"), b"late".to_vec()),
+    );
     e.send(Command::StopSending { id: EndpointId(1) }).unwrap();
     assert_eq!(send_done(&e, 1), 0);
     answer.send(()).unwrap();
     // The stale answer sends nothing: the next datagram the probe sees is this one.
     let at = probe.local_addr().unwrap();
-    e.send(Command::Send {
-        id: EndpointId(1),
-        job: SendJob::once(at.to_string(), b"after".to_vec()),
-    })
-    .unwrap();
+    send(&e, 1, SendJob::once(at.to_string(), b"after".to_vec()));
     assert_eq!(send_done(&e, 1), 1);
     probe.set_read_timeout(Some(common::DEADLINE)).unwrap();
     let mut buf = [0u8; 8];
@@ -784,16 +690,8 @@ fn stopping_during_a_lookup_ends_the_send_and_ignores_the_late_answer() {
 fn changing_a_clients_encoding_keeps_its_socket() {
     let e = engine();
     let at = start_server(&e, 1, server(ReplyMode::Echo));
-    e.send(Command::OpenClient {
-        id: EndpointId(2),
-        config: ClientConfig::default(),
-    })
-    .unwrap();
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job: SendJob::once(at.to_string(), b"a".to_vec()),
-    })
-    .unwrap();
+    open_client(&e, 2);
+    send(&e, 2, SendJob::once(at.to_string(), b"a".to_vec()));
     let first = wait_packets(&e, 1, |p| {
         p.endpoint == EndpointId(2) && p.direction == Direction::In
     });
@@ -803,11 +701,7 @@ fn changing_a_clients_encoding_keeps_its_socket() {
     })
     .unwrap();
     let gbk = codec::encode("你好", Encoding::Gbk).unwrap();
-    e.send(Command::Send {
-        id: EndpointId(2),
-        job: SendJob::once(at.to_string(), gbk),
-    })
-    .unwrap();
+    send(&e, 2, SendJob::once(at.to_string(), gbk));
     let second = wait_packets(&e, 1, |p| {
         p.endpoint == EndpointId(2) && p.direction == Direction::In
     });
