@@ -21,10 +21,16 @@ pub struct Totals {
 
 impl std::fmt::Display for Totals {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = |n: u64| if n == 1 { "" } else { "s" };
         write!(
             f,
-            "{} packets ({} B) in, {} packets ({} B) out",
-            self.packets_in, self.bytes_in, self.packets_out, self.bytes_out
+            "{} packet{} ({} B) in, {} packet{} ({} B) out",
+            self.packets_in,
+            s(self.packets_in),
+            self.bytes_in,
+            self.packets_out,
+            s(self.packets_out),
+            self.bytes_out
         )
     }
 }
@@ -255,5 +261,16 @@ mod tests {
     #[test]
     fn default_uses_default_cap() {
         assert_eq!(PacketStore::default().cap(), PacketStore::DEFAULT_CAP);
+    }
+
+    #[test]
+    fn totals_read_as_a_sentence() {
+        let t = Totals {
+            packets_in: 1,
+            bytes_in: 5,
+            packets_out: 2,
+            bytes_out: 10,
+        };
+        assert_eq!(t.to_string(), "1 packet (5 B) in, 2 packets (10 B) out");
     }
 }
