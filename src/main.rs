@@ -45,9 +45,18 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let rendered = e.render().to_string();
-    let first = rendered.lines().next().unwrap_or("bad arguments");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("udpdesk: {first} (see udpdesk --help)");
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or("bad arguments");
+    let mut reason = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    // "required arguments were not provided:" lists them on the lines below.
+    let named: Vec<&str> = lines
+        .take_while(|l| l.starts_with("  "))
+        .map(str::trim)
+        .collect();
+    if !named.is_empty() {
+        reason = format!("{} {}", reason.trim_end(), named.join(", "));
+    }
+    eprintln!("udpdesk: {reason} (see udpdesk --help)");
     ExitCode::from(2)
 }
 

@@ -3,6 +3,7 @@
 //! looks only at packets it has not seen, so a large log stays cheap.
 
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use crate::capture::PacketStore;
 use crate::codec;
@@ -11,6 +12,8 @@ use crate::packet::{Direction, Packet};
 /// Packets the filter looks at per frame: a new filter over a full store is
 /// applied over a few frames instead of stalling one.
 pub const SCAN_PER_FRAME: usize = 20_000;
+/// Time the filter may spend per frame, whatever the packets' sizes.
+const SCAN_TIME: Duration = Duration::from_millis(4);
 
 /// Which directions to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,22 +50,46 @@ impl Filter {
     /// Whether `p` passes.
     #[must_use]
     pub fn keeps(&self, p: &Packet) -> bool {
-        match (self.direction, p.direction) {
+        Matcher::new(self).keeps(p)
+    }
+}
+
+/// A filter made ready for scanning: the search text lowered once, and the
+/// hex search only when the text could be hex.
+struct Matcher<'f> {
+    filter: &'f Filter,
+    peer: &'f str,
+    text: String,
+    hex: bool,
+}
+
+impl<'f> Matcher<'f> {
+    fn new(filter: &'f Filter) -> Matcher<'f> {
+        let text = filter.text.trim().to_lowercase();
+        let hex = !text.is_empty() && text.chars().all(|c| c.is_ascii_hexdigit() || c == ' ');
+        Matcher {
+            filter,
+            peer: filter.peer.trim(),
+            text,
+            hex,
+        }
+    }
+
+    fn keeps(&self, p: &Packet) -> bool {
+        match (self.filter.direction, p.direction) {
             (DirFilter::In, Direction::Out) | (DirFilter::Out, Direction::In) => return false,
             _ => {}
         }
-        let peer = self.peer.trim();
-        if !peer.is_empty() && !p.peer.to_string().contains(peer) {
+        if !self.peer.is_empty() && !p.peer.to_string().contains(self.peer) {
             return false;
         }
-        let text = self.text.trim().to_lowercase();
-        if text.is_empty() {
+        if self.text.is_empty() {
             return true;
         }
         codec::decode(&p.bytes, p.encoding)
             .to_lowercase()
-            .contains(&text)
-            || codec::to_hex(&p.bytes).contains(&text)
+            .contains(&self.text)
+            || (self.hex && codec::to_hex(&p.bytes).contains(&self.text))
     }
 }
 
@@ -80,7 +107,8 @@ pub struct View {
 
 impl View {
     /// Brings the rows up to date with the store, the filter and the pause point,
-    /// looking at [`SCAN_PER_FRAME`] packets at most; true when more remain to look at.
+    /// looking at [`SCAN_PER_FRAME`] packets or about 4 ms at most; true when more
+    /// remain to look at.
     pub fn refresh(&mut self, store: &PacketStore, filter: &Filter, upto: Option<u64>) -> bool {
         if *filter != self.filter || upto != self.upto {
             self.filter = filter.clone();
@@ -109,16 +137,22 @@ impl View {
         if store.is_empty() {
             self.checked = 0;
         }
+        let matcher = Matcher::new(&self.filter);
+        let began = Instant::now();
         for i in start..end {
             let Some(p) = store.get(i) else { return false };
             if self.upto.is_some_and(|u| p.seq > u) {
                 // Paused: nothing newer is shown, so nothing more to look at.
                 return false;
             }
-            if self.filter.keeps(p) {
+            if matcher.keeps(p) {
                 self.rows.push_back(p.seq);
             }
             self.checked = p.seq;
+            // Large packets cost more to search: stop on time as well as on count.
+            if i % 256 == 255 && began.elapsed() >= SCAN_TIME {
+                return true;
+            }
         }
         end < store.len()
     }
@@ -268,7 +302,11 @@ mod tests {
             view.refresh(&big, &all_in, None),
             "a large store takes more than one frame"
         );
-        assert!(!view.refresh(&big, &all_in, None));
+        let mut frames = 1;
+        while view.refresh(&big, &all_in, None) {
+            frames += 1;
+            assert!(frames < 10_000, "the scan always moves on");
+        }
         assert_eq!(view.len(&big), SCAN_PER_FRAME + 10);
         assert!(
             !view.refresh(&big, &all_in, Some(5)),

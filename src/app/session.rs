@@ -101,6 +101,8 @@ pub struct ClientView {
     pub local: Option<SocketAddr>,
     /// A send job runs.
     pub sending: bool,
+    /// Sends handed to the engine and not yet answered by their `SendDone`.
+    pub pending: u32,
     /// The last error, beside its control.
     pub error: Option<FieldError>,
 }
@@ -194,6 +196,13 @@ impl Session {
             Event::Packets(batch) => {
                 for p in &batch {
                     self.tallies.entry(p.endpoint).or_default().add(p);
+                    if self.server.manual_pending
+                        && Some(p.endpoint) == self.server.id
+                        && p.direction == crate::packet::Direction::Out
+                    {
+                        // The manual reply went out: later errors are not about it.
+                        self.server.manual_pending = false;
+                    }
                 }
                 self.store.extend(batch);
             }
@@ -206,8 +215,11 @@ impl Session {
                 }
             }
             Event::SendDone { id, .. } => {
+                // A send replaced by a newer one also ends in SendDone: only the
+                // last outstanding one means nothing is sending any more.
                 if Some(id) == self.client.id {
-                    self.client.sending = false;
+                    self.client.pending = self.client.pending.saturating_sub(1);
+                    self.client.sending = self.client.pending > 0;
                 }
             }
             Event::Stopped { id, reason } => {
@@ -232,6 +244,11 @@ impl Session {
     }
 
     fn failed(&mut self, id: Option<EndpointId>, error: &NetError) {
+        let current = id.is_some() && (id == self.server.id || id == self.client.id);
+        if !current && matches!(error, NetError::UnknownEndpoint { .. }) {
+            // A command that raced an endpoint's end: the real reason was said already.
+            return;
+        }
         let message = error.to_string();
         self.last_error = Some(message.clone());
         if id.is_some() && id == self.server.id {
@@ -411,9 +428,11 @@ impl Session {
                 }
             }
         }
-        if let Some(id) = self.client.id {
+        if let Some(id) = self.client.id
+            && self.command(Command::Send { id, job }).is_ok()
+        {
+            self.client.pending += 1;
             self.client.sending = true;
-            let _sent = self.command(Command::Send { id, job });
         }
     }
 

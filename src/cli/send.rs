@@ -46,6 +46,11 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
         }),
         ..SocketOptions::default()
     };
+    if payloads.is_empty() && args.count == 0 {
+        return Err(CliError::input(
+            "--count 0 repeats forever, so it needs the MESSAGE on the command line, not on stdin",
+        ));
+    }
     let engine = spawn_engine()?;
     let config = ClientConfig {
         bind,
@@ -124,8 +129,12 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
                     }
                     Event::SendDone { .. } => in_flight = false,
                     Event::Failed { error, .. } => {
-                        eprintln!("udpdesk: {error}");
-                        failure.get_or_insert_with(|| error.to_string());
+                        // The first failure is the command's answer, printed once at the end.
+                        if failure.is_some() {
+                            eprintln!("udpdesk: {error}");
+                        } else {
+                            failure = Some(error.to_string());
+                        }
                     }
                     Event::Stopped { reason, .. } => {
                         failure.get_or_insert_with(|| reason.to_string());

@@ -53,7 +53,14 @@ pub struct Outbox {
     events: Vec<Event>,
     seq: u64,
     last_unreachable: HashMap<(EndpointId, SocketAddr), Instant>,
+    last_other: HashMap<(EndpointId, SocketAddr, i32), Instant>,
 }
+
+/// Stands for "no destination known" in the throttle's key.
+const NO_PEER: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::UNSPECIFIED,
+    0,
+));
 
 /// The parts of an endpoint a packet needs.
 #[derive(Clone, Copy)]
@@ -162,8 +169,25 @@ impl Outbox {
                         self.fail(Some(id), NetError::Unreachable { peer });
                     }
                 }
-                Err(e) => self.fail(Some(id), NetError::io("the network reported an error", &e)),
+                Err((dest, e)) => {
+                    // Host or network unreachable and the like: said once a second per
+                    // destination and kind, like "port unreachable".
+                    let key = (id, dest.unwrap_or(NO_PEER), e.raw_os_error().unwrap_or(0));
+                    let last = self.last_other.get(&key);
+                    if last.is_none_or(|t| now.duration_since(*t) >= UNREACHABLE_QUIET) {
+                        self.last_other.insert(key, now);
+                        let context = match dest {
+                            Some(d) => format!("cannot reach {d}"),
+                            None => "the network reported an error".to_owned(),
+                        };
+                        self.fail(Some(id), NetError::io(context, &e));
+                    }
+                }
             }
+        }
+        if self.last_other.len() > 4096 {
+            self.last_other
+                .retain(|_, t| now.duration_since(*t) < UNREACHABLE_QUIET);
         }
         if self.last_unreachable.len() > 4096 {
             self.last_unreachable

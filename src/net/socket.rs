@@ -175,10 +175,13 @@ fn enable_error_queue(_socket: &Socket, _addr: SocketAddr) -> Result<(), NetErro
     Ok(())
 }
 
-/// Takes every waiting ICMP report off the socket's error queue and returns the
-/// destinations that were unreachable. Other queued errors come back as `Err` entries.
+/// One report from the error queue: `Ok(destination)` for "port unreachable",
+/// otherwise the error with the destination it concerns, when known.
+pub type IcmpReport = Result<SocketAddr, (Option<SocketAddr>, io::Error)>;
+
+/// Takes every waiting ICMP report off the socket's error queue.
 #[cfg(target_os = "linux")]
-pub fn drain_error_queue(socket: &Socket) -> Vec<Result<SocketAddr, io::Error>> {
+pub fn drain_error_queue(socket: &Socket) -> Vec<IcmpReport> {
     use nix::sys::socket::{ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg};
     use std::os::fd::AsRawFd;
 
@@ -198,7 +201,7 @@ pub fn drain_error_queue(socket: &Socket) -> Vec<Result<SocketAddr, io::Error>> 
             Ok(msg) => msg,
             Err(nix::errno::Errno::EAGAIN) => break,
             Err(e) => {
-                reports.push(Err(io::Error::from(e)));
+                reports.push(Err((None, io::Error::from(e))));
                 break;
             }
         };
@@ -215,7 +218,8 @@ pub fn drain_error_queue(socket: &Socket) -> Vec<Result<SocketAddr, io::Error>> 
             let err = io::Error::from_raw_os_error(i32::try_from(errno).unwrap_or(0));
             match (err.kind(), dest) {
                 (io::ErrorKind::ConnectionRefused, Some(d)) => reports.push(Ok(d)),
-                _ => reports.push(Err(err)),
+                (_, Some(d)) => reports.push(Err((Some(d), err))),
+                (_, None) => reports.push(Err((None, err))),
             }
         }
     }
@@ -223,7 +227,7 @@ pub fn drain_error_queue(socket: &Socket) -> Vec<Result<SocketAddr, io::Error>> 
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn drain_error_queue(_socket: &Socket) -> Vec<Result<SocketAddr, io::Error>> {
+pub fn drain_error_queue(_socket: &Socket) -> Vec<IcmpReport> {
     Vec::new()
 }
 

@@ -198,7 +198,7 @@ impl Worker {
                         ep.encoding = encoding;
                         if let Role::Server(s) = &mut ep.role {
                             s.responder = responder;
-                            s.quit_word = quit_word;
+                            s.quit_word = quit_word.filter(|w| !w.is_empty());
                         }
                     }
                     (_, Err(e)) => self.out.fail(Some(id), e),

@@ -99,7 +99,7 @@ pub fn client_panel_ui(
                 .suffix(" ms"),
         )
         .labelled_by(id)
-        .on_hover_text("Pause between datagrams");
+        .on_hover_text("Pause between rounds; the lines of one round go back to back");
     });
     ui.horizontal(|ui| {
         ui.checkbox(&mut form.per_line, "One datagram per line");
