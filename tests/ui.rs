@@ -353,3 +353,27 @@ fn saving_the_log_writes_a_file_that_reads_back() {
     assert_eq!(ui.app().session.store.len(), 4);
     ui.h.get_by_label_contains("the log is still here");
 }
+
+#[test]
+fn stop_ends_endless_sending_even_after_send_was_pressed_twice() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    ui.type_into("Port", 1, &at.port().to_string());
+    ui.h.state_mut().settings.client.count = 0;
+    ui.h.state_mut().settings.client.interval_ms = 20;
+    ui.click("Send");
+    ui.wait_until("packets", |a| a.session.store.len() >= 4);
+    ui.click("Send");
+    ui.wait_until("the first send to be replaced", |a| {
+        a.session.client.pending == 1
+    });
+    assert!(
+        ui.app().session.client.sending,
+        "the second send is still running"
+    );
+    // The server's Stop comes first; the client's is the second.
+    ui.h.get_all_by_label("Stop").nth(1).unwrap().click();
+    ui.h.run_ok();
+    ui.wait_until("sending to stop", |a| !a.session.client.sending);
+    assert_eq!(ui.app().session.client.pending, 0);
+}
