@@ -377,3 +377,45 @@ fn stop_ends_endless_sending_even_after_send_was_pressed_twice() {
     ui.wait_until("sending to stop", |a| !a.session.client.sending);
     assert_eq!(ui.app().session.client.pending, 0);
 }
+
+#[test]
+fn a_flood_is_taken_in_bounded_bites_and_the_table_keeps_its_cap() {
+    let mut settings = Settings::default();
+    settings.server.port = "0".into();
+    settings.server.reply = udpdesk::settings::ReplyKind::None;
+    settings.table_cap = 1000;
+    let mut ui = Ui::with(settings);
+    let at = ui.start_server();
+    let flood = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..5_000u32 {
+        flood.send_to(&i.to_be_bytes(), at).unwrap();
+    }
+    // Every frame takes a bounded bite; over frames the whole flood arrives
+    // (less whatever the kernel dropped), and the table keeps its newest 1,000.
+    let bite = udpdesk::app::session::PACKETS_PER_FRAME as u64 + 1024;
+    let end = Instant::now() + DEADLINE;
+    let mut last = 0;
+    loop {
+        ui.h.step();
+        let now = ui.app().session.store.totals().packets_in;
+        assert!(now - last <= bite, "one frame took {} packets", now - last);
+        let moved = now != last;
+        last = now;
+        assert!(Instant::now() < end, "the flood never settled");
+        if moved {
+            // More may wait in the queue: take the next bite at once.
+            continue;
+        }
+        let quiet = ui.woken.recv_timeout(Duration::from_millis(300)).is_err();
+        while ui.woken.try_recv().is_ok() {}
+        if quiet {
+            break;
+        }
+    }
+    let s = &ui.app().session;
+    assert!(last >= 1000, "most of the flood arrived: {last}");
+    assert_eq!(s.store.len(), 1000);
+    assert_eq!(s.store.dropped(), last - 1000);
+    ui.h.run_ok();
+    ui.h.get_by_label_contains(&format!("{} old dropped", last - 1000));
+}
