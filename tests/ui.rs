@@ -368,13 +368,13 @@ fn stop_ends_endless_sending_even_after_send_was_pressed_twice() {
         a.session.client.pending == 1
     });
     assert!(
-        ui.app().session.client.sending,
+        ui.app().session.client.sending(),
         "the second send is still running"
     );
     // The server's Stop comes first; the client's is the second.
     ui.h.get_all_by_label("Stop").nth(1).unwrap().click();
     ui.h.run_ok();
-    ui.wait_until("sending to stop", |a| !a.session.client.sending);
+    ui.wait_until("sending to stop", |a| !a.session.client.sending());
     assert_eq!(ui.app().session.client.pending, 0);
 }
 

@@ -82,6 +82,14 @@ pub struct ServerView {
     pub manual_pending: bool,
 }
 
+impl ClientView {
+    /// A send job runs (or waits for its name lookup).
+    #[must_use]
+    pub fn sending(&self) -> bool {
+        self.pending > 0
+    }
+}
+
 impl ServerView {
     /// Stopped, starting or running.
     #[must_use]
@@ -99,8 +107,6 @@ pub struct ClientView {
     pub config: Option<ClientConfig>,
     /// Its bound address, once bound.
     pub local: Option<SocketAddr>,
-    /// A send job runs.
-    pub sending: bool,
     /// Sends handed to the engine and not yet answered by their `SendDone`.
     pub pending: u32,
     /// The last error, beside its control.
@@ -219,7 +225,6 @@ impl Session {
                 // last outstanding one means nothing is sending any more.
                 if Some(id) == self.client.id {
                     self.client.pending = self.client.pending.saturating_sub(1);
-                    self.client.sending = self.client.pending > 0;
                 }
             }
             Event::Stopped { id, reason } => {
@@ -292,7 +297,6 @@ impl Session {
                 }
                 _ => Field::General,
             };
-            self.client.sending = self.client.sending && field != Field::LocalBind;
             self.client.error = Some(FieldError { field, message });
         }
     }
@@ -432,7 +436,6 @@ impl Session {
             && self.command(Command::Send { id, job }).is_ok()
         {
             self.client.pending += 1;
-            self.client.sending = true;
         }
     }
 

@@ -110,7 +110,7 @@ pub fn client_panel_ui(
             action = Some(ClientAction::Send);
         }
         if ui
-            .add_enabled(view.sending, egui::Button::new("Stop"))
+            .add_enabled(view.sending(), egui::Button::new("Stop"))
             .clicked()
         {
             action = Some(ClientAction::Stop);
