@@ -84,7 +84,8 @@ impl Outbox {
         self.events.push(Event::Failed { id, error });
     }
 
-    /// Numbers and queues a packet; consecutive packets share one [`Event::Packets`].
+    /// Numbers, stamps and queues a packet, and returns its time; consecutive
+    /// packets share one [`Event::Packets`].
     pub fn packet(
         &mut self,
         origin: Origin,
@@ -92,11 +93,12 @@ impl Outbox {
         peer: SocketAddr,
         bytes: &[u8],
         truncated: bool,
-    ) -> u64 {
+    ) -> SystemTime {
         self.seq += 1;
+        let time = now_micros();
         let packet = Packet {
             seq: self.seq,
-            time: now_micros(),
+            time,
             endpoint: origin.id,
             direction,
             local: origin.local,
@@ -113,7 +115,7 @@ impl Outbox {
                 self.events.push(Event::Packets(batch));
             }
         }
-        self.seq
+        time
     }
 
     /// Sends `payload` to `peer` from `sock` and records it.

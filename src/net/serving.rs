@@ -4,7 +4,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::SystemTime;
 
 use crate::packet::{Direction, EndpointId};
 
@@ -119,13 +118,15 @@ impl Worker {
             };
             let bytes = &self.buf[..got.len];
             let peer = got.peer;
-            self.out
+            // One clock reading per datagram: the packet, the peer table and
+            // the template's {time} all use it.
+            let time = self
+                .out
                 .packet(origin, Direction::In, peer, bytes, got.truncated);
             let Role::Server(server) = &mut ep.role else {
                 continue;
             };
             server.received += 1;
-            let time = SystemTime::now();
             server.peers.heard(peer, bytes.len(), time);
             let incoming = Incoming {
                 bytes,
