@@ -3,6 +3,7 @@
 //! state, then applies what the panels asked for.
 
 pub mod forms;
+pub mod pacing;
 pub mod rows;
 pub mod save;
 pub mod session;
@@ -21,8 +22,9 @@ use crate::ui::packet_table::{self, TableAction, TableState};
 use crate::ui::server_panel::{self, ServerAction};
 use crate::ui::status_bar::{self, Rates};
 
+use pacing::{Pacing, RedrawRate};
 use save::{Outcome, Saver};
-use session::{EVENTS_PER_FRAME, Session};
+use session::{DRAIN_BUDGET, Session};
 
 /// The window's title.
 pub const TITLE: &str = "udpdesk — UDP messenger and tester";
@@ -40,6 +42,9 @@ pub struct UdpDeskApp {
     saver: Saver,
     rates: Rates,
     addresses: Vec<IpAddr>,
+    pacing: Arc<Pacing>,
+    /// The renderer draws on the CPU (llvmpipe and the like), where each frame is dear.
+    cpu_renderer: bool,
 }
 
 impl UdpDeskApp {
@@ -51,7 +56,28 @@ impl UdpDeskApp {
             .storage
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
             .unwrap_or_default();
-        UdpDeskApp::with_settings(&cc.egui_ctx, settings)
+        let mut app = UdpDeskApp::with_settings(&cc.egui_ctx, settings);
+        app.cpu_renderer = cc
+            .wgpu_render_state
+            .as_ref()
+            .is_some_and(|rs| rs.adapter.get_info().device_type == eframe::wgpu::DeviceType::Cpu);
+        app.apply_redraw_rate();
+        app
+    }
+
+    /// Like [`UdpDeskApp::new`], with a server started at once as `config` says
+    /// (`udpdesk window --serve`); its settings fill the server panel.
+    #[must_use]
+    pub fn serving(
+        cc: &eframe::CreationContext<'_>,
+        config: Option<&crate::net::ServerConfig>,
+    ) -> UdpDeskApp {
+        let mut app = UdpDeskApp::new(cc);
+        if let Some(config) = config {
+            app.settings.server = forms::server_form_for(&app.settings.server, config);
+            app.apply_server(ServerAction::Start);
+        }
+        app
     }
 
     /// Builds the app with the given settings (tests start from known ones).
@@ -69,14 +95,19 @@ impl UdpDeskApp {
         also: impl Fn() + Send + Sync + 'static,
     ) -> UdpDeskApp {
         apply_theme(ctx, settings.theme);
+        let pacing = Arc::new(Pacing::default());
         let repaint = ctx.clone();
+        let paced = Arc::clone(&pacing);
+        // A wake-up asks for a frame no sooner than the cap allows: a flood's
+        // hundreds of hand-overs a second become a few frames.
         let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
-            repaint.request_repaint();
+            repaint.request_repaint_after(paced.wait());
             also();
         });
         let engine_wake = Arc::clone(&wake);
-        let session = Session::new(move || engine_wake(), settings.table_cap());
-        UdpDeskApp {
+        let mut session = Session::new(move || engine_wake(), settings.table_cap());
+        session.set_handover_delay(settings.handover_delay());
+        let mut app = UdpDeskApp {
             settings,
             session,
             table: TableState {
@@ -87,7 +118,21 @@ impl UdpDeskApp {
             saver: Saver::new(wake),
             rates: Rates::default(),
             addresses: crate::net::local_addresses(),
-        }
+            pacing,
+            cpu_renderer: false,
+        };
+        app.apply_redraw_rate();
+        app
+    }
+
+    /// Frames a second at most while traffic flows, as now in force.
+    #[must_use]
+    pub fn redraw_fps(&self) -> u64 {
+        self.settings.redraw.fps(self.cpu_renderer)
+    }
+
+    fn apply_redraw_rate(&mut self) {
+        self.pacing.set_fps(self.redraw_fps());
     }
 
     /// Saves the log to `path` in the background; the extension picks the format.
@@ -199,8 +244,7 @@ impl UdpDeskApp {
         match action {
             TableAction::Select(seq) => self.table.selected = Some(seq),
             TableAction::Clear => {
-                self.session.store.clear();
-                self.session.tallies.clear();
+                self.session.clear_log();
                 self.table.selected = None;
             }
             TableAction::TogglePause => {
@@ -243,6 +287,25 @@ impl UdpDeskApp {
                     self.settings.theme = theme;
                     apply_theme(ui.ctx(), theme);
                 }
+                ui.separator();
+                ui.label("Redraw while traffic flows");
+                let mut redraw = self.settings.redraw;
+                for rate in RedrawRate::ALL {
+                    ui.radio_value(&mut redraw, rate, rate.label());
+                }
+                if redraw != self.settings.redraw {
+                    self.settings.redraw = redraw;
+                    self.apply_redraw_rate();
+                }
+                ui.weak(format!(
+                    "now {} frames/s{}",
+                    self.redraw_fps(),
+                    if self.cpu_renderer {
+                        " (CPU renderer)"
+                    } else {
+                        ""
+                    }
+                ));
             });
             ui.add_space(16.0);
             ui.weak("Ctrl+Enter sends the client's message");
@@ -260,9 +323,11 @@ fn apply_theme(ctx: &egui::Context, theme: Theme) {
 
 impl eframe::App for UdpDeskApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        if self.session.drain(EVENTS_PER_FRAME) {
-            // More wait: take them next frame, after this one is drawn.
-            ctx.request_repaint();
+        self.pacing.frame();
+        let next = self.pacing.interval();
+        if self.session.drain(DRAIN_BUDGET) {
+            // More wait: take them at the next frame the cap allows.
+            ctx.request_repaint_after(next);
         }
         self.poll_save();
         let upto = self.table.paused_at;
@@ -272,10 +337,12 @@ impl eframe::App for UdpDeskApp {
             .refresh(&self.session.store, &self.table.filter, upto)
         {
             // The filter has more stored packets to look at: go on next frame.
-            ctx.request_repaint();
+            ctx.request_repaint_after(next);
         }
-        if self.rates.update(self.session.store.totals()) {
-            ctx.request_repaint_after(Duration::from_millis(500));
+        if self.rates.update(self.session.totals()) {
+            // A shown rate is not zero: look again in a second, so it falls to
+            // zero when traffic stops. No traffic, no frames.
+            ctx.request_repaint_after(Duration::from_secs(1));
         }
     }
 
@@ -291,7 +358,7 @@ impl eframe::App for UdpDeskApp {
         egui::Panel::bottom("status").show(ui, |ui| {
             status_bar::status_bar_ui(
                 ui,
-                self.session.store.totals(),
+                self.session.totals(),
                 &self.rates,
                 self.session.last_error.as_deref(),
                 self.session.status.as_deref(),

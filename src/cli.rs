@@ -1,5 +1,5 @@
 //! The command line: `serve` and `send` run headless on the same engine as the
-//! window; no subcommand opens the window.
+//! window; no subcommand, or `window`, opens the window.
 
 mod print;
 mod send;
@@ -34,6 +34,8 @@ pub enum CliCommand {
     Serve(ServeArgs),
     /// Send datagrams and print the replies.
     Send(SendArgs),
+    /// Open the window, with a server already running when --serve is given.
+    Window(WindowArgs),
 }
 
 /// How packets are printed.
@@ -45,14 +47,17 @@ pub struct Output {
     /// Print one JSON object per packet instead of a line of text.
     #[arg(long, conflicts_with = "dump")]
     pub json: bool,
+    /// Print only errors and the summary, no packets.
+    #[arg(long, short = 'Q', conflicts_with_all = ["dump", "json"])]
+    pub quiet: bool,
+    /// Print each packet's whole text; by default a line stops at 256 characters.
+    #[arg(long)]
+    pub full: bool,
 }
 
-/// `udpdesk serve`.
+/// How a server answers, shared by `serve` and `window --serve`.
 #[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address and port to listen on; 0.0.0.0 or :: for every interface, port 0 for any free port.
-    #[arg(long, short, default_value = "127.0.0.1:9999")]
-    pub bind: String,
+pub struct ReplyArgs {
     /// echo, upper, none, manual (type replies on stdin), fixed:TEXT or template:TEXT ({text} {peer} {time} {seq} {len} {hex}).
     #[arg(long, short, default_value = "echo")]
     pub reply: ReplyMode,
@@ -65,6 +70,28 @@ pub struct ServeArgs {
     /// Allow sending to broadcast addresses.
     #[arg(long)]
     pub broadcast: bool,
+}
+
+/// `udpdesk window`.
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// Start a server on this address and port as the window opens.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub serve: Option<String>,
+    /// How that server answers.
+    #[command(flatten)]
+    pub server: ReplyArgs,
+}
+
+/// `udpdesk serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on; 0.0.0.0 or :: for every interface, port 0 for any free port.
+    #[arg(long, short, default_value = "127.0.0.1:9999")]
+    pub bind: String,
+    /// How it answers.
+    #[command(flatten)]
+    pub server: ReplyArgs,
     /// Join this multicast group.
     #[arg(long)]
     pub multicast: Option<std::net::IpAddr>,
@@ -183,7 +210,24 @@ pub fn run(command: CliCommand) -> Result<(), CliError> {
     match command {
         CliCommand::Serve(args) => serve::serve(&args),
         CliCommand::Send(args) => send::send(&args),
+        CliCommand::Window(_) => Err(CliError::runtime(
+            "the window is opened by the binary, not by cli::run",
+        )),
     }
+}
+
+/// The server `udpdesk window --serve` asks for, if any.
+///
+/// # Errors
+/// A bad address.
+pub fn window_server(args: &WindowArgs) -> Result<Option<crate::net::ServerConfig>, CliError> {
+    args.serve
+        .as_deref()
+        .map(|bind| {
+            let bind = crate::net::parse_bind(bind).map_err(|e| CliError::input(e.to_string()))?;
+            Ok(serve::server_config(bind, &args.server))
+        })
+        .transpose()
 }
 
 pub(super) fn spawn_engine() -> Result<Engine, CliError> {

@@ -1,25 +1,29 @@
-//! The udpdesk binary: no subcommand opens the window; `serve` and `send` run headless.
+//! The udpdesk binary: no subcommand (or `window`) opens the window; `serve` and `send` run headless.
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
 use udpdesk::app::{TITLE, UdpDeskApp};
-use udpdesk::cli::{self, Cli};
+use udpdesk::cli::{self, Cli, CliCommand};
+use udpdesk::net::ServerConfig;
 
 fn main() -> ExitCode {
     let args = match Cli::try_parse() {
         Ok(args) => args,
         Err(e) => return usage_error(&e),
     };
-    match args.command {
-        Some(command) => match cli::run(command) {
-            Ok(()) => ExitCode::SUCCESS,
+    let serve = match &args.command {
+        Some(CliCommand::Window(w)) => match cli::window_server(w) {
+            Ok(serve) => Some(serve),
             Err(e) => {
-                eprintln!("udpdesk: {}", e.message);
-                ExitCode::from(e.status)
+                eprintln!("udpdesk: {} (see udpdesk window --help)", e.message);
+                return ExitCode::from(e.status);
             }
         },
-        None => match run_window() {
+        _ => None,
+    };
+    match args.command {
+        None | Some(CliCommand::Window(_)) => match run_window(serve.flatten()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("udpdesk: cannot open the window: {e}");
@@ -27,6 +31,13 @@ fn main() -> ExitCode {
                     "udpdesk: without a display, use `udpdesk serve` or `udpdesk send` (see --help)"
                 );
                 ExitCode::from(1)
+            }
+        },
+        Some(command) => match cli::run(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("udpdesk: {}", e.message);
+                ExitCode::from(e.status)
             }
         },
     }
@@ -60,7 +71,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run_window() -> Result<(), eframe::Error> {
+fn run_window(serve: Option<ServerConfig>) -> Result<(), eframe::Error> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(TITLE)
         .with_app_id("udpdesk")
@@ -77,6 +88,6 @@ fn run_window() -> Result<(), eframe::Error> {
     eframe::run_native(
         "udpdesk",
         options,
-        Box::new(|cc| Ok(Box::new(UdpDeskApp::new(cc)))),
+        Box::new(move |cc| Ok(Box::new(UdpDeskApp::serving(cc, serve.as_ref())))),
     )
 }

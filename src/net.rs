@@ -2,16 +2,19 @@
 //! [`Command`]s and receives [`Event`]s over channels, and is woken by a plain
 //! callback after each batch. Nothing here knows of any UI.
 
+mod client;
 mod command;
+mod counters;
 mod endpoint;
 mod error;
+mod handover;
 mod interfaces;
-mod jobs;
 mod outbox;
 mod reply;
 mod resolve;
-mod serving;
+mod server;
 mod socket;
+mod throttle;
 mod worker;
 
 use std::sync::Arc;
@@ -21,10 +24,12 @@ use crossbeam_channel::{Receiver, Sender};
 use mio::{Poll, Waker};
 
 pub use command::{
-    ClientConfig, Command, DEFAULT_RECV_BUFFER, Event, MAX_DATAGRAM, Multicast, PeerInfo, SendJob,
-    ServerConfig, SocketOptions, StopReason,
+    Buffers, ClientConfig, Command, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER, Event, MAX_DATAGRAM,
+    Multicast, PeerInfo, SendJob, ServerConfig, SocketOptions, StopReason,
 };
+pub use counters::Counters;
 pub use error::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, NetError, max_payload};
+pub use handover::{CHANNEL_EVENTS, DEFAULT_HANDOVER_DELAY, MAX_HANDOVER_DELAY};
 pub use interfaces::local_addresses;
 pub use reply::ReplyMode;
 pub use resolve::{parse_bind, parse_target};
@@ -63,7 +68,8 @@ impl Engine {
                 .map_err(|e| NetError::io("cannot create the poller's waker", &e))?,
         );
         let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
-        let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
+        // Bounded: a consumer that falls behind costs display copies, not memory.
+        let (ev_tx, ev_rx) = crossbeam_channel::bounded(CHANNEL_EVENTS);
         let worker = worker::Worker::new(
             poll,
             Arc::clone(&waker),

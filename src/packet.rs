@@ -4,7 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -98,5 +98,69 @@ impl Packet {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
             .unwrap_or(0)
+    }
+}
+
+/// The wall clock cut to whole microseconds: what every log format keeps, so a
+/// saved log reads back identical.
+#[must_use]
+pub fn now_micros() -> SystemTime {
+    let now = SystemTime::now();
+    match now.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => {
+            SystemTime::UNIX_EPOCH
+                + Duration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        }
+        Err(_) => now,
+    }
+}
+
+/// Appends the local time of day as tables and printed lines show it,
+/// `HH:MM:SS.ffffff`. The local-time conversion is made once per second and
+/// reused, since a busy printer asks for it thousands of times a second.
+pub fn write_clock(out: &mut String, time: SystemTime) {
+    use std::cell::RefCell;
+    use std::fmt::Write as _;
+    thread_local! {
+        static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    let secs = since.as_secs();
+    SECOND.with_borrow_mut(|(cached, text)| {
+        if *cached != secs {
+            let local: chrono::DateTime<chrono::Local> =
+                (SystemTime::UNIX_EPOCH + Duration::from_secs(secs)).into();
+            text.clear();
+            let _infallible = write!(text, "{}", local.format("%H:%M:%S"));
+            *cached = secs;
+        }
+        out.push_str(text);
+    });
+    let _infallible = write!(out, ".{:06}", since.subsec_micros());
+}
+
+/// The local time of day of `time`, `HH:MM:SS.ffffff`.
+#[must_use]
+pub fn clock(time: SystemTime) -> String {
+    let mut s = String::with_capacity(15);
+    write_clock(&mut s, time);
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn the_cached_clock_reads_as_chrono_formats_it() {
+        let base = SystemTime::UNIX_EPOCH + Duration::from_micros(1_764_000_000_123_456);
+        for step in [0, 1, 999_999, 1_000_000, 86_400_000_000] {
+            let t = base + Duration::from_micros(step);
+            let local: chrono::DateTime<chrono::Local> = t.into();
+            assert_eq!(clock(t), local.format("%H:%M:%S%.6f").to_string());
+        }
     }
 }

@@ -20,9 +20,24 @@ pub struct Settings {
     pub theme: Theme,
     /// How many packets the table keeps before dropping the oldest.
     pub table_cap: usize,
+    /// How often the window redraws at most while traffic flows.
+    pub redraw: crate::app::pacing::RedrawRate,
+    /// How long, in milliseconds, the engine lets a packet wait for others to
+    /// join its batch before handing it to the window (0 keeps the default, 2 ms).
+    pub handover_ms: u64,
 }
 
 impl Settings {
+    /// The hand-over delay, defaulting to the engine's when unset.
+    #[must_use]
+    pub fn handover_delay(&self) -> std::time::Duration {
+        if self.handover_ms == 0 {
+            crate::net::DEFAULT_HANDOVER_DELAY
+        } else {
+            std::time::Duration::from_millis(self.handover_ms).min(crate::net::MAX_HANDOVER_DELAY)
+        }
+    }
+
     /// The table cap, with a floor so a bad stored value cannot empty the table.
     #[must_use]
     pub fn table_cap(&self) -> usize {

@@ -23,6 +23,33 @@ pub fn reply_mode(form: &ServerForm) -> ReplyMode {
     }
 }
 
+/// The server form for a server given on the command line (`udpdesk window
+/// --serve`), keeping the texts of the modes it does not use from `base`.
+#[must_use]
+pub fn server_form_for(base: &ServerForm, config: &ServerConfig) -> ServerForm {
+    let mut form = base.clone();
+    form.bind_ip = config.bind.ip().to_string();
+    form.port = config.bind.port().to_string();
+    form.encoding = config.encoding;
+    form.quit_word = config.quit_word.clone().unwrap_or_default();
+    form.broadcast = config.options.broadcast;
+    form.reply = match &config.reply {
+        ReplyMode::Echo => ReplyKind::Echo,
+        ReplyMode::Upper => ReplyKind::Upper,
+        ReplyMode::Template(t) => {
+            form.template.clone_from(t);
+            ReplyKind::Template
+        }
+        ReplyMode::Fixed(t) => {
+            form.fixed.clone_from(t);
+            ReplyKind::Fixed
+        }
+        ReplyMode::Manual => ReplyKind::Manual,
+        ReplyMode::None => ReplyKind::None,
+    };
+    form
+}
+
 fn field_error(field: Field, message: impl Into<String>) -> FieldError {
     FieldError {
         field,

@@ -5,20 +5,20 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
-use crate::capture::{PacketStore, Totals};
+use crate::capture::PacketStore;
 use crate::codec;
-use crate::net::{ClientConfig, Command, Engine, Event, NetError, PeerInfo};
+use crate::net::{Buffers, ClientConfig, Command, Counters, Engine, Event, NetError, PeerInfo};
 use crate::packet::EndpointId;
 use crate::settings::{ClientForm, ServerForm};
 
 use super::forms::{client_config, reply_mode, send_job, server_config};
 
-/// Events handled per frame before drawing; the rest wait for the next frame
-/// so a flood never stalls one.
-pub const EVENTS_PER_FRAME: usize = 512;
-/// Packets taken per frame at most (the engine batches at most 1,024 per event).
-pub const PACKETS_PER_FRAME: usize = 50_000;
+/// How long a frame may spend taking events before it draws: enough for tens
+/// of thousands of packets, so the window is never more than a frame or two
+/// behind, and never long enough to stall a frame.
+pub const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 
 /// Where a server is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,8 +72,12 @@ pub struct ServerView {
     pub error: Option<FieldError>,
     /// Why it last stopped, if not by the user.
     pub note: Option<String>,
-    /// Who has sent to it.
+    /// Who has sent to it, by first contact.
     pub peers: Vec<PeerInfo>,
+    /// Where each peer sits in `peers`.
+    pub peer_index: HashMap<SocketAddr, usize>,
+    /// The socket buffer sizes the kernel granted.
+    pub buffers: Option<Buffers>,
     /// The peer a manual reply goes to.
     pub selected_peer: Option<SocketAddr>,
     /// The manual reply being typed.
@@ -95,6 +99,23 @@ impl ServerView {
     #[must_use]
     pub fn state(&self) -> RunState {
         self.state.unwrap_or(RunState::Stopped)
+    }
+
+    /// Folds in the peers that changed; a new peer is picked for manual
+    /// replies when none is yet.
+    fn merge_peers(&mut self, changed: Vec<PeerInfo>) {
+        for peer in changed {
+            match self.peer_index.get(&peer.addr) {
+                Some(&i) => self.peers[i] = peer,
+                None => {
+                    self.peer_index.insert(peer.addr, self.peers.len());
+                    self.peers.push(peer);
+                }
+            }
+        }
+        if self.selected_peer.is_none() {
+            self.selected_peer = self.peers.last().map(|p| p.addr);
+        }
     }
 }
 
@@ -125,8 +146,10 @@ pub struct Session {
     pub client: ClientView,
     /// Endpoint names for the table.
     pub names: HashMap<EndpointId, String>,
-    /// Packets and bytes per endpoint, over everything seen (not only what the table keeps).
-    pub tallies: HashMap<EndpointId, Totals>,
+    /// The engine's counters per endpoint: the wire's truth, whatever the table keeps.
+    pub counters: HashMap<EndpointId, Counters>,
+    /// The counters when the log was last cleared: what is shown counts from there.
+    cleared: HashMap<EndpointId, Counters>,
     /// The last error of any kind, for the status bar.
     pub last_error: Option<String>,
     /// A passing message for the status bar (log saved, ...).
@@ -145,7 +168,8 @@ impl Session {
             server: ServerView::default(),
             client: ClientView::default(),
             names: HashMap::new(),
-            tallies: HashMap::new(),
+            counters: HashMap::new(),
+            cleared: HashMap::new(),
             last_error,
             status: None,
         }
@@ -169,55 +193,55 @@ impl Session {
         sent
     }
 
-    /// Handles up to `budget` waiting events; true if more wait.
-    pub fn drain(&mut self, budget: usize) -> bool {
-        let mut handled = 0;
-        let mut packets = 0;
-        while handled < budget && packets < PACKETS_PER_FRAME {
+    /// Handles waiting events until none is left or `budget` has passed; true if more wait.
+    pub fn drain(&mut self, budget: Duration) -> bool {
+        let until = Instant::now() + budget;
+        loop {
             let event = match &self.engine {
                 Ok(engine) => engine.events().try_recv(),
                 Err(_) => return false,
             };
             let Ok(event) = event else { return false };
-            if let Event::Packets(batch) = &event {
-                packets += batch.len();
-            }
             self.handle(event);
-            handled += 1;
+            if Instant::now() >= until {
+                return !self.engine.as_ref().is_ok_and(|e| e.events().is_empty());
+            }
         }
-        true
+    }
+
+    /// Changes how long the engine lets a packet wait for its batch.
+    pub fn set_handover_delay(&mut self, delay: Duration) {
+        let _sent = self.command(Command::SetHandoverDelay { delay });
     }
 
     /// Applies one engine event to the state.
     pub fn handle(&mut self, event: Event) {
         match event {
-            Event::Started { id, local } => {
+            Event::Started { id, local, buffers } => {
                 if Some(id) == self.server.id {
                     self.server.state = Some(RunState::Running(local));
+                    self.server.buffers = Some(buffers);
                     self.server.error = None;
                 } else if Some(id) == self.client.id {
                     self.client.local = Some(local);
                 }
             }
-            Event::Packets(batch) => {
-                for p in &batch {
-                    self.tallies.entry(p.endpoint).or_default().add(p);
-                    if self.server.manual_pending
-                        && Some(p.endpoint) == self.server.id
-                        && p.direction == crate::packet::Direction::Out
-                    {
-                        // The manual reply went out: later errors are not about it.
-                        self.server.manual_pending = false;
-                    }
+            Event::Packets { packets, counters } => {
+                if self.server.manual_pending
+                    && packets.iter().any(|p| {
+                        Some(p.endpoint) == self.server.id
+                            && p.direction == crate::packet::Direction::Out
+                    })
+                {
+                    // The manual reply went out: later errors are not about it.
+                    self.server.manual_pending = false;
                 }
-                self.store.extend(batch);
+                self.counters.extend(counters);
+                self.store.extend(packets);
             }
-            Event::Peers { id, peers } => {
+            Event::Peers { id, changed } => {
                 if Some(id) == self.server.id {
-                    if self.server.selected_peer.is_none() {
-                        self.server.selected_peer = peers.last().map(|p| p.addr);
-                    }
-                    self.server.peers = peers;
+                    self.server.merge_peers(changed);
                 }
             }
             Event::SendDone { id, .. } => {
@@ -318,6 +342,8 @@ impl Session {
         let id = self.new_id("server".to_owned());
         self.server.error = None;
         self.server.peers.clear();
+        self.server.peer_index.clear();
+        self.server.buffers = None;
         self.server.selected_peer = None;
         self.server.id = Some(id);
         self.server.last_id = Some(id);
@@ -446,12 +472,32 @@ impl Session {
         }
     }
 
-    /// Packets and bytes of one endpoint.
+    /// One endpoint's counters since the log was last cleared.
     #[must_use]
-    pub fn tally(&self, id: Option<EndpointId>) -> Totals {
-        id.and_then(|id| self.tallies.get(&id))
-            .copied()
-            .unwrap_or_default()
+    pub fn tally(&self, id: Option<EndpointId>) -> Counters {
+        let Some(id) = id else {
+            return Counters::default();
+        };
+        let now = self.counters.get(&id).copied().unwrap_or_default();
+        match self.cleared.get(&id) {
+            Some(base) => now.since(base),
+            None => now,
+        }
+    }
+
+    /// Every endpoint's counters added up, since the log was last cleared.
+    #[must_use]
+    pub fn totals(&self) -> Counters {
+        self.counters
+            .keys()
+            .map(|id| self.tally(Some(*id)))
+            .fold(Counters::default(), |a, b| a.plus(&b))
+    }
+
+    /// Empties the table and starts the counters on show from zero.
+    pub fn clear_log(&mut self) {
+        self.store.clear();
+        self.cleared.clone_from(&self.counters);
     }
 
     /// A short name for an endpoint in the table.

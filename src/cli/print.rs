@@ -1,47 +1,66 @@
 //! How the command line prints packets: one line of text each (with an
-//! optional hex dump), or one JSON object each.
+//! optional hex dump), one JSON object each, or nothing (`--quiet`). Output is
+//! buffered and flushed when the engine has nothing more waiting, so a flood
+//! costs one `write` per hand-over while an interactive user still sees each
+//! line at once.
 
-use std::io::Write;
+use std::fmt::Write as _;
+use std::io::Write as _;
 
 use crate::capture::PacketRecord;
 use crate::codec;
-use crate::packet::{Direction, Packet};
+use crate::packet::{Direction, Packet, write_clock};
 
 use super::Output;
+
+/// Characters of text a line shows unless `--full` is given.
+pub const LINE_TEXT: usize = 256;
 
 /// Prints packets as lines of text or JSON.
 pub struct Printer {
     out: std::io::BufWriter<std::io::Stdout>,
     dump: bool,
     json: bool,
+    quiet: bool,
+    full: bool,
+    line: String,
 }
 
 impl Printer {
     pub fn new(o: &Output) -> Printer {
         Printer {
-            out: std::io::BufWriter::new(std::io::stdout()),
+            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()),
             dump: o.dump,
             json: o.json,
+            quiet: o.quiet,
+            full: o.full,
+            line: String::with_capacity(512),
         }
     }
 
+    /// Writes one packet into the buffer; [`Printer::flush`] sends it out.
     pub fn packet(&mut self, p: &Packet) {
-        // A closed stdout (`| head`) is not an error worth dying for; the server goes on.
-        let _written = if self.json {
+        if self.quiet {
+            return;
+        }
+        self.line.clear();
+        if self.json {
             match serde_json::to_string(&PacketRecord::from_packet(p)) {
-                Ok(line) => writeln!(self.out, "{line}"),
-                Err(e) => writeln!(self.out, "{{\"error\":\"{e}\"}}"),
+                Ok(json) => self.line.push_str(&json),
+                Err(e) => {
+                    let _infallible = write!(self.line, "{{\"error\":\"{e}\"}}");
+                }
             }
         } else {
-            writeln!(self.out, "{}", packet_line(p)).and_then(|()| {
-                if self.dump && !p.is_empty() {
-                    writeln!(self.out, "{}", codec::hex_dump(&p.bytes))
-                } else {
-                    Ok(())
-                }
-            })
-        };
-        self.flush();
+            write_packet_line(&mut self.line, p, self.full);
+            if self.dump && !p.is_empty() {
+                self.line.push('\n');
+                self.line.push_str(&codec::hex_dump(&p.bytes));
+            }
+        }
+        self.line.push('\n');
+        // A closed stdout (`| head`) is not an error worth dying for; the server goes on.
+        let _written = self.out.write_all(self.line.as_bytes());
     }
 
     pub fn flush(&mut self) {
@@ -52,18 +71,108 @@ impl Printer {
 /// One packet as a line: time, direction, peer, size, text.
 #[must_use]
 pub fn packet_line(p: &Packet) -> String {
-    let time: chrono::DateTime<chrono::Local> = p.time.into();
+    let mut line = String::with_capacity(96);
+    write_packet_line(&mut line, p, true);
+    line
+}
+
+/// Appends a packet's line to `out`. Unless `full`, the text covers at most
+/// the first [`LINE_TEXT`] bytes and [`LINE_TEXT`] characters and then says
+/// what it left out: `… (+N B)`, or `… (N B in all)` when escapes of binary
+/// bytes filled the line first.
+pub fn write_packet_line(out: &mut String, p: &Packet, full: bool) {
+    write_clock(out, p.time);
     let arrow = match p.direction {
         Direction::In => "from",
         Direction::Out => "to  ",
     };
     let cut = if p.truncated { " (truncated)" } else { "" };
-    format!(
-        "{}  {:<3} {arrow} {:<21} {:>5} B{cut}  {}",
-        time.format("%H:%M:%S%.6f"),
+    let _infallible = write!(
+        out,
+        "  {:<3} {arrow} {:<21} {:>5} B{cut}  ",
         p.direction.label(),
-        p.peer.to_string(),
+        p.peer,
         p.len(),
-        codec::decode(&p.bytes, p.encoding)
-    )
+    );
+    if full {
+        codec::decode_into(&p.bytes, p.encoding, out);
+        return;
+    }
+    let start = out.len();
+    let shown = &p.bytes[..p.encoding.prefix_len(&p.bytes, LINE_TEXT)];
+    codec::decode_into(shown, p.encoding, out);
+    if let Some((at, _)) = out[start..].char_indices().nth(LINE_TEXT) {
+        out.truncate(start + at);
+        let _infallible = write!(out, "… ({} B in all)", p.len());
+    } else if p.len() > shown.len() {
+        let _infallible = write!(out, "… (+{} B)", p.len() - shown.len());
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::codec::Encoding;
+    use crate::packet::EndpointId;
+
+    fn packet(bytes: &[u8]) -> Packet {
+        Packet {
+            seq: 1,
+            time: std::time::SystemTime::UNIX_EPOCH,
+            endpoint: EndpointId(1),
+            direction: Direction::In,
+            local: "127.0.0.1:9999".parse().unwrap(),
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            encoding: Encoding::Utf8,
+            bytes: bytes.into(),
+            truncated: false,
+        }
+    }
+
+    fn text_of(line: &str) -> &str {
+        line.split_once(" B  ").unwrap().1
+    }
+
+    #[test]
+    fn short_text_is_shown_whole() {
+        let line = packet_line(&packet(b"Hello, world"));
+        assert!(line.contains("in  from 127.0.0.1:5000"), "{line}");
+        assert_eq!(text_of(&line), "Hello, world");
+    }
+
+    #[test]
+    fn long_text_stops_at_256_characters_and_counts_the_rest() {
+        let p = packet(&[b'a'; 1400]);
+        let mut line = String::new();
+        write_packet_line(&mut line, &p, false);
+        assert_eq!(text_of(&line), format!("{}… (+1144 B)", "a".repeat(256)));
+        let mut full = String::new();
+        write_packet_line(&mut full, &p, true);
+        assert_eq!(text_of(&full), "a".repeat(1400));
+    }
+
+    #[test]
+    fn escaped_binary_stops_at_256_characters_too() {
+        let p = packet(&[0xff; 200]);
+        let mut line = String::new();
+        write_packet_line(&mut line, &p, false);
+        let text = text_of(&line);
+        assert!(text.ends_with("… (200 B in all)"), "{text}");
+        assert_eq!(
+            text.chars().count(),
+            256 + "… (200 B in all)".chars().count()
+        );
+    }
+
+    #[test]
+    fn chinese_is_cut_on_a_character() {
+        let p = packet("你好".repeat(100).as_bytes());
+        let mut line = String::new();
+        write_packet_line(&mut line, &p, false);
+        let text = text_of(&line);
+        assert!(text.starts_with("你好你好"), "{text}");
+        assert!(!text.contains("\\x"), "no half character: {text}");
+        assert!(text.ends_with("… (+345 B)"), "{text}");
+    }
 }

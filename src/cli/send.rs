@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::select;
 
-use crate::capture::Totals;
 use crate::codec;
-use crate::net::{ClientConfig, Command, Event, Multicast, SendJob, SocketOptions};
+use crate::net::{
+    ClientConfig, Command, Counters, Engine, Event, Multicast, SendJob, SocketOptions,
+};
 
 use super::print::Printer;
 use super::{CLIENT, CliError, SendArgs, ctrl_c, send_cmd, spawn_engine, stdin_lines};
@@ -19,100 +20,33 @@ use super::{CLIENT, CliError, SendArgs, ctrl_c, send_cmd, spawn_engine, stdin_li
 /// # Errors
 /// Bad input (status 2), or a failure while sending (status 1).
 pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
-    let encode = |m: &str| {
-        if args.hex {
-            codec::parse_hex(m)
-        } else {
-            codec::parse_escaped(m, args.encoding)
-        }
-        .map_err(|e| CliError::input(format!("message \"{m}\": {e}")))
-    };
     let payloads = args
         .messages
         .iter()
-        .map(|m| encode(m))
+        .map(|m| encode(args, m))
         .collect::<Result<Vec<_>, _>>()?;
-    crate::net::parse_target(&args.target).map_err(|e| CliError::input(e.to_string()))?;
-    let bind = match &args.bind {
-        Some(b) => Some(crate::net::parse_bind(b).map_err(|e| CliError::input(e.to_string()))?),
-        None => None,
-    };
-    let options = SocketOptions {
-        broadcast: args.broadcast,
-        multicast: Some(Multicast {
-            ttl: args.ttl,
-            interface_v4: args.multicast_if,
-            ..Multicast::default()
-        }),
-        ..SocketOptions::default()
-    };
+    let config = client_config(args)?;
     if payloads.is_empty() && args.count == 0 {
         return Err(CliError::input(
             "--count 0 repeats forever, so it needs the MESSAGE on the command line, not on stdin",
         ));
     }
     let engine = spawn_engine()?;
-    let config = ClientConfig {
-        bind,
-        encoding: args.encoding,
-        options,
-    };
     send_cmd(&engine, Command::OpenClient { id: CLIENT, config })?;
     let interrupted = ctrl_c()?;
-    let job = |payloads: Vec<Vec<u8>>| SendJob {
-        target: args.target.clone(),
-        payloads,
-        count: args.count,
-        interval: args.interval,
-    };
-
-    let mut out = Printer::new(&args.output);
-    let mut tally = Totals::default();
-    let mut failure: Option<String> = None;
-    // Datagrams waiting their turn, and whether a send job is under way.
-    let mut queue: VecDeque<Vec<u8>> = VecDeque::new();
-    let mut in_flight = false;
+    let mut state = SendState::new(args);
     let mut lines = if payloads.is_empty() {
         stdin_lines()
     } else {
-        send_cmd(
-            &engine,
-            Command::Send {
-                id: CLIENT,
-                job: job(payloads),
-            },
-        )?;
-        in_flight = true;
+        state.start(&engine, payloads)?;
         crossbeam_channel::never()
     };
-    let mut stdin_open = args.messages.is_empty();
-    let mut deadline: Option<Instant> = None;
     loop {
-        if !in_flight && let Some(next) = queue.pop_front() {
-            send_cmd(
-                &engine,
-                Command::Send {
-                    id: CLIENT,
-                    job: job(vec![next]),
-                },
-            )?;
-            in_flight = true;
-        }
-        let idle = !in_flight && queue.is_empty() && !stdin_open;
-        if idle && deadline.is_none() {
-            // A reply that arrives later does not extend this, so the command ends on time.
-            deadline = Some(
-                Instant::now()
-                    .checked_add(args.wait)
-                    .unwrap_or_else(far_future),
-            );
-        }
-        // Nothing left to send, and either the replies asked for are in or
-        // something failed: waiting longer would only delay the answer.
-        if idle && (failure.is_some() || args.replies.is_some_and(|n| tally.packets_in >= n)) {
+        state.next_line(&engine)?;
+        if state.done() {
             break;
         }
-        let timeout = deadline.map_or(Duration::from_secs(3600), |d| {
+        let timeout = state.deadline.map_or(Duration::from_secs(3600), |d| {
             d.saturating_duration_since(Instant::now())
         });
         select! {
@@ -120,54 +54,194 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
                 let Ok(event) = event else {
                     return Err(CliError::runtime("the network thread stopped"));
                 };
-                match event {
-                    Event::Packets(batch) => {
-                        for p in &batch {
-                            tally.add(p);
-                            out.packet(p);
-                        }
-                    }
-                    Event::SendDone { .. } => in_flight = false,
-                    Event::Failed { error, .. } => {
-                        // The first failure is the command's answer, printed once at the end.
-                        if failure.is_some() {
-                            eprintln!("udpdesk: {error}");
-                        } else {
-                            failure = Some(error.to_string());
-                        }
-                    }
-                    Event::Stopped { reason, .. } => {
-                        failure.get_or_insert_with(|| reason.to_string());
-                        break;
-                    }
-                    Event::Started { .. } | Event::Peers { .. } => {}
+                if state.on_event(event) {
+                    break;
+                }
+                if engine.events().is_empty() {
+                    state.out.flush();
                 }
             }
             recv(lines) -> line => match line {
-                Ok(line) => match encode(&line) {
-                    Ok(p) => queue.push_back(p),
-                    Err(e) => eprintln!("udpdesk: {}", e.message),
-                },
+                Ok(line) => state.on_line(&line),
                 Err(_) => {
                     // Stdin ended: stop listening to it, then wait for the last replies.
                     lines = crossbeam_channel::never();
-                    stdin_open = false;
-                    if queue.is_empty() && !in_flight && tally.packets_out == 0 && failure.is_none() {
-                        return Err(CliError::input(
-                            "nothing to send: give a MESSAGE or pipe lines into stdin",
-                        ));
-                    }
+                    state.stdin_closed()?;
                 }
             },
             recv(interrupted) -> _ => break,
-            default(timeout) => if deadline.is_some_and(|d| Instant::now() >= d) { break },
+            default(timeout) => if state.deadline.is_some_and(|d| Instant::now() >= d) { break },
         }
     }
-    out.flush();
-    eprintln!("udpdesk: {tally}");
-    match failure {
+    state.out.flush();
+    eprintln!("udpdesk: {}", state.counters);
+    match state.failure {
         Some(f) => Err(CliError::runtime(f)),
         None => Ok(()),
+    }
+}
+
+/// A message as bytes: hex or text with escapes in the chosen encoding.
+fn encode(args: &SendArgs, m: &str) -> Result<Vec<u8>, CliError> {
+    if args.hex {
+        codec::parse_hex(m)
+    } else {
+        codec::parse_escaped(m, args.encoding)
+    }
+    .map_err(|e| CliError::input(format!("message \"{m}\": {e}")))
+}
+
+/// The client's settings from the arguments, checked before anything starts.
+fn client_config(args: &SendArgs) -> Result<ClientConfig, CliError> {
+    crate::net::parse_target(&args.target).map_err(|e| CliError::input(e.to_string()))?;
+    let bind = match &args.bind {
+        Some(b) => Some(crate::net::parse_bind(b).map_err(|e| CliError::input(e.to_string()))?),
+        None => None,
+    };
+    Ok(ClientConfig {
+        bind,
+        encoding: args.encoding,
+        options: SocketOptions {
+            broadcast: args.broadcast,
+            multicast: Some(Multicast {
+                ttl: args.ttl,
+                interface_v4: args.multicast_if,
+                ..Multicast::default()
+            }),
+            ..SocketOptions::default()
+        },
+    })
+}
+
+/// What `send` keeps between events.
+struct SendState<'a> {
+    args: &'a SendArgs,
+    out: Printer,
+    counters: Counters,
+    /// The first failure: the command's answer, printed once at the end.
+    failure: Option<String>,
+    /// Datagrams typed on stdin waiting their turn.
+    queue: VecDeque<Vec<u8>>,
+    /// A send job is under way.
+    in_flight: bool,
+    stdin_open: bool,
+    /// When to stop waiting for replies.
+    deadline: Option<Instant>,
+}
+
+impl<'a> SendState<'a> {
+    fn new(args: &'a SendArgs) -> Self {
+        SendState {
+            args,
+            out: Printer::new(&args.output),
+            counters: Counters::default(),
+            failure: None,
+            queue: VecDeque::new(),
+            in_flight: false,
+            stdin_open: args.messages.is_empty(),
+            deadline: None,
+        }
+    }
+
+    /// Hands `payloads` to the engine as one job.
+    fn start(&mut self, engine: &Engine, payloads: Vec<Vec<u8>>) -> Result<(), CliError> {
+        let job = SendJob {
+            target: self.args.target.clone(),
+            payloads,
+            count: self.args.count,
+            interval: self.args.interval,
+        };
+        send_cmd(engine, Command::Send { id: CLIENT, job })?;
+        self.in_flight = true;
+        Ok(())
+    }
+
+    /// Sends the next waiting line when nothing is under way, and starts the
+    /// wait for replies once everything has gone.
+    fn next_line(&mut self, engine: &Engine) -> Result<(), CliError> {
+        if !self.in_flight
+            && let Some(next) = self.queue.pop_front()
+        {
+            self.start(engine, vec![next])?;
+        }
+        if self.idle() && self.deadline.is_none() {
+            // A reply that arrives later does not extend this, so the command ends on time.
+            self.deadline = Some(
+                Instant::now()
+                    .checked_add(self.args.wait)
+                    .unwrap_or_else(far_future),
+            );
+        }
+        Ok(())
+    }
+
+    fn idle(&self) -> bool {
+        !self.in_flight && self.queue.is_empty() && !self.stdin_open
+    }
+
+    /// Nothing left to send, and either the replies asked for are in or
+    /// something failed: waiting longer would only delay the answer.
+    fn done(&self) -> bool {
+        self.idle()
+            && (self.failure.is_some()
+                || self
+                    .args
+                    .replies
+                    .is_some_and(|n| self.counters.packets_in >= n))
+    }
+
+    /// Handles one event; true when the client has stopped.
+    fn on_event(&mut self, event: Event) -> bool {
+        match event {
+            Event::Packets { packets, counters } => {
+                for p in &packets {
+                    self.out.packet(p);
+                }
+                if let Some((_, c)) = counters.into_iter().find(|(id, _)| *id == CLIENT) {
+                    self.counters = c;
+                }
+            }
+            Event::SendDone { .. } => self.in_flight = false,
+            Event::Failed { error, .. } => {
+                if self.failure.is_some() {
+                    eprintln!("udpdesk: {error}");
+                } else {
+                    self.failure = Some(error.to_string());
+                }
+            }
+            Event::Stopped { reason, .. } => {
+                self.failure.get_or_insert_with(|| reason.to_string());
+                return true;
+            }
+            Event::Started { .. } | Event::Peers { .. } => {}
+        }
+        false
+    }
+
+    /// A line of stdin: one more datagram.
+    fn on_line(&mut self, line: &str) {
+        match encode(self.args, line) {
+            Ok(p) => self.queue.push_back(p),
+            Err(e) => eprintln!("udpdesk: {}", e.message),
+        }
+    }
+
+    /// Stdin ended.
+    ///
+    /// # Errors
+    /// It ended before anything was given to send.
+    fn stdin_closed(&mut self) -> Result<(), CliError> {
+        self.stdin_open = false;
+        if self.queue.is_empty()
+            && !self.in_flight
+            && self.counters.packets_out == 0
+            && self.failure.is_none()
+        {
+            return Err(CliError::input(
+                "nothing to send: give a MESSAGE or pipe lines into stdin",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -5,93 +5,165 @@ use std::net::SocketAddr;
 
 use crossbeam_channel::select;
 
-use crate::capture::Totals;
 use crate::codec::{self, Encoding};
-use crate::net::{Command, Engine, Event, Multicast, ReplyMode, ServerConfig, SocketOptions};
+use crate::net::{
+    Command, Counters, Engine, Event, Multicast, ReplyMode, ServerConfig, SocketOptions,
+};
 use crate::packet::Direction;
 
 use super::print::Printer;
-use super::{CliError, SERVER, ServeArgs, ctrl_c, send_cmd, spawn_engine, stdin_lines};
+use super::{CliError, ReplyArgs, SERVER, ServeArgs, ctrl_c, send_cmd, spawn_engine, stdin_lines};
+
+/// The engine's settings for a server on `bind` answering as `reply` says.
+#[must_use]
+pub fn server_config(bind: SocketAddr, reply: &ReplyArgs) -> ServerConfig {
+    ServerConfig {
+        bind,
+        reply: reply.reply.clone(),
+        encoding: reply.encoding,
+        quit_word: reply.quit_word.clone(),
+        options: SocketOptions {
+            broadcast: reply.broadcast,
+            ..SocketOptions::default()
+        },
+    }
+}
 
 pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
     let bind = crate::net::parse_bind(&args.bind).map_err(|e| CliError::input(e.to_string()))?;
-    let engine = spawn_engine()?;
-    let mut options = SocketOptions {
-        broadcast: args.broadcast,
-        ..SocketOptions::default()
-    };
+    let mut config = server_config(bind, &args.server);
     if let Some(group) = args.multicast {
-        options.multicast = Some(Multicast {
+        config.options.multicast = Some(Multicast {
             group: Some(group),
             interface_v4: args.multicast_if,
             ..Multicast::default()
         });
     }
-    let config = ServerConfig {
-        bind,
-        reply: args.reply.clone(),
-        encoding: args.encoding,
-        quit_word: args.quit_word.clone(),
-        options,
-    };
+    let engine = spawn_engine()?;
     send_cmd(&engine, Command::StartServer { id: SERVER, config })?;
     let interrupted = ctrl_c()?;
-    let manual = args.reply == ReplyMode::Manual;
+    let manual = args.server.reply == ReplyMode::Manual;
     let mut lines = if manual {
         stdin_lines()
     } else {
         crossbeam_channel::never()
     };
-    let mut out = Printer::new(&args.output);
-    let mut tally = Totals::default();
-    let mut last_peer: Option<SocketAddr> = None;
-    let mut bound: Option<SocketAddr> = None;
+    let mut state = ServeState::new(args);
     let reason = loop {
         select! {
             recv(engine.events()) -> event => {
                 let Ok(event) = event else { break "the network thread stopped".to_owned() };
-                match event {
-                    Event::Started { local, .. } => {
-                        bound = Some(local);
-                        eprintln!("udpdesk: listening on {local} (reply: {}, encoding: {}{})",
-                            args.reply, args.encoding,
-                            args.quit_word.as_ref().map(|w| format!(", quit word: \"{w}\"")).unwrap_or_default());
-                        if manual {
-                            eprintln!("udpdesk: type a line to answer the last peer, or \"@IP:PORT text\" to answer another");
-                        }
-                    }
-                    Event::Packets(batch) => {
-                        for p in &batch {
-                            tally.add(p);
-                            if p.direction == Direction::In { last_peer = Some(p.peer); }
-                            out.packet(p);
-                        }
-                    }
-                    Event::Stopped { reason, .. } => break reason.to_string(),
-                    Event::Failed { error, .. } => {
-                        if bound.is_none() {
-                            return Err(CliError::runtime(error.to_string()));
-                        }
-                        eprintln!("udpdesk: {error}");
-                    }
-                    Event::Peers { .. } | Event::SendDone { .. } => {}
+                if let Some(end) = state.on_event(event)? {
+                    break end;
+                }
+                if engine.events().is_empty() {
+                    state.out.flush();
                 }
             }
             recv(interrupted) -> _ => break "interrupted".to_owned(),
-            recv(lines) -> line => {
-                if let Ok(line) = line {
-                    manual_reply(&engine, &line, last_peer, args.encoding);
-                } else {
-                    // Stdin closed: go on serving; the quit word or Ctrl-C ends it.
-                    lines = crossbeam_channel::never();
-                }
+            recv(lines) -> line => match line {
+                Ok(line) => state.on_line(&engine, &line),
+                // Stdin closed: go on serving; the quit word or Ctrl-C ends it.
+                Err(_) => lines = crossbeam_channel::never(),
             }
         }
     };
-    out.flush();
-    let at = bound.map(|b| format!(" on {b}")).unwrap_or_default();
-    eprintln!("udpdesk: server{at} stopped ({reason}): {tally}");
+    // Whatever the engine still holds is printed and counted before the summary.
+    while let Ok(event) = engine.events().try_recv() {
+        if state.on_event(event)?.is_some() {
+            break;
+        }
+    }
+    state.out.flush();
+    let at = state.bound.map(|b| format!(" on {b}")).unwrap_or_default();
+    eprintln!(
+        "udpdesk: server{at} stopped ({reason}): {}",
+        state.summary()
+    );
     Ok(())
+}
+
+/// What `serve` keeps between events.
+struct ServeState<'a> {
+    args: &'a ServeArgs,
+    out: Printer,
+    counters: Counters,
+    last_peer: Option<SocketAddr>,
+    bound: Option<SocketAddr>,
+}
+
+impl<'a> ServeState<'a> {
+    fn new(args: &'a ServeArgs) -> Self {
+        ServeState {
+            args,
+            out: Printer::new(&args.output),
+            counters: Counters::default(),
+            last_peer: None,
+            bound: None,
+        }
+    }
+
+    /// Handles one event; `Some(reason)` when the server has stopped.
+    ///
+    /// # Errors
+    /// The server could not start.
+    fn on_event(&mut self, event: Event) -> Result<Option<String>, CliError> {
+        match event {
+            Event::Started { local, buffers, .. } => {
+                self.bound = Some(local);
+                let r = &self.args.server;
+                let quit = r
+                    .quit_word
+                    .as_ref()
+                    .map(|w| format!(", quit word: \"{w}\""))
+                    .unwrap_or_default();
+                eprintln!(
+                    "udpdesk: listening on {local} (reply: {}, encoding: {}{quit}; buffers granted: receive {} B, send {} B)",
+                    r.reply, r.encoding, buffers.recv, buffers.send
+                );
+                if r.reply == ReplyMode::Manual {
+                    eprintln!(
+                        "udpdesk: type a line to answer the last peer, or \"@IP:PORT text\" to answer another"
+                    );
+                }
+            }
+            Event::Packets { packets, counters } => {
+                for p in &packets {
+                    if p.direction == Direction::In {
+                        self.last_peer = Some(p.peer);
+                    }
+                    self.out.packet(p);
+                }
+                if let Some((_, c)) = counters.into_iter().find(|(id, _)| *id == SERVER) {
+                    self.counters = c;
+                }
+            }
+            Event::Stopped { reason, .. } => return Ok(Some(reason.to_string())),
+            Event::Failed { error, .. } => {
+                if self.bound.is_none() {
+                    return Err(CliError::runtime(error.to_string()));
+                }
+                eprintln!("udpdesk: {error}");
+            }
+            Event::Peers { .. } | Event::SendDone { .. } => {}
+        }
+        Ok(None)
+    }
+
+    /// A line typed on stdin: a manual reply.
+    fn on_line(&mut self, engine: &Engine, line: &str) {
+        manual_reply(engine, line, self.last_peer, self.args.server.encoding);
+    }
+
+    fn summary(&self) -> String {
+        let c = &self.counters;
+        let mut s = c.to_string();
+        if self.args.server.reply != ReplyMode::Manual && self.args.server.reply != ReplyMode::None
+        {
+            s.push_str(&format!(", {} automatic replies", c.replies));
+        }
+        s
+    }
 }
 
 /// Sends a typed line to the last peer, or to the one named by `@IP:PORT text`.

@@ -256,3 +256,100 @@ mod tests {
         assert_eq!(Encoding::default(), Encoding::Utf8);
     }
 }
+
+impl Encoding {
+    /// The longest prefix of `bytes`, at most `max` long, that ends between two
+    /// characters, so a shortened display shows no half character. A best
+    /// effort on malformed input: it never returns more than `max`.
+    #[must_use]
+    pub fn prefix_len(self, bytes: &[u8], max: usize) -> usize {
+        if bytes.len() <= max {
+            return bytes.len();
+        }
+        match self {
+            Encoding::Utf8 => {
+                let mut cut = max;
+                // Back off over continuation bytes to the start of a character.
+                while cut > 0 && bytes.get(cut).is_some_and(|b| b & 0xC0 == 0x80) {
+                    cut -= 1;
+                }
+                cut
+            }
+            Encoding::Utf16Le | Encoding::Utf16Be => {
+                let mut cut = max & !1;
+                let high = |at: usize| {
+                    let unit = match self {
+                        Encoding::Utf16Le => [bytes[at + 1], bytes[at]],
+                        _ => [bytes[at], bytes[at + 1]],
+                    };
+                    (0xD8..=0xDB).contains(&unit[0])
+                };
+                // Do not end on the first half of a surrogate pair.
+                if cut >= 2 && high(cut - 2) {
+                    cut -= 2;
+                }
+                cut
+            }
+            Encoding::Windows1252 => max,
+            Encoding::Gbk
+            | Encoding::Gb18030
+            | Encoding::Big5
+            | Encoding::ShiftJis
+            | Encoding::EucKr => {
+                // Walk the characters from the start: these encodings cannot be
+                // read backwards.
+                let mut at = 0;
+                while at < max {
+                    let b = bytes[at];
+                    let width = match self {
+                        Encoding::ShiftJis if b < 0x80 || (0xA1..=0xDF).contains(&b) => 1,
+                        Encoding::Gb18030
+                            if b >= 0x81
+                                && bytes.get(at + 1).is_some_and(|n| n.is_ascii_digit()) =>
+                        {
+                            4
+                        }
+                        _ if b < 0x80 => 1,
+                        _ => 2,
+                    };
+                    if at + width > max {
+                        break;
+                    }
+                    at += width;
+                }
+                at
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod prefix_tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_never_splits_a_character() {
+        let texts = [
+            "a你好，世界🙂 hello",
+            "a你好，世界 hello",
+            "aこんにちは、ｶﾀｶﾅ",
+            "a안녕 hello",
+            "café ü",
+        ];
+        for enc in Encoding::ALL {
+            let Some(bytes) = texts.iter().find_map(|t| crate::codec::encode(t, enc).ok()) else {
+                panic!("no sample encodes in {enc:?}");
+            };
+            for max in 0..bytes.len() {
+                let cut = enc.prefix_len(&bytes, max);
+                assert!(cut <= max, "{enc:?} {max}");
+                let shown = crate::codec::decode(&bytes[..cut], enc);
+                assert!(
+                    !shown.contains("\\x"),
+                    "{enc:?} cut {cut} of {max}: {shown}"
+                );
+            }
+        }
+    }
+}

@@ -7,12 +7,16 @@ use std::time::{Duration, SystemTime};
 use crate::codec::Encoding;
 use crate::packet::{EndpointId, Packet};
 
+use super::counters::Counters;
 use super::error::NetError;
 use super::reply::ReplyMode;
 
 /// Default `SO_RCVBUF` request: the default kernel buffer, not the code, is the
 /// first limit on a busy loopback (a 4 MiB buffer nearly doubled the sustained rate).
 pub const DEFAULT_RECV_BUFFER: usize = 4 * 1024 * 1024;
+
+/// Default `SO_SNDBUF` request: room for a burst of replies or a fast send job.
+pub const DEFAULT_SEND_BUFFER: usize = 1024 * 1024;
 
 /// The largest datagram payload any socket can receive; our buffers hold this much.
 pub const MAX_DATAGRAM: usize = 65_535;
@@ -26,6 +30,8 @@ pub struct SocketOptions {
     pub multicast: Option<Multicast>,
     /// The receive buffer size to ask the kernel for (`SO_RCVBUF`); 0 keeps the system default.
     pub recv_buffer: usize,
+    /// The send buffer size to ask the kernel for (`SO_SNDBUF`); 0 keeps the system default.
+    pub send_buffer: usize,
     /// How many bytes of each datagram to keep; a longer one is flagged `truncated`.
     pub max_datagram: usize,
 }
@@ -36,6 +42,7 @@ impl Default for SocketOptions {
             broadcast: false,
             multicast: None,
             recv_buffer: DEFAULT_RECV_BUFFER,
+            send_buffer: DEFAULT_SEND_BUFFER,
             max_datagram: MAX_DATAGRAM,
         }
     }
@@ -207,6 +214,22 @@ pub enum Command {
         /// Which endpoint.
         id: EndpointId,
     },
+    /// How long a packet may wait for others to join its batch before it is
+    /// handed over (2 ms by default, 100 ms at most). Replies never wait.
+    SetHandoverDelay {
+        /// The longest wait.
+        delay: Duration,
+    },
+}
+
+/// The socket buffer sizes the kernel granted (Linux reports twice what it
+/// allows for data, and caps requests at `net.core.rmem_max` / `wmem_max`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Buffers {
+    /// `SO_RCVBUF` as read back.
+    pub recv: usize,
+    /// `SO_SNDBUF` as read back.
+    pub send: usize,
 }
 
 /// What the engine tells its owner.
@@ -218,17 +241,27 @@ pub enum Event {
         id: EndpointId,
         /// The address really bound (the real port when 0 was asked).
         local: SocketAddr,
+        /// The buffer sizes the kernel granted.
+        buffers: Buffers,
     },
-    /// Datagrams seen since the last batch, both directions, in order. The engine hands
-    /// packets over in batches, one message per wake-up: one message per packet halves
-    /// the rate a busy server keeps up.
-    Packets(Vec<Packet>),
-    /// A server's table of peers changed (new peer or new traffic), sorted by first contact.
+    /// Datagrams seen since the last hand-over, both directions, in order, with
+    /// the counters of every endpoint that changed since. A batch goes when
+    /// 1,024 packets wait or shortly after the first (2 ms by default), never
+    /// once per datagram. When the owner falls behind, the display copies of
+    /// the oldest packets are dropped and counted in [`Counters::not_shown`].
+    Packets {
+        /// The packets, oldest first; may be empty when only counters changed.
+        packets: Vec<Packet>,
+        /// Totals since each endpoint opened, as of this hand-over.
+        counters: Vec<(EndpointId, Counters)>,
+    },
+    /// Peers of a server that are new or sent something since the last update;
+    /// sent at most ten times a second.
     Peers {
         /// Which server.
         id: EndpointId,
-        /// Everyone it has heard from.
-        peers: Vec<PeerInfo>,
+        /// The changed peers, by first contact.
+        changed: Vec<PeerInfo>,
     },
     /// A client finished its send job.
     SendDone {

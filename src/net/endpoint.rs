@@ -126,44 +126,80 @@ impl Job {
     }
 }
 
-/// A server's table of peers, with a flag for "changed since last told".
+/// A server's table of peers, with the ones changed since the owner was last told.
 #[derive(Default)]
 pub struct Peers {
-    table: HashMap<SocketAddr, PeerInfo>,
+    table: HashMap<SocketAddr, Peer>,
     order: Vec<SocketAddr>,
-    /// Changed since the owner was last told.
-    pub dirty: bool,
+    changed: Vec<SocketAddr>,
+}
+
+struct Peer {
+    info: PeerInfo,
+    /// Its place in first-contact order.
+    index: usize,
+    changed: bool,
 }
 
 impl Peers {
     /// Counts a datagram from `addr`.
     pub fn heard(&mut self, addr: SocketAddr, bytes: usize, time: SystemTime) {
-        self.dirty = true;
         if let Some(p) = self.table.get_mut(&addr) {
-            p.packets += 1;
-            p.bytes += bytes as u64;
-            p.last_seen = time;
+            p.info.packets += 1;
+            p.info.bytes += bytes as u64;
+            p.info.last_seen = time;
+            if !p.changed {
+                p.changed = true;
+                self.changed.push(addr);
+            }
         } else if self.table.len() < MAX_PEERS {
-            self.order.push(addr);
+            self.changed.push(addr);
             self.table.insert(
                 addr,
-                PeerInfo {
-                    addr,
-                    packets: 1,
-                    bytes: bytes as u64,
-                    first_seen: time,
-                    last_seen: time,
+                Peer {
+                    index: self.order.len(),
+                    info: PeerInfo {
+                        addr,
+                        packets: 1,
+                        bytes: bytes as u64,
+                        first_seen: time,
+                        last_seen: time,
+                    },
+                    changed: true,
                 },
             );
+            self.order.push(addr);
         }
     }
 
+    /// True when some peer changed since [`Peers::take_changed`].
+    #[must_use]
+    pub fn has_changes(&self) -> bool {
+        !self.changed.is_empty()
+    }
+
+    /// The peers changed since the last call, by first contact.
+    pub fn take_changed(&mut self) -> Vec<PeerInfo> {
+        let mut changed: Vec<(usize, PeerInfo)> = std::mem::take(&mut self.changed)
+            .into_iter()
+            .filter_map(|a| {
+                self.table.get_mut(&a).map(|p| {
+                    p.changed = false;
+                    (p.index, p.info.clone())
+                })
+            })
+            .collect();
+        changed.sort_unstable_by_key(|(index, _)| *index);
+        changed.into_iter().map(|(_, p)| p).collect()
+    }
+
     /// Everyone, by first contact.
+    #[cfg(test)]
     #[must_use]
     pub fn snapshot(&self) -> Vec<PeerInfo> {
         self.order
             .iter()
-            .filter_map(|a| self.table.get(a).cloned())
+            .filter_map(|a| self.table.get(a).map(|p| p.info.clone()))
             .collect()
     }
 }
@@ -236,5 +272,12 @@ mod tests {
         let snap = peers.snapshot();
         assert_eq!(snap.iter().map(|p| p.addr).collect::<Vec<_>>(), vec![b, a]);
         assert_eq!((snap[0].packets, snap[0].bytes), (2, 7));
+        let changed = peers.take_changed();
+        assert_eq!(changed, snap, "both are new, each told once");
+        assert!(!peers.has_changes());
+        peers.heard(a, 1, now);
+        let changed = peers.take_changed();
+        assert_eq!(changed.len(), 1, "only the peer that sent again");
+        assert_eq!((changed[0].addr, changed[0].packets), (a, 2));
     }
 }

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::command::{Multicast, SocketOptions};
+use super::command::{Buffers, Multicast, SocketOptions};
 use super::error::NetError;
 
 /// A non-blocking UDP socket bound to `addr` with `options` applied.
@@ -29,6 +29,10 @@ pub fn bind(addr: SocketAddr, options: &SocketOptions) -> Result<Socket, NetErro
     if options.recv_buffer > 0 {
         // The kernel caps this at net.core.rmem_max; a smaller buffer than asked is not an error.
         let _ignored_cap = socket.set_recv_buffer_size(options.recv_buffer);
+    }
+    if options.send_buffer > 0 {
+        // Likewise capped at net.core.wmem_max; what was granted is read back and shown.
+        let _ignored_cap = socket.set_send_buffer_size(options.send_buffer);
     }
     apply_broadcast(&socket, options.broadcast, addr)?;
     enable_error_queue(&socket, addr)?;
@@ -54,6 +58,15 @@ pub fn local_addr(socket: &Socket) -> Result<SocketAddr, NetError> {
             context: "cannot read the bound address".to_owned(),
             message: "not an IP socket".to_owned(),
         })
+}
+
+/// The buffer sizes the kernel granted (0 where it would not say).
+#[must_use]
+pub fn buffers(socket: &Socket) -> Buffers {
+    Buffers {
+        recv: socket.recv_buffer_size().unwrap_or(0),
+        send: socket.send_buffer_size().unwrap_or(0),
+    }
 }
 
 fn apply_broadcast(socket: &Socket, on: bool, addr: SocketAddr) -> Result<(), NetError> {

@@ -10,6 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
+
+/// How often a server's changed peers are told at most: a table a person reads
+/// needs no more, and a flood must not send one update per datagram.
+const PEERS_EVERY: Duration = Duration::from_millis(100);
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
@@ -18,7 +22,8 @@ use crate::packet::EndpointId;
 use super::command::{Command, Event, SendJob, StopReason};
 use super::endpoint::{Client, Endpoint, Role};
 use super::error::NetError;
-use super::outbox::Outbox;
+use super::handover::Handover;
+use super::outbox::IcmpReports;
 use super::reply::Responder;
 
 /// The waker's token; endpoint `n` uses token `n + 1`.
@@ -44,8 +49,6 @@ pub struct Worker {
     pub(super) poll: Poll,
     pub(super) waker: Arc<Waker>,
     commands: Receiver<Command>,
-    events: Sender<Event>,
-    wake: Box<dyn Fn() + Send>,
     pub(super) resolved_tx: Sender<Resolved>,
     pub(super) resolved_rx: Receiver<Resolved>,
     pub(super) endpoints: HashMap<EndpointId, Endpoint>,
@@ -56,7 +59,11 @@ pub struct Worker {
     pub(super) lookups: HashMap<EndpointId, u64>,
     pub(super) next_lookup: u64,
     pub(super) resolver: Resolver,
-    pub(super) out: Outbox,
+    /// The record path and the hand-over to the owner.
+    pub(super) out: Handover,
+    pub(super) icmp: IcmpReports,
+    /// When changed peers were last told.
+    peers_told: Instant,
     pub(super) buf: Vec<u8>,
 }
 
@@ -75,8 +82,6 @@ impl Worker {
             poll,
             waker,
             commands,
-            events,
-            wake,
             resolved_tx,
             resolved_rx,
             endpoints: HashMap::new(),
@@ -84,7 +89,9 @@ impl Worker {
             lookups: HashMap::new(),
             next_lookup: 0,
             resolver,
-            out: Outbox::default(),
+            out: Handover::new(events, wake),
+            icmp: IcmpReports::default(),
+            peers_told: Instant::now(),
             buf: vec![0; super::command::MAX_DATAGRAM],
         }
     }
@@ -120,48 +127,50 @@ impl Worker {
     }
 
     /// How long the poll may sleep: not at all when sockets hold more data,
-    /// until the next scheduled datagram, or until something happens.
+    /// otherwise until the next scheduled datagram, hand-over or peer update,
+    /// or until something happens.
     fn timeout(&self) -> Option<Duration> {
         if !self.ready.is_empty() {
             return Some(Duration::ZERO);
         }
         let now = Instant::now();
-        self.endpoints
+        let jobs = self.endpoints.values().filter_map(|e| match &e.role {
+            Role::Client(Client { job: Some(job), .. }) => Some(job.next_at),
+            _ => None,
+        });
+        let peers = self
+            .endpoints
             .values()
-            .filter_map(|e| match &e.role {
-                Role::Client(Client { job: Some(job), .. }) => Some(job.next_at),
-                _ => None,
-            })
+            .any(|e| matches!(&e.role, Role::Server(s) if s.peers.has_changes()))
+            .then_some(self.peers_told + PEERS_EVERY);
+        jobs.chain(peers)
+            .chain(self.out.deadline())
             .min()
             .map(|at| at.saturating_duration_since(now))
     }
 
+    /// Tells the owner what is due: changed peers (ten times a second at most)
+    /// and the waiting batch.
     fn flush(&mut self) {
-        let mut dirty: Vec<Event> = Vec::new();
-        for ep in self.endpoints.values_mut() {
-            if let Role::Server(s) = &mut ep.role
-                && s.peers.dirty
-            {
-                s.peers.dirty = false;
-                dirty.push(Event::Peers {
-                    id: ep.id,
-                    peers: s.peers.snapshot(),
-                });
+        let now = Instant::now();
+        if now >= self.peers_told + PEERS_EVERY {
+            let mut told = false;
+            for ep in self.endpoints.values_mut() {
+                if let Role::Server(s) = &mut ep.role
+                    && s.peers.has_changes()
+                {
+                    told = true;
+                    self.out.push(Event::Peers {
+                        id: ep.id,
+                        changed: s.peers.take_changed(),
+                    });
+                }
+            }
+            if told {
+                self.peers_told = now;
             }
         }
-        for e in dirty {
-            self.out.push(e);
-        }
-        if self.out.is_empty() {
-            return;
-        }
-        for event in self.out.take() {
-            // The owner may be gone already; then there is no one left to tell.
-            if self.events.send(event).is_err() {
-                break;
-            }
-        }
-        (self.wake)();
+        self.out.flush();
     }
 
     /// Applies every waiting command; false when the owner has gone.
@@ -217,6 +226,7 @@ impl Worker {
                 _ => self.out.fail(Some(id), unknown("client", id)),
             },
             Command::Reply { id, peer, payload } => self.reply(id, peer, &payload),
+            Command::SetHandoverDelay { delay } => self.out.set_delay(delay),
             Command::Close { id } => {
                 self.supersede(id);
                 if self.endpoints.contains_key(&id) {
@@ -255,11 +265,10 @@ impl Worker {
                 .deregister(&mut SourceFd(&sock.as_raw_fd()));
         }
         match &mut ep.role {
-            Role::Server(s) if s.peers.dirty => {
-                s.peers.dirty = false;
+            Role::Server(s) if s.peers.has_changes() => {
                 self.out.push(Event::Peers {
                     id,
-                    peers: s.peers.snapshot(),
+                    changed: s.peers.take_changed(),
                 });
             }
             Role::Client(Client { job: Some(job), .. }) => {

@@ -4,7 +4,7 @@
 use egui::{RichText, TextEdit, Ui};
 
 use crate::app::session::{ClientView, Field};
-use crate::capture::Totals;
+use crate::net::Counters;
 use crate::settings::{ClientForm, MessageMode, SavedMessage};
 
 use super::widgets::{bytes_label, encoding_combo_ui, field_error_ui, labelled_field_ui};
@@ -34,7 +34,7 @@ pub fn client_panel_ui(
     form: &mut ClientForm,
     saved: &[SavedMessage],
     view: &ClientView,
-    tally: Totals,
+    tally: Counters,
 ) -> Option<ClientAction> {
     let mut action = None;
     ui.horizontal(|ui| {

@@ -51,7 +51,7 @@ pub fn table_toolbar_ui(
     session: &Session,
 ) -> Option<TableAction> {
     let mut action = None;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         labelled_field_ui(ui, "Filter", &mut state.filter.text, 140.0, "text or hex");
         labelled_field_ui(ui, "Peer", &mut state.filter.peer, 110.0, "address part");
         let label_id = ui.label("Direction").id;

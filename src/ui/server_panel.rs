@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use egui::{RichText, TextEdit, Ui};
 
 use crate::app::session::{Field, RunState, ServerView};
-use crate::capture::Totals;
+use crate::net::Counters;
 use crate::settings::{ReplyKind, ServerForm};
 
 use super::widgets::{
@@ -31,7 +31,7 @@ pub fn server_panel_ui(
     ui: &mut Ui,
     form: &mut ServerForm,
     view: &mut ServerView,
-    tally: Totals,
+    tally: Counters,
     addresses: &[IpAddr],
 ) -> Option<ServerAction> {
     let mut action = None;
@@ -120,13 +120,28 @@ pub fn server_panel_ui(
             }
         }
         ui.label(format!(
-            "in {} / {}   out {} / {}",
+            "in {} / {}   out {} / {}   replies {}",
             tally.packets_in,
             bytes_label(tally.bytes_in),
             tally.packets_out,
-            bytes_label(tally.bytes_out)
+            bytes_label(tally.bytes_out),
+            tally.replies
         ));
     });
+    if let Some(b) = view.buffers {
+        ui.weak(format!(
+            "socket buffers granted: receive {}, send {}",
+            bytes_label(b.recv as u64),
+            bytes_label(b.send as u64)
+        ))
+        .on_hover_text("What the kernel granted for the 4 MiB receive and 1 MiB send buffers asked for; Linux caps them at net.core.rmem_max and wmem_max.");
+    }
+    if tally.not_shown > 0 {
+        ui.label(
+            RichText::new(format!("{} not shown (display too slow)", tally.not_shown))
+                .color(egui::Color32::from_rgb(0xd0, 0xa0, 0x30)),
+        );
+    }
     field_error_ui(ui, view.error.as_ref(), Field::General);
     if let Some(note) = &view.note {
         ui.label(RichText::new(note).color(ERROR_RED));

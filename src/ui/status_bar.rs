@@ -1,11 +1,12 @@
-//! The status bar: packets and bytes in and out, per second too, the last
-//! error, and passing messages such as "saved".
+//! The status bar: packets and bytes in and out as the engine counted them,
+//! per second too, packets the table could not show, the last error, and
+//! passing messages such as "saved".
 
 use std::time::{Duration, Instant};
 
 use egui::{RichText, Ui};
 
-use crate::capture::Totals;
+use crate::net::Counters;
 
 use super::widgets::{ERROR_RED, bytes_label};
 
@@ -13,7 +14,7 @@ use super::widgets::{ERROR_RED, bytes_label};
 #[derive(Debug)]
 pub struct Rates {
     since: Instant,
-    base: Totals,
+    base: Counters,
     /// Datagrams in and out per second, bytes in and out per second.
     pub per_sec: [f64; 4],
 }
@@ -22,7 +23,7 @@ impl Default for Rates {
     fn default() -> Self {
         Rates {
             since: Instant::now(),
-            base: Totals::default(),
+            base: Counters::default(),
             per_sec: [0.0; 4],
         }
     }
@@ -30,7 +31,7 @@ impl Default for Rates {
 
 impl Rates {
     /// Folds in the current totals; true while anything moves (so the bar keeps updating).
-    pub fn update(&mut self, now: Totals) -> bool {
+    pub fn update(&mut self, now: Counters) -> bool {
         let elapsed = self.since.elapsed();
         if elapsed >= Duration::from_secs(1) || now.packets() < self.base.packets() {
             let secs = elapsed.as_secs_f64().max(1e-3);
@@ -52,7 +53,7 @@ impl Rates {
 /// Draws the bar.
 pub fn status_bar_ui(
     ui: &mut Ui,
-    totals: Totals,
+    totals: Counters,
     rates: &Rates,
     error: Option<&str>,
     status: Option<&str>,
@@ -71,6 +72,11 @@ pub fn status_bar_ui(
             rates.per_sec[1],
             b(rates.per_sec[3]),
         ));
+        if totals.not_shown > 0 {
+            ui.separator();
+            ui.label(RichText::new(format!("{} not shown (display too slow)", totals.not_shown)).color(egui::Color32::from_rgb(0xd0, 0xa0, 0x30)))
+                .on_hover_text("The window fell behind the wire, so these packets were left out of the table. They were received and answered all the same; the counters include them.");
+        }
         if let Some(s) = status {
             ui.separator();
             ui.label(s);

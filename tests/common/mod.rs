@@ -35,7 +35,9 @@ pub fn wait_packets(engine: &Engine, n: usize, keep: impl Fn(&Packet) -> bool) -
     while got.len() < n {
         let left = end.saturating_duration_since(Instant::now());
         match engine.events().recv_timeout(left) {
-            Ok(Event::Packets(batch)) => got.extend(batch.into_iter().filter(|p| keep(p))),
+            Ok(Event::Packets { packets, .. }) => {
+                got.extend(packets.into_iter().filter(|p| keep(p)))
+            }
             Ok(Event::Failed { error, .. }) => panic!("unexpected failure: {error}"),
             Ok(_) => {}
             Err(_) => panic!("timed out with {} of {n} packets: {got:#?}", got.len()),
@@ -49,7 +51,7 @@ pub fn start_server(engine: &Engine, id: u32, config: ServerConfig) -> SocketAdd
     let id = EndpointId(id);
     engine.send(Command::StartServer { id, config }).unwrap();
     wait_for(engine, "the server to start", |e| match e {
-        Event::Started { id: i, local } if *i == id => Some(*local),
+        Event::Started { id: i, local, .. } if *i == id => Some(*local),
         Event::Failed { id: Some(i), error } if *i == id => panic!("server failed: {error}"),
         _ => None,
     })

@@ -10,6 +10,7 @@ use crate::packet::{Direction, EndpointId};
 use super::command::{Event, ServerConfig, StopReason};
 use super::endpoint::{Endpoint, Peers, Role, Server};
 use super::error::NetError;
+use super::outbox;
 use super::reply::{Incoming, Responder};
 use super::socket;
 use super::worker::{READ_BUDGET, Worker, unknown};
@@ -32,6 +33,7 @@ impl Worker {
         });
         match started {
             Ok((responder, sock, local)) => {
+                let buffers = socket::buffers(&sock);
                 self.endpoints.insert(
                     id,
                     Endpoint {
@@ -48,7 +50,7 @@ impl Worker {
                         }),
                     },
                 );
-                self.out.push(Event::Started { id, local });
+                self.out.push(Event::Started { id, local, buffers });
             }
             Err(e) => self.out.fail(Some(id), e),
         }
@@ -68,7 +70,7 @@ impl Worker {
         let (Some(sock), Some(origin)) = (&ep.socket, ep.origin()) else {
             return;
         };
-        if let Err(e) = self.out.send(sock, origin, peer, payload) {
+        if let Err(e) = outbox::send(sock, origin, peer, payload, &mut self.out, &mut self.icmp) {
             self.out.fail(Some(id), e);
         }
     }
@@ -99,14 +101,14 @@ impl Worker {
                 Ok(got) => got,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                    self.out.report_icmp(sock, id);
+                    self.icmp.report(sock, id, &mut self.out);
                     continue;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     // Any other ICMP report (host unreachable, too big) also comes
                     // this way; read the queue so it does not fill the buffer.
-                    self.out.report_icmp(sock, id);
+                    self.icmp.report(sock, id, &mut self.out);
                     errors += 1;
                     if errors > MAX_READ_ERRORS {
                         self.out
@@ -122,7 +124,7 @@ impl Worker {
             // the template's {time} all use it.
             let time = self
                 .out
-                .packet(origin, Direction::In, peer, bytes, got.truncated);
+                .record(origin, Direction::In, peer, bytes, got.truncated);
             let Role::Server(server) = &mut ep.role else {
                 continue;
             };
@@ -134,10 +136,11 @@ impl Worker {
                 time,
                 seq: server.received,
             };
-            if let Some(answer) = server.responder.answer(&incoming)
-                && let Err(e) = self.out.send(sock, origin, peer, &answer)
-            {
-                self.out.fail(Some(id), e);
+            if let Some(answer) = server.responder.answer(&incoming) {
+                match outbox::send(sock, origin, peer, &answer, &mut self.out, &mut self.icmp) {
+                    Ok(()) => self.out.count_reply(id),
+                    Err(e) => self.out.fail(Some(id), e),
+                }
             }
             if let Some(word) = &server.quit_word
                 && is_quit(bytes, word, ep.encoding)

@@ -14,6 +14,7 @@ use crate::packet::EndpointId;
 use super::command::{ClientConfig, Event, SendJob, StopReason};
 use super::endpoint::{Client, Endpoint, Job, Role};
 use super::error::NetError;
+use super::outbox;
 use super::resolve::{self, Target};
 use super::socket;
 use super::worker::{BURST, Resolved, Worker, unknown};
@@ -65,9 +66,14 @@ impl Worker {
                 .registry()
                 .deregister(&mut SourceFd(&old.as_raw_fd()));
         }
+        let buffers = socket::buffers(&sock);
         ep.socket = Some(sock);
         ep.local = Some(local);
-        self.out.push(Event::Started { id: ep.id, local });
+        self.out.push(Event::Started {
+            id: ep.id,
+            local,
+            buffers,
+        });
         Ok(())
     }
 
@@ -260,7 +266,15 @@ impl Worker {
         while job.next_at <= now && burst < BURST {
             let Some(i) = job.advance() else { break };
             burst += 1;
-            match self.out.send(sock, origin, job.target, &job.payloads[i]) {
+            let payload = &job.payloads[i];
+            match outbox::send(
+                sock,
+                origin,
+                job.target,
+                payload,
+                &mut self.out,
+                &mut self.icmp,
+            ) {
                 Ok(()) => job.sent += 1,
                 // Like ping: a closed port is reported, and the job goes on.
                 Err(e @ NetError::Unreachable { .. }) => {

@@ -1,0 +1,397 @@
+//! The record path and the hand-over to the owner: packets are numbered,
+//! stamped and counted here, then handed over in batches by time (a batch goes
+//! when 1,024 packets wait or a couple of milliseconds after the first unsent
+//! one), never once per wake-up. The channel to the owner is bounded; when the
+//! owner falls behind, the display copies of the oldest packets are dropped and
+//! counted, while every other event waits its turn and is never lost.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Sender, TrySendError};
+
+use crate::packet::{Direction, EndpointId, Packet};
+
+use super::command::Event;
+use super::counters::Counters;
+use super::error::NetError;
+use super::outbox::Origin;
+
+/// Packets per [`Event::Packets`] at most, so the owner takes a flood in bounded bites.
+pub const BATCH: usize = 1024;
+/// Payload bytes per [`Event::Packets`] at most (a batch also closes here).
+const BATCH_BYTES: usize = 1 << 20;
+/// How long the first unsent packet may wait for others to join its batch.
+pub const DEFAULT_HANDOVER_DELAY: Duration = Duration::from_millis(2);
+/// The longest hand-over delay a caller may ask for: the display is meant to be live.
+pub const MAX_HANDOVER_DELAY: Duration = Duration::from_millis(100);
+/// Events the channel to the owner holds. With batches of at most 1,024
+/// packets and 1 MiB, this bounds the channel to 16,384 packets and 16 MiB.
+pub const CHANNEL_EVENTS: usize = 16;
+/// Packets waiting behind a full channel before the oldest display copies go.
+const BACKLOG_PACKETS: usize = 65_536;
+/// Bytes (payload plus a packet's own size) waiting behind a full channel, likewise.
+const BACKLOG_BYTES: usize = 32 << 20;
+/// How soon to try a full channel again.
+const RETRY: Duration = Duration::from_millis(5);
+
+/// What one stored packet costs the queue besides its payload.
+const PACKET_OVERHEAD: usize = std::mem::size_of::<Packet>() + 16;
+
+/// Counters of one endpoint, with a flag for "changed since last handed over".
+#[derive(Default)]
+struct Counted {
+    counters: Counters,
+    changed: bool,
+}
+
+/// The numbering, counting and batching of everything the owner is told.
+pub struct Handover {
+    tx: Sender<Event>,
+    wake: Box<dyn Fn() + Send>,
+    delay: Duration,
+    seq: u64,
+    batch: Vec<Packet>,
+    batch_bytes: usize,
+    first_unsent: Option<Instant>,
+    backlog: VecDeque<Event>,
+    backlog_packets: usize,
+    backlog_bytes: usize,
+    /// A non-packet event waits: hand over at the next flush.
+    urgent: bool,
+    /// When the channel was last found full.
+    blocked_at: Option<Instant>,
+    counters: HashMap<EndpointId, Counted>,
+}
+
+impl Handover {
+    /// A hand-over to `tx` that calls `wake` after putting anything in it.
+    pub fn new(tx: Sender<Event>, wake: Box<dyn Fn() + Send>) -> Handover {
+        Handover {
+            tx,
+            wake,
+            delay: DEFAULT_HANDOVER_DELAY,
+            seq: 0,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            first_unsent: None,
+            backlog: VecDeque::new(),
+            backlog_packets: 0,
+            backlog_bytes: 0,
+            urgent: false,
+            blocked_at: None,
+            counters: HashMap::new(),
+        }
+    }
+
+    /// Changes how long a packet may wait for its batch (capped at [`MAX_HANDOVER_DELAY`]).
+    pub fn set_delay(&mut self, delay: Duration) {
+        self.delay = delay.min(MAX_HANDOVER_DELAY);
+    }
+
+    /// Queues any event other than packets; it goes out at the next flush, in order.
+    pub fn push(&mut self, event: Event) {
+        self.close_batch();
+        self.backlog.push_back(event);
+        self.urgent = true;
+    }
+
+    /// Queues a failure.
+    pub fn fail(&mut self, id: Option<EndpointId>, error: NetError) {
+        self.push(Event::Failed { id, error });
+    }
+
+    /// Numbers, stamps, counts and queues a packet, and returns its time.
+    pub fn record(
+        &mut self,
+        origin: Origin,
+        direction: Direction,
+        peer: SocketAddr,
+        bytes: &[u8],
+        truncated: bool,
+    ) -> SystemTime {
+        self.seq += 1;
+        let time = crate::packet::now_micros();
+        let counted = self.counters.entry(origin.id).or_default();
+        counted.counters.count(direction, bytes.len());
+        counted.changed = true;
+        if self.first_unsent.is_none() {
+            self.first_unsent = Some(Instant::now());
+        }
+        self.batch_bytes += bytes.len() + PACKET_OVERHEAD;
+        self.batch.push(Packet {
+            seq: self.seq,
+            time,
+            endpoint: origin.id,
+            direction,
+            local: origin.local,
+            peer,
+            encoding: origin.encoding,
+            bytes: bytes.into(),
+            truncated,
+        });
+        if self.batch.len() >= BATCH || self.batch_bytes >= BATCH_BYTES {
+            self.close_batch();
+        }
+        time
+    }
+
+    /// Counts an automatic reply (already recorded as a packet out).
+    pub fn count_reply(&mut self, id: EndpointId) {
+        let counted = self.counters.entry(id).or_default();
+        counted.counters.replies += 1;
+        counted.changed = true;
+    }
+
+    /// When the next flush is due, if anything waits.
+    pub fn deadline(&self) -> Option<Instant> {
+        let now = Instant::now();
+        if self.urgent || self.backlog.iter().any(is_packets) && self.blocked_at.is_none() {
+            return Some(now);
+        }
+        let retry = self
+            .blocked_at
+            .filter(|_| !self.backlog.is_empty())
+            .map(|t| t + RETRY);
+        let batch = self.first_unsent.map(|t| t + self.delay);
+        retry.into_iter().chain(batch).min()
+    }
+
+    /// Hands over what is due; calls the wake callback if anything went.
+    pub fn flush(&mut self) {
+        let Some(due) = self.deadline() else { return };
+        if due > Instant::now() {
+            return;
+        }
+        self.close_batch();
+        self.urgent = false;
+        let mut sent = false;
+        while let Some(mut event) = self.backlog.pop_front() {
+            let packets = match &mut event {
+                Event::Packets { packets, counters } => {
+                    *counters = self.changed_counters();
+                    Some(packet_cost(packets))
+                }
+                _ => None,
+            };
+            match self.tx.try_send(event) {
+                Ok(()) => {
+                    sent = true;
+                    if let Some((n, bytes)) = packets {
+                        self.backlog_packets -= n;
+                        self.backlog_bytes -= bytes;
+                        self.clear_changed();
+                    }
+                }
+                Err(TrySendError::Full(event)) => {
+                    self.backlog.push_front(event);
+                    self.blocked_at = Some(Instant::now());
+                    break;
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    // The owner is gone: there is no one left to tell.
+                    self.backlog.clear();
+                    self.backlog_packets = 0;
+                    self.backlog_bytes = 0;
+                    break;
+                }
+            }
+        }
+        if self.backlog.is_empty() {
+            self.blocked_at = None;
+            // Counters that changed with no packet to carry them (display drops).
+            if self.counters.values().any(|c| c.changed) {
+                let event = Event::Packets {
+                    packets: Vec::new(),
+                    counters: self.changed_counters(),
+                };
+                if self.tx.try_send(event).is_ok() {
+                    sent = true;
+                    self.clear_changed();
+                }
+            }
+        }
+        if sent {
+            (self.wake)();
+        }
+    }
+
+    /// Moves the open batch into the backlog, and drops the oldest display
+    /// copies if the backlog is over its bounds.
+    fn close_batch(&mut self) {
+        self.first_unsent = None;
+        if self.batch.is_empty() {
+            return;
+        }
+        let packets = std::mem::take(&mut self.batch);
+        let (n, bytes) = packet_cost(&packets);
+        self.batch_bytes = 0;
+        self.backlog_packets += n;
+        self.backlog_bytes += bytes;
+        self.backlog.push_back(Event::Packets {
+            packets,
+            counters: Vec::new(),
+        });
+        while self.backlog_packets > BACKLOG_PACKETS || self.backlog_bytes > BACKLOG_BYTES {
+            if !self.drop_oldest() {
+                break;
+            }
+        }
+    }
+
+    /// Drops the oldest batch of packets in the backlog, counting each as not
+    /// shown; false when there is none.
+    fn drop_oldest(&mut self) -> bool {
+        let Some(at) = self.backlog.iter().position(is_packets) else {
+            return false;
+        };
+        let Some(Event::Packets { packets, .. }) = self.backlog.remove(at) else {
+            return false;
+        };
+        let (n, bytes) = packet_cost(&packets);
+        self.backlog_packets -= n;
+        self.backlog_bytes -= bytes;
+        for p in &packets {
+            let counted = self.counters.entry(p.endpoint).or_default();
+            counted.counters.not_shown += 1;
+            counted.changed = true;
+        }
+        true
+    }
+
+    fn changed_counters(&self) -> Vec<(EndpointId, Counters)> {
+        self.counters
+            .iter()
+            .filter(|(_, c)| c.changed)
+            .map(|(id, c)| (*id, c.counters))
+            .collect()
+    }
+
+    fn clear_changed(&mut self) {
+        for c in self.counters.values_mut() {
+            c.changed = false;
+        }
+    }
+}
+
+fn is_packets(event: &Event) -> bool {
+    matches!(event, Event::Packets { .. })
+}
+
+/// Packets and queue bytes of a batch.
+fn packet_cost(packets: &[Packet]) -> (usize, usize) {
+    let bytes = packets.iter().map(|p| p.len() + PACKET_OVERHEAD).sum();
+    (packets.len(), bytes)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::codec::Encoding;
+
+    fn origin() -> Origin {
+        Origin {
+            id: EndpointId(1),
+            local: "127.0.0.1:9".parse().unwrap(),
+            encoding: Encoding::Utf8,
+        }
+    }
+
+    fn handover() -> (Handover, crossbeam_channel::Receiver<Event>) {
+        let (tx, rx) = crossbeam_channel::bounded(CHANNEL_EVENTS);
+        (Handover::new(tx, Box::new(|| {})), rx)
+    }
+
+    fn peer() -> SocketAddr {
+        "127.0.0.1:5000".parse().unwrap()
+    }
+
+    #[test]
+    fn a_lone_packet_waits_for_its_batch_then_goes_with_its_counters() {
+        let (mut h, rx) = handover();
+        h.record(origin(), Direction::In, peer(), b"hi", false);
+        let due = h.deadline().unwrap();
+        assert!(due > Instant::now(), "it waits for others to join");
+        assert!(due <= Instant::now() + DEFAULT_HANDOVER_DELAY);
+        h.flush();
+        assert!(rx.is_empty(), "not before its time");
+        while Instant::now() < due {
+            std::hint::spin_loop();
+        }
+        h.flush();
+        let Ok(Event::Packets { packets, counters }) = rx.try_recv() else {
+            panic!("a batch");
+        };
+        assert_eq!(packets.len(), 1);
+        assert_eq!(counters[0].1.packets_in, 1);
+        assert!(h.deadline().is_none(), "nothing waits any more");
+    }
+
+    #[test]
+    fn a_full_batch_goes_at_once() {
+        let (mut h, rx) = handover();
+        for _ in 0..BATCH {
+            h.record(origin(), Direction::In, peer(), b"x", false);
+        }
+        assert!(h.deadline().unwrap() <= Instant::now());
+        h.flush();
+        assert!(
+            matches!(rx.try_recv(), Ok(Event::Packets { packets, .. }) if packets.len() == BATCH)
+        );
+    }
+
+    #[test]
+    fn a_slow_owner_loses_the_oldest_display_copies_and_never_an_event() {
+        let (mut h, rx) = handover();
+        let total = (CHANNEL_EVENTS * BATCH + BACKLOG_PACKETS) * 2;
+        for i in 0..total {
+            h.record(origin(), Direction::In, peer(), b"x", false);
+            if i == 10 {
+                h.push(Event::SendDone {
+                    id: EndpointId(1),
+                    sent: 7,
+                });
+            }
+            h.flush();
+        }
+        // The owner takes everything now.
+        let mut shown = 0;
+        let mut done = 0;
+        let mut last = Counters::default();
+        let mut seqs = Vec::new();
+        loop {
+            let Ok(event) = rx.try_recv() else {
+                // Room again: the hand-over tries once its retry is due.
+                let Some(due) = h.deadline() else { break };
+                while Instant::now() < due {
+                    std::hint::spin_loop();
+                }
+                h.flush();
+                continue;
+            };
+            match event {
+                Event::Packets { packets, counters } => {
+                    shown += packets.len();
+                    seqs.extend(packets.iter().map(|p| p.seq));
+                    if let Some((_, c)) = counters.first() {
+                        last = *c;
+                    }
+                }
+                Event::SendDone { sent: 7, .. } => done += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(done, 1, "the other event arrived");
+        assert_eq!(last.packets_in, total as u64);
+        assert!(last.not_shown > 0);
+        assert_eq!(
+            shown as u64 + last.not_shown,
+            total as u64,
+            "the counts add up"
+        );
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order");
+        assert_eq!(*seqs.last().unwrap(), total as u64, "the newest are kept");
+    }
+}
