@@ -57,11 +57,14 @@ impl UdpDeskApp {
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
             .unwrap_or_default();
         let mut app = UdpDeskApp::with_settings(&cc.egui_ctx, settings);
-        app.cpu_renderer = cc
-            .wgpu_render_state
-            .as_ref()
-            .is_some_and(|rs| rs.adapter.get_info().device_type == eframe::wgpu::DeviceType::Cpu);
+        let (renderer, cpu) = renderer_of(cc);
+        app.cpu_renderer = cpu;
         app.apply_redraw_rate();
+        eprintln!(
+            "udpdesk: drawing with {renderer}{}; at most {} frames a second while traffic flows (View menu)",
+            if cpu { ", on the CPU" } else { "" },
+            app.redraw_fps()
+        );
         app
     }
 
@@ -312,6 +315,34 @@ impl UdpDeskApp {
         });
         action
     }
+}
+
+/// What draws the window, and whether it is a CPU renderer (llvmpipe and the
+/// like, where each frame is dear).
+fn renderer_of(cc: &eframe::CreationContext<'_>) -> (String, bool) {
+    if let Some(rs) = &cc.wgpu_render_state {
+        let info = rs.adapter.get_info();
+        let cpu = info.device_type == eframe::wgpu::DeviceType::Cpu;
+        return (format!("wgpu ({}, {:?})", info.name, info.backend), cpu);
+    }
+    if let Some(gl) = &cc.gl {
+        let name = gl_renderer(gl);
+        let cpu = ["llvmpipe", "softpipe", "swrast", "SwiftShader", "Software"]
+            .iter()
+            .any(|s| name.contains(s));
+        return (format!("OpenGL ({name})"), cpu);
+    }
+    ("an unknown renderer".to_owned(), false)
+}
+
+/// The OpenGL renderer's name (`GL_RENDERER`), such as "llvmpipe (LLVM 15.0.6, 256 bits)".
+#[allow(unsafe_code)]
+fn gl_renderer(gl: &eframe::glow::Context) -> String {
+    use eframe::glow::HasContext as _;
+    // SAFETY: glow marks every GL call unsafe. This one reads a constant string
+    // of the context, which eframe has made current before creating the app,
+    // and takes no pointers from us.
+    unsafe { gl.get_parameter_string(eframe::glow::RENDERER) }
 }
 
 fn apply_theme(ctx: &egui::Context, theme: Theme) {

@@ -83,6 +83,7 @@ fn run_window(serve: Option<ServerConfig>) -> Result<(), eframe::Error> {
     }
     let options = eframe::NativeOptions {
         viewport,
+        renderer: renderer(),
         ..eframe::NativeOptions::default()
     };
     eframe::run_native(
@@ -90,4 +91,14 @@ fn run_window(serve: Option<ServerConfig>) -> Result<(), eframe::Error> {
         options,
         Box::new(move |cc| Ok(Box::new(UdpDeskApp::serving(cc, serve.as_ref())))),
     )
+}
+
+/// The renderer: OpenGL through glow, unless `UDPDESK_RENDERER=wgpu` asks for
+/// wgpu. On llvmpipe (VMs, remote desktops) glow drew the same mouse motion
+/// over the window for a third to a half of wgpu's CPU time.
+fn renderer() -> eframe::Renderer {
+    match std::env::var("UDPDESK_RENDERER").as_deref() {
+        Ok("wgpu") => eframe::Renderer::Wgpu,
+        _ => eframe::Renderer::Glow,
+    }
 }

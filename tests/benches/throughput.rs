@@ -4,7 +4,12 @@
 //!   datagrams in flight, and the network thread's CPU time per datagram (read
 //!   from the kernel's per-thread scheduler statistics, so the load generator
 //!   sharing the cores does not blur it).
+//! - Echo at the rates people run (20,000 a second), where costs paid per
+//!   wake-up show: the engine's network thread and the thread that takes its
+//!   hand-overs, `udpdesk serve` as a process (quiet, and printing to a file),
+//!   against a bare loop in the same run, interleaved.
 //! - The display work the window does per visible row: hex, decoding, escaping.
+//! - One window frame (layout, no pixels) with 1,000 and 1,000,000 packets stored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -30,13 +35,25 @@ fn main() {
             echo(&name, size, Server::PlainLoop);
         }
     }
+    for size in [64usize, 1400] {
+        let name = format!("paced_{size}B");
+        if wanted(&name) {
+            paced::compare(&name, size, 20_000, Duration::from_secs(3));
+        }
+    }
     if wanted("display") {
         display();
     }
+    if wanted("frame") {
+        frame::compare();
+    }
 }
 
+mod frame;
+mod paced;
+
 /// Nanoseconds the named thread of this process has spent on a CPU.
-fn thread_cpu_ns(name: &str) -> Option<u64> {
+pub(crate) fn thread_cpu_ns(name: &str) -> Option<u64> {
     for entry in std::fs::read_dir("/proc/self/task").ok()? {
         let dir = entry.ok()?.path();
         let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
@@ -58,7 +75,7 @@ enum Server {
 }
 
 /// Starts a bare echo loop on its own thread; it ends when the returned socket's peer sends "stop".
-fn plain_echo() -> std::net::SocketAddr {
+pub(crate) fn plain_echo() -> std::net::SocketAddr {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let at = sock.local_addr().unwrap();
     std::thread::Builder::new()
@@ -186,7 +203,7 @@ fn display() {
     }
 }
 
-fn median(v: &mut [f64]) -> f64 {
+pub(crate) fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

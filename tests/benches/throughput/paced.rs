@@ -1,0 +1,224 @@
+//! Echo at a fixed rate: CPU per datagram of the engine, of `udpdesk serve`
+//! and of a bare loop, measured in turns so the machine's state is shared.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use udpdesk::net::{Command, Engine, Event, ReplyMode, ServerConfig};
+use udpdesk::packet::EndpointId;
+
+use super::{median, plain_echo, thread_cpu_ns};
+
+/// What answers the echoes.
+enum Target {
+    /// The bare loop, in this process.
+    Plain,
+    /// The engine in this process, with an owner thread taking its hand-overs.
+    Engine,
+    /// `udpdesk serve --reply echo` with these extra arguments, stdout to a file.
+    Serve(&'static [&'static str]),
+}
+
+/// Runs each target three times in turn and prints medians and ratios to the bare loop.
+pub fn compare(name: &str, size: usize, rate: u64, secs: Duration) {
+    let targets: [(&str, Target); 4] = [
+        ("bare loop", Target::Plain),
+        ("engine", Target::Engine),
+        ("serve --quiet", Target::Serve(&["--quiet"])),
+        ("serve > file", Target::Serve(&[])),
+    ];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
+    let mut split: Vec<(f64, f64)> = Vec::new();
+    for _ in 0..3 {
+        for (i, (_, target)) in targets.iter().enumerate() {
+            let (per, parts) = run(target, size, rate, secs);
+            cpu[i].push(per);
+            if let Some(p) = parts {
+                split.push(p);
+            }
+        }
+    }
+    let base = median(&mut cpu[0]);
+    println!(
+        "{name} at {rate}/s for {}s, CPU per echoed datagram:",
+        secs.as_secs()
+    );
+    for (i, (label, _)) in targets.iter().enumerate() {
+        let m = median(&mut cpu[i]);
+        println!(
+            "  {label:<16} {:>7.2} µs   {:>5.2}× the bare loop",
+            m / 1000.0,
+            m / base
+        );
+    }
+    let mut net: Vec<f64> = split.iter().map(|p| p.0).collect();
+    let mut owner: Vec<f64> = split.iter().map(|p| p.1).collect();
+    println!(
+        "  (engine: network thread {:.2} µs, owner thread {:.2} µs)",
+        median(&mut net) / 1000.0,
+        median(&mut owner) / 1000.0
+    );
+}
+
+/// One run: nanoseconds of server CPU per echoed datagram, and for the engine
+/// its network and owner threads apart.
+fn run(target: &Target, size: usize, rate: u64, secs: Duration) -> (f64, Option<(f64, f64)>) {
+    match target {
+        Target::Plain => {
+            let at = plain_echo();
+            let before = thread_cpu_ns("plain-echo").unwrap_or(0);
+            let echoed = generate(at, size, rate, secs);
+            let after = thread_cpu_ns("plain-echo").unwrap_or(0);
+            let _stop = UdpSocket::bind("127.0.0.1:0").and_then(|s| s.send_to(b"stop", at));
+            (per(after - before, echoed), None)
+        }
+        Target::Engine => {
+            let engine = Arc::new(Engine::spawn(|| {}).expect("an engine"));
+            let config = ServerConfig {
+                reply: ReplyMode::Echo,
+                ..ServerConfig::new("127.0.0.1:0".parse().expect("an address"))
+            };
+            engine
+                .send(Command::StartServer {
+                    id: EndpointId(1),
+                    config,
+                })
+                .expect("the engine takes commands");
+            let at = loop {
+                if let Ok(Event::Started { local, .. }) = engine.events().recv() {
+                    break local;
+                }
+            };
+            // The owner takes hand-overs as the window or the printer would.
+            let done = Arc::new(AtomicBool::new(false));
+            let owner = {
+                let engine = Arc::clone(&engine);
+                let done = Arc::clone(&done);
+                std::thread::Builder::new()
+                    .name("bench-owner".to_owned())
+                    .spawn(move || {
+                        let mut packets = 0usize;
+                        while !done.load(Ordering::Relaxed) {
+                            if let Ok(Event::Packets { packets: p, .. }) =
+                                engine.events().recv_timeout(Duration::from_millis(50))
+                            {
+                                packets += p.len();
+                            }
+                        }
+                        packets
+                    })
+                    .expect("a thread")
+            };
+            let net0 = thread_cpu_ns("udpdesk-net").unwrap_or(0);
+            let own0 = thread_cpu_ns("bench-owner").unwrap_or(0);
+            let echoed = generate(at, size, rate, secs);
+            let net1 = thread_cpu_ns("udpdesk-net").unwrap_or(0);
+            let own1 = thread_cpu_ns("bench-owner").unwrap_or(0);
+            done.store(true, Ordering::Relaxed);
+            let _taken = owner.join();
+            let net = per(net1 - net0, echoed);
+            let own = per(own1 - own0, echoed);
+            (net + own, Some((net, own)))
+        }
+        Target::Serve(extra) => {
+            let (mut child, at) = spawn_serve(extra);
+            let before = process_cpu_ns(child.id()).unwrap_or(0);
+            let echoed = generate(at, size, rate, secs);
+            let after = process_cpu_ns(child.id()).unwrap_or(0);
+            let _killed = child.kill();
+            let _waited = child.wait();
+            (per(after - before, echoed), None)
+        }
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn per(ns: u64, n: u64) -> f64 {
+    ns as f64 / n.max(1) as f64
+}
+
+/// Starts `udpdesk serve` on a free port, printing to a temporary file.
+fn spawn_serve(extra: &[&str]) -> (Child, SocketAddr) {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+        .port();
+    let at: SocketAddr = format!("127.0.0.1:{port}").parse().expect("an address");
+    let out = tempfile::tempfile().expect("a temporary file");
+    let mut child = Process::new(env!("CARGO_BIN_EXE_udpdesk"))
+        .args(["serve", "--bind", &at.to_string(), "--reply", "echo"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("udpdesk serve starts");
+    // Ready once it echoes.
+    let probe = UdpSocket::bind("127.0.0.1:0").expect("a socket");
+    probe
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("a timeout");
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 16];
+    loop {
+        let _sent = probe.send_to(b"ready?", at);
+        if probe.recv_from(&mut buf).is_ok() {
+            break;
+        }
+        if Instant::now() > end {
+            let _killed = child.kill();
+            panic!("udpdesk serve did not answer");
+        }
+    }
+    (child, at)
+}
+
+/// Nanoseconds every thread of process `pid` has spent on a CPU.
+fn process_cpu_ns(pid: u32) -> Option<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let stat = std::fs::read_to_string(entry.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+/// Sends `size`-byte datagrams to `at` at `rate` a second for `secs`, and
+/// counts the echoes on a second thread; returns how many came back.
+fn generate(at: SocketAddr, size: usize, rate: u64, secs: Duration) -> u64 {
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("a socket");
+    let reader = sock.try_clone().expect("a second handle");
+    reader
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("a timeout");
+    let echoed = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&echoed);
+    let counting = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 2048];
+        while reader.recv_from(&mut buf).is_ok() {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let payload = vec![0x5a_u8; size];
+    let total = rate * secs.as_secs();
+    let start = Instant::now();
+    for i in 0..total {
+        let due = start + Duration::from_nanos(i * 1_000_000_000 / rate);
+        let now = Instant::now();
+        if due > now + Duration::from_micros(200) {
+            // Sleep while well ahead, spin the last stretch: steady pacing
+            // without burning the generator's core.
+            std::thread::sleep(due - now - Duration::from_micros(100));
+        }
+        while Instant::now() < due {
+            std::hint::spin_loop();
+        }
+        let _sent = sock.send_to(&payload, at);
+    }
+    // The reader stops 300 ms after the last echo.
+    let _joined = counting.join();
+    echoed.load(Ordering::Relaxed)
+}
