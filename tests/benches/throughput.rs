@@ -49,7 +49,9 @@ fn main() {
     }
 }
 
+#[path = "throughput/frame.rs"]
 mod frame;
+#[path = "throughput/paced.rs"]
 mod paced;
 
 /// Nanoseconds the named thread of this process has spent on a CPU.

@@ -23,8 +23,10 @@ pub fn compare() {
 }
 
 fn frame_ms(stored: usize) -> f64 {
-    let mut settings = Settings::default();
-    settings.table_cap = stored;
+    let settings = Settings {
+        table_cap: stored,
+        ..Settings::default()
+    };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .with_context_setup(udpdesk::ui::fonts::install)
