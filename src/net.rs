@@ -70,17 +70,15 @@ impl Engine {
         let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
         // Bounded: a consumer that falls behind costs display copies, not memory.
         let (ev_tx, ev_rx) = crossbeam_channel::bounded(CHANNEL_EVENTS);
-        let worker = worker::Worker::new(
-            poll,
-            Arc::clone(&waker),
-            cmd_rx,
-            ev_tx,
-            Box::new(wake),
-            resolver,
-        );
+        let thread_waker = Arc::clone(&waker);
+        let wake: Box<dyn Fn() + Send> = Box::new(wake);
         let thread = std::thread::Builder::new()
             .name("udpdesk-net".to_owned())
-            .spawn(move || worker.run())
+            // Made on its own thread: the recvmmsg headers hold raw pointers
+            // and may not cross threads.
+            .spawn(move || {
+                worker::Worker::new(poll, thread_waker, cmd_rx, ev_tx, wake, resolver).run();
+            })
             .map_err(|e| NetError::io("cannot start the network thread", &e))?;
         Ok(Engine {
             commands: Some(cmd_tx),

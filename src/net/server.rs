@@ -7,12 +7,13 @@ use std::net::SocketAddr;
 
 use crate::packet::{Direction, EndpointId};
 
+use super::command::MAX_DATAGRAM;
 use super::command::{Event, ServerConfig, StopReason};
 use super::endpoint::{Endpoint, Peers, Role, Server};
 use super::error::NetError;
 use super::outbox;
 use super::reply::{Incoming, Responder};
-use super::socket;
+use super::socket::{self, RECV_SLOTS};
 use super::worker::{READ_BUDGET, Worker, unknown};
 
 /// Errors in a row after which a socket's reading stops until its next wake-up.
@@ -85,7 +86,7 @@ impl Worker {
         }
     }
 
-    /// Reads from one endpoint; true if it may hold more.
+    /// Reads from one endpoint, many datagrams per system call; true if it may hold more.
     fn read_endpoint(&mut self, id: EndpointId) -> bool {
         let Some(ep) = self.endpoints.get_mut(&id) else {
             return false;
@@ -93,12 +94,13 @@ impl Worker {
         let (Some(sock), Some(origin)) = (&ep.socket, ep.origin()) else {
             return false;
         };
-        let keep = ep.options.max_datagram.clamp(1, self.buf.len());
-        let mut quit = None;
+        let keep = ep.options.max_datagram.clamp(1, MAX_DATAGRAM);
         let mut errors = 0;
-        for _ in 0..READ_BUDGET {
-            let got = match socket::recv(sock, &mut self.buf[..keep]) {
-                Ok(got) => got,
+        let mut turns = 0;
+        while turns < READ_BUDGET {
+            turns += 1;
+            let n = match self.recv.recv(sock, keep) {
+                Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                     self.icmp.report(sock, id, &mut self.out);
@@ -118,43 +120,52 @@ impl Worker {
                     continue;
                 }
             };
-            let bytes = &self.buf[..got.len];
-            let peer = got.peer;
-            // One clock reading per datagram: the packet, the peer table and
-            // the template's {time} all use it.
-            let time = self
-                .out
-                .record(origin, Direction::In, peer, bytes, got.truncated);
-            let Role::Server(server) = &mut ep.role else {
-                continue;
-            };
-            server.received += 1;
-            server.peers.heard(peer, bytes.len(), time);
-            let incoming = Incoming {
-                bytes,
-                peer,
-                time,
-                seq: server.received,
-            };
-            if let Some(answer) = server.responder.answer(&incoming) {
-                match outbox::send(sock, origin, peer, &answer, &mut self.out, &mut self.icmp) {
-                    Ok(()) => self.out.count_reply(id),
-                    Err(e) => self.out.fail(Some(id), e),
+            turns += n;
+            for i in 0..n {
+                let Some((bytes, got)) = self.recv.get(i) else {
+                    continue;
+                };
+                let Some(peer) = got.peer else { continue };
+                // One clock reading per datagram: the packet, the peer table and
+                // the template's {time} all use it.
+                let time = self
+                    .out
+                    .record(origin, Direction::In, peer, bytes, got.truncated);
+                let Role::Server(server) = &mut ep.role else {
+                    continue;
+                };
+                server.received += 1;
+                server.peers.heard(peer, bytes.len(), time);
+                let incoming = Incoming {
+                    bytes,
+                    peer,
+                    time,
+                    seq: server.received,
+                };
+                if let Some(answer) = server.responder.answer(&incoming) {
+                    match outbox::send(sock, origin, peer, &answer, &mut self.out, &mut self.icmp) {
+                        Ok(()) => self.out.count_reply(id),
+                        Err(e) => self.out.fail(Some(id), e),
+                    }
+                }
+                if let Some(word) = &server.quit_word
+                    && is_quit(bytes, word, ep.encoding)
+                {
+                    // Whatever came after the quit word in this read is not
+                    // answered: the server has stopped.
+                    let reason = StopReason::QuitWord {
+                        peer,
+                        word: word.clone(),
+                    };
+                    self.close(id, reason);
+                    return false;
                 }
             }
-            if let Some(word) = &server.quit_word
-                && is_quit(bytes, word, ep.encoding)
-            {
-                quit = Some(StopReason::QuitWord {
-                    peer,
-                    word: word.clone(),
-                });
-                break;
+            // recvmmsg stops at the first empty read: fewer than asked means the
+            // socket is drained, and a new datagram will wake the poll again.
+            if cfg!(target_os = "linux") && n < RECV_SLOTS {
+                return false;
             }
-        }
-        if let Some(reason) = quit {
-            self.close(id, reason);
-            return false;
         }
         true
     }

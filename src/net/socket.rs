@@ -140,8 +140,9 @@ fn apply_multicast(socket: &Socket, m: &Multicast, addr: SocketAddr) -> Result<(
 pub struct Received {
     /// Bytes stored in the buffer.
     pub len: usize,
-    /// Who sent it.
-    pub peer: SocketAddr,
+    /// Who sent it (`None` only for a sender that is not an IP address, which
+    /// a UDP socket should never see).
+    pub peer: Option<SocketAddr>,
     /// The datagram was longer than the buffer.
     pub truncated: bool,
 }
@@ -150,6 +151,7 @@ pub struct Received {
 ///
 /// # Errors
 /// `WouldBlock` when nothing is waiting; other errors as the kernel reports them.
+#[cfg(not(target_os = "linux"))]
 pub fn recv(socket: &Socket, buf: &mut [u8]) -> io::Result<Received> {
     use nix::sys::socket::{MsgFlags, SockaddrStorage, recvmsg};
     use std::os::fd::AsRawFd;
@@ -158,11 +160,7 @@ pub fn recv(socket: &Socket, buf: &mut [u8]) -> io::Result<Received> {
     let msg =
         recvmsg::<SockaddrStorage>(socket.as_raw_fd(), &mut iov, None, MsgFlags::MSG_DONTWAIT)
             .map_err(io::Error::from)?;
-    let peer = msg
-        .address
-        .as_ref()
-        .and_then(storage_to_addr)
-        .ok_or_else(|| io::Error::other("datagram from a non-IP address"))?;
+    let peer = msg.address.as_ref().and_then(storage_to_addr);
     Ok(Received {
         len: msg.bytes,
         peer,
@@ -250,4 +248,91 @@ fn storage_to_addr(a: &nix::sys::socket::SockaddrStorage) -> Option<SocketAddr> 
     }
     a.as_sockaddr_in6()
         .map(|v6| SocketAddr::from((v6.ip(), v6.port())))
+}
+
+/// Datagrams read per system call (`recvmmsg` on Linux).
+pub const RECV_SLOTS: usize = 32;
+
+/// Buffers for reading many datagrams with one system call: `recvmmsg` on
+/// Linux, one `recvmsg` at a time elsewhere.
+pub struct RecvBatch {
+    buf: Vec<u8>,
+    slot: usize,
+    got: Vec<Received>,
+    #[cfg(target_os = "linux")]
+    headers: nix::sys::socket::MultiHeaders<nix::sys::socket::SockaddrStorage>,
+}
+
+impl RecvBatch {
+    /// Room for [`RECV_SLOTS`] datagrams of up to `slot` bytes each.
+    #[must_use]
+    pub fn new(slot: usize) -> RecvBatch {
+        let slot = slot.max(1);
+        RecvBatch {
+            buf: vec![0; slot * RECV_SLOTS],
+            slot,
+            got: Vec::with_capacity(RECV_SLOTS),
+            #[cfg(target_os = "linux")]
+            headers: nix::sys::socket::MultiHeaders::preallocate(RECV_SLOTS, None),
+        }
+    }
+
+    /// Reads the datagrams waiting, up to [`RECV_SLOTS`], keeping at most `keep`
+    /// bytes of each; returns how many. Fewer than the slots means the socket
+    /// had no more just then.
+    ///
+    /// # Errors
+    /// `WouldBlock` when nothing is waiting; other errors as the kernel reports them.
+    #[cfg(target_os = "linux")]
+    pub fn recv(&mut self, socket: &Socket, keep: usize) -> io::Result<usize> {
+        use nix::sys::socket::{MsgFlags, recvmmsg};
+        use std::os::fd::AsRawFd;
+
+        let keep = keep.clamp(1, self.slot);
+        let mut slices: Vec<[IoSliceMut<'_>; 1]> = self
+            .buf
+            .chunks_mut(self.slot)
+            .map(|c| [IoSliceMut::new(&mut c[..keep])])
+            .collect();
+        let results = recvmmsg(
+            socket.as_raw_fd(),
+            &mut self.headers,
+            slices.iter_mut(),
+            MsgFlags::MSG_DONTWAIT,
+            None,
+        )
+        .map_err(io::Error::from)?;
+        self.got.clear();
+        for r in results {
+            self.got.push(Received {
+                len: r.bytes,
+                // A datagram from a non-IP address cannot reach a UDP socket;
+                // should one, it is skipped.
+                peer: r.address.as_ref().and_then(storage_to_addr),
+                truncated: r.flags.contains(MsgFlags::MSG_TRUNC),
+            });
+        }
+        Ok(self.got.len())
+    }
+
+    /// Reads one datagram (platforms without `recvmmsg`).
+    ///
+    /// # Errors
+    /// `WouldBlock` when nothing is waiting; other errors as the kernel reports them.
+    #[cfg(not(target_os = "linux"))]
+    pub fn recv(&mut self, socket: &Socket, keep: usize) -> io::Result<usize> {
+        let keep = keep.clamp(1, self.slot);
+        let got = recv(socket, &mut self.buf[..keep])?;
+        self.got.clear();
+        self.got.push(got);
+        Ok(1)
+    }
+
+    /// Datagram `i` of the last read: its bytes and where it came from.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<(&[u8], &Received)> {
+        let got = self.got.get(i)?;
+        let start = i * self.slot;
+        Some((self.buf.get(start..start + got.len)?, got))
+    }
 }

@@ -25,6 +25,7 @@ use super::error::NetError;
 use super::handover::Handover;
 use super::outbox::IcmpReports;
 use super::reply::Responder;
+use super::socket::RecvBatch;
 
 /// The waker's token; endpoint `n` uses token `n + 1`.
 pub const WAKER: Token = Token(0);
@@ -64,7 +65,8 @@ pub struct Worker {
     pub(super) icmp: IcmpReports,
     /// When changed peers were last told.
     peers_told: Instant,
-    pub(super) buf: Vec<u8>,
+    /// Buffers for reading many datagrams per system call.
+    pub(super) recv: RecvBatch,
 }
 
 impl Worker {
@@ -92,7 +94,7 @@ impl Worker {
             out: Handover::new(events, wake),
             icmp: IcmpReports::default(),
             peers_told: Instant::now(),
-            buf: vec![0; super::command::MAX_DATAGRAM],
+            recv: RecvBatch::new(super::command::MAX_DATAGRAM),
         }
     }
 
