@@ -131,3 +131,109 @@ pub fn send(
         Err(e) => Err(NetError::from_send(&e, peer, payload.len())),
     }
 }
+
+/// Automatic replies gathered from one read, sent together: one `sendmmsg`
+/// on Linux, one `send_to` each elsewhere. They go out before the next read,
+/// so a reply waits only for the other datagrams of its own read.
+pub struct ReplyBatch {
+    replies: Vec<(SocketAddr, Vec<u8>)>,
+    #[cfg(target_os = "linux")]
+    headers: nix::sys::socket::MultiHeaders<nix::sys::socket::SockaddrStorage>,
+}
+
+impl ReplyBatch {
+    /// Room for `slots` replies per system call.
+    #[must_use]
+    pub fn new(slots: usize) -> ReplyBatch {
+        ReplyBatch {
+            replies: Vec::with_capacity(slots),
+            #[cfg(target_os = "linux")]
+            headers: nix::sys::socket::MultiHeaders::preallocate(slots.max(1), None),
+        }
+    }
+
+    /// Queues a reply to `peer`.
+    pub fn push(&mut self, peer: SocketAddr, payload: Vec<u8>) {
+        self.replies.push((peer, payload));
+    }
+
+    /// Sends every queued reply in order, recording and counting each one
+    /// sent and reporting each failure.
+    pub fn send_all(
+        &mut self,
+        sock: &Socket,
+        origin: Origin,
+        out: &mut Handover,
+        icmp: &mut IcmpReports,
+    ) {
+        if self.replies.is_empty() {
+            return;
+        }
+        let mut replies = std::mem::take(&mut self.replies);
+        #[cfg(target_os = "linux")]
+        self.send_linux(sock, origin, &mut replies, out, icmp);
+        for (peer, payload) in replies.drain(..) {
+            match send(sock, origin, peer, &payload, out, icmp) {
+                Ok(()) => out.count_reply(origin.id),
+                Err(e) => out.fail(Some(origin.id), e),
+            }
+        }
+        self.replies = replies;
+    }
+
+    /// Sends the longest run of queued replies that `sendmmsg` takes, and
+    /// leaves in `replies` what it did not send (a too-large reply, a family
+    /// mismatch, or whatever follows a failure) for [`send`] to try and report.
+    #[cfg(target_os = "linux")]
+    fn send_linux(
+        &mut self,
+        sock: &Socket,
+        origin: Origin,
+        replies: &mut Vec<(SocketAddr, Vec<u8>)>,
+        out: &mut Handover,
+        icmp: &mut IcmpReports,
+    ) {
+        use nix::sys::socket::{ControlMessage, MsgFlags, SockaddrStorage, sendmmsg};
+        use std::io::IoSlice;
+        use std::os::fd::AsRawFd;
+
+        let plain = replies
+            .iter()
+            .take_while(|(peer, payload)| {
+                payload.len() <= max_payload(peer) && peer.is_ipv6() == origin.local.is_ipv6()
+            })
+            .count();
+        if plain < 2 {
+            // One reply gains nothing from sendmmsg.
+            return;
+        }
+        let batch = &replies[..plain];
+        let slices: Vec<[IoSlice<'_>; 1]> = batch.iter().map(|(_, p)| [IoSlice::new(p)]).collect();
+        let addrs: Vec<Option<SockaddrStorage>> = batch
+            .iter()
+            .map(|(peer, _)| Some(SockaddrStorage::from(*peer)))
+            .collect();
+        let cmsgs: [ControlMessage<'_>; 0] = [];
+        let sent = match sendmmsg(
+            sock.as_raw_fd(),
+            &mut self.headers,
+            slices.iter(),
+            &addrs,
+            cmsgs,
+            MsgFlags::MSG_DONTWAIT,
+        ) {
+            Ok(results) => results.count(),
+            // The first one failed: `send` tries it again and says why.
+            Err(_) => 0,
+        };
+        for (peer, payload) in replies.drain(..sent) {
+            out.record(origin, Direction::Out, peer, &payload, false);
+            out.count_reply(origin.id);
+        }
+        if sent < plain {
+            // An ICMP report pending on the socket shows up as the failure of
+            // the next send: read it now, as `send` does.
+            icmp.report(sock, origin.id, out);
+        }
+    }
+}

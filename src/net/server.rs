@@ -143,24 +143,25 @@ impl Worker {
                     seq: server.received,
                 };
                 if let Some(answer) = server.responder.answer(&incoming) {
-                    match outbox::send(sock, origin, peer, &answer, &mut self.out, &mut self.icmp) {
-                        Ok(()) => self.out.count_reply(id),
-                        Err(e) => self.out.fail(Some(id), e),
-                    }
+                    self.replies.push(peer, answer);
                 }
                 if let Some(word) = &server.quit_word
                     && is_quit(bytes, word, ep.encoding)
                 {
-                    // Whatever came after the quit word in this read is not
-                    // answered: the server has stopped.
+                    // The quit word is answered; whatever came after it in
+                    // this read is not: the server has stopped.
                     let reason = StopReason::QuitWord {
                         peer,
                         word: word.clone(),
                     };
+                    self.replies
+                        .send_all(sock, origin, &mut self.out, &mut self.icmp);
                     self.close(id, reason);
                     return false;
                 }
             }
+            self.replies
+                .send_all(sock, origin, &mut self.out, &mut self.icmp);
             // recvmmsg stops at the first empty read: fewer than asked means the
             // socket is drained, and a new datagram will wake the poll again.
             if cfg!(target_os = "linux") && n < RECV_SLOTS {

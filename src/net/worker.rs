@@ -23,7 +23,7 @@ use super::command::{Command, Event, SendJob, StopReason};
 use super::endpoint::{Client, Endpoint, Role};
 use super::error::NetError;
 use super::handover::Handover;
-use super::outbox::IcmpReports;
+use super::outbox::{IcmpReports, ReplyBatch};
 use super::reply::Responder;
 use super::socket::RecvBatch;
 
@@ -67,6 +67,8 @@ pub struct Worker {
     peers_told: Instant,
     /// Buffers for reading many datagrams per system call.
     pub(super) recv: RecvBatch,
+    /// The automatic replies to one read, sent together.
+    pub(super) replies: ReplyBatch,
 }
 
 impl Worker {
@@ -95,6 +97,7 @@ impl Worker {
             icmp: IcmpReports::default(),
             peers_told: Instant::now(),
             recv: RecvBatch::new(super::command::MAX_DATAGRAM),
+            replies: ReplyBatch::new(super::socket::RECV_SLOTS),
         }
     }
 
