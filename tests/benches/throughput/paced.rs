@@ -22,6 +22,24 @@ enum Target {
     Serve(&'static [&'static str]),
 }
 
+/// The core the server under test runs on; the load generator gets the other.
+/// Pinned, the cost of waking a server for each datagram is the same for every
+/// target; left to the scheduler, runs differed by 2× depending on whether the
+/// two landed on one core.
+const SERVER_CPU: usize = 1;
+const GENERATOR_CPU: usize = 0;
+
+/// Pins the calling thread (and threads it starts later) to `cpus`.
+fn pin(cpus: &[usize]) {
+    use nix::sched::{CpuSet, sched_setaffinity};
+    use nix::unistd::Pid;
+    let mut set = CpuSet::new();
+    for &c in cpus {
+        let _ok = set.set(c);
+    }
+    let _pinned = sched_setaffinity(Pid::from_raw(0), &set);
+}
+
 /// Runs each target three times in turn and prints medians and ratios to the bare loop.
 pub fn compare(name: &str, size: usize, rate: u64, secs: Duration) {
     let targets: [(&str, Target); 4] = [
@@ -68,7 +86,9 @@ pub fn compare(name: &str, size: usize, rate: u64, secs: Duration) {
 fn run(target: &Target, size: usize, rate: u64, secs: Duration) -> (f64, Option<(f64, f64)>) {
     match target {
         Target::Plain => {
+            pin(&[SERVER_CPU]);
             let at = plain_echo();
+            pin(&[GENERATOR_CPU, SERVER_CPU]);
             let before = thread_cpu_ns("plain-echo").unwrap_or(0);
             let echoed = generate(at, size, rate, secs);
             let after = thread_cpu_ns("plain-echo").unwrap_or(0);
@@ -76,7 +96,10 @@ fn run(target: &Target, size: usize, rate: u64, secs: Duration) -> (f64, Option<
             (per(after - before, echoed), None)
         }
         Target::Engine => {
+            // The network thread inherits the pin; the owner thread does not.
+            pin(&[SERVER_CPU]);
             let engine = Arc::new(Engine::spawn(|| {}).expect("an engine"));
+            pin(&[GENERATOR_CPU, SERVER_CPU]);
             let config = ServerConfig {
                 reply: ReplyMode::Echo,
                 ..ServerConfig::new("127.0.0.1:0".parse().expect("an address"))
@@ -148,7 +171,9 @@ fn spawn_serve(extra: &[&str]) -> (Child, SocketAddr) {
         .port();
     let at: SocketAddr = format!("127.0.0.1:{port}").parse().expect("an address");
     let out = tempfile::tempfile().expect("a temporary file");
-    let mut child = Process::new(env!("CARGO_BIN_EXE_udpdesk"))
+    // taskset (util-linux, in every Debian) pins the whole process.
+    let mut child = Process::new("taskset")
+        .args(["-c", &SERVER_CPU.to_string(), env!("CARGO_BIN_EXE_udpdesk")])
         .args(["serve", "--bind", &at.to_string(), "--reply", "echo"])
         .args(extra)
         .stdin(Stdio::null())
@@ -197,11 +222,13 @@ fn generate(at: SocketAddr, size: usize, rate: u64, secs: Duration) -> u64 {
     let echoed = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&echoed);
     let counting = std::thread::spawn(move || {
+        pin(&[GENERATOR_CPU]);
         let mut buf = vec![0u8; 2048];
         while reader.recv_from(&mut buf).is_ok() {
             counter.fetch_add(1, Ordering::Relaxed);
         }
     });
+    pin(&[GENERATOR_CPU]);
     let payload = vec![0x5a_u8; size];
     let total = rate * secs.as_secs();
     let start = Instant::now();
@@ -220,5 +247,6 @@ fn generate(at: SocketAddr, size: usize, rate: u64, secs: Duration) -> u64 {
     }
     // The reader stops 300 ms after the last echo.
     let _joined = counting.join();
+    pin(&[GENERATOR_CPU, SERVER_CPU]);
     echoed.load(Ordering::Relaxed)
 }
