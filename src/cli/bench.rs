@@ -10,6 +10,7 @@
 
 mod closed_loop;
 mod header;
+mod input;
 mod receiver;
 mod rtt;
 mod sender;
@@ -19,29 +20,25 @@ mod summary;
 mod tally;
 
 use std::io::Write as _;
-use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, select};
 
 use super::{BenchArgs, CliError, ctrl_c};
-use header::HEADER_LEN;
 use receiver::Control;
 use sender::{Limit, Pacer};
 use stop::stop_pair;
 use summary::{Setting, Summary};
-
-/// More sockets than this is more likely a typo than a test plan.
-const MAX_SOCKETS: u32 = 1024;
 
 /// Runs `udpdesk bench`.
 ///
 /// # Errors
 /// Bad input (status 2), or a failure of the sockets (status 1, after the summary).
 pub(super) fn bench(args: &BenchArgs) -> Result<(), CliError> {
-    let target = resolve(&args.target)?;
-    check(args, target)?;
+    let target = input::resolve(&args.target)?;
+    input::check(args, target)?;
     let limit = match args.count {
         Some(n) => Limit::Count(n),
         None => Limit::Time(args.duration),
@@ -49,8 +46,12 @@ pub(super) fn bench(args: &BenchArgs) -> Result<(), CliError> {
     let sockets = socket::open(target, args.sockets)
         .map_err(|e| CliError::runtime(format!("cannot open a socket to {target}: {e}")))?;
     let interrupted = ctrl_c()?;
-    eprintln!("udpdesk: {}", banner(args, target, limit));
-    let (summary, failure, refused) = if args.closed {
+    eprintln!("udpdesk: {}", input::banner(args, target, limit));
+    let Outcome {
+        summary,
+        failure,
+        refused,
+    } = if args.closed {
         run_closed(args, target, &sockets, limit, &interrupted)?
     } else {
         run_open(args, target, &sockets, limit, &interrupted)?
@@ -64,7 +65,12 @@ pub(super) fn bench(args: &BenchArgs) -> Result<(), CliError> {
     writeln!(std::io::stdout().lock(), "{line}")
         .map_err(|e| CliError::runtime(format!("cannot print the summary: {e}")))?;
     if refused {
-        eprintln!("udpdesk: {target} answered \"port unreachable\": is anything listening there?");
+        let when = if summary.received == 0 {
+            "nothing listens there"
+        } else {
+            "for a while nothing listened there"
+        };
+        eprintln!("udpdesk: {target} answered \"port unreachable\": {when}");
     }
     match failure {
         Some(e) => Err(CliError::runtime(e)),
@@ -72,8 +78,14 @@ pub(super) fn bench(args: &BenchArgs) -> Result<(), CliError> {
     }
 }
 
-/// The summary, the failure that cut the run short, and whether the target refused.
-type Outcome = (Summary, Option<String>, bool);
+/// How a run went.
+struct Outcome {
+    summary: Summary,
+    /// The failure that cut the run short.
+    failure: Option<String>,
+    /// The target answered "port unreachable".
+    refused: bool,
+}
 
 fn run_open(
     args: &BenchArgs,
@@ -87,7 +99,7 @@ fn run_open(
     let issued: Vec<AtomicU64> = sockets.iter().map(|_| AtomicU64::new(0)).collect();
     let (control, control_rx) = crossbeam_channel::unbounded();
     let tell = |c: Control| {
-        // Cannot fail: the receiver holds its end until it returns.
+        // Fails only when the receiver has already returned, and then needs no telling.
         control.send(c).ok();
         if let Err(e) = waker.wake() {
             eprintln!("udpdesk: cannot wake the receiving thread: {e}");
@@ -157,8 +169,11 @@ fn run_open(
             (None, None) => None,
         };
         let refused = sent.refused || got.refused;
-        let summary = Summary::open(setting(args, target, stopped), &sent, &got);
-        Ok((summary, failure, refused))
+        Ok(Outcome {
+            summary: Summary::open(setting(args, target, stopped), &sent, &got),
+            failure,
+            refused,
+        })
     })
 }
 
@@ -202,8 +217,11 @@ fn run_closed(
             .error
             .as_ref()
             .map(|e| format!("round trips to {target} failed: {e}"));
-        let summary = Summary::closed(setting(args, target, stopped), &r);
-        Ok((summary, failure, r.refused))
+        Ok(Outcome {
+            summary: Summary::closed(setting(args, target, stopped), &r),
+            failure,
+            refused: r.refused,
+        })
     })
 }
 
@@ -214,82 +232,4 @@ fn setting(args: &BenchArgs, target: SocketAddr, interrupted: bool) -> Setting {
         sockets: args.sockets,
         interrupted,
     }
-}
-
-/// The target's address: an IPv4 one when a name has both.
-fn resolve(input: &str) -> Result<SocketAddr, CliError> {
-    let input = input.trim();
-    crate::net::parse_target(input).map_err(|e| CliError::input(e.to_string()))?;
-    let addrs: Vec<SocketAddr> = input
-        .to_socket_addrs()
-        .map_err(|e| CliError::input(format!("cannot resolve \"{input}\": {e}")))?
-        .collect();
-    let addr = addrs
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addrs.first())
-        .copied()
-        .ok_or_else(|| CliError::input(format!("\"{input}\" has no addresses")))?;
-    if addr.port() == 0 {
-        return Err(CliError::input(format!(
-            "\"{input}\": port 0 cannot be sent to; give the server's port"
-        )));
-    }
-    Ok(addr)
-}
-
-/// The checks clap cannot make.
-fn check(args: &BenchArgs, target: SocketAddr) -> Result<(), CliError> {
-    let max = crate::net::max_payload(&target);
-    let family = if target.is_ipv4() { "IPv4" } else { "IPv6" };
-    if args.size < HEADER_LEN {
-        return Err(CliError::input(format!(
-            "--size {} is too small: each datagram starts with a {HEADER_LEN}-byte header, so the minimum is {HEADER_LEN}",
-            args.size
-        )));
-    }
-    if args.size > max {
-        return Err(CliError::input(format!(
-            "--size {} is over the largest UDP payload on {family} ({max} bytes)",
-            args.size
-        )));
-    }
-    if args.sockets == 0 || args.sockets > MAX_SOCKETS {
-        return Err(CliError::input(format!(
-            "--sockets {} is out of range: use 1 to {MAX_SOCKETS}",
-            args.sockets
-        )));
-    }
-    if args.count == Some(0) {
-        return Err(CliError::input("--count must be at least 1"));
-    }
-    for (name, d) in [("--duration", args.duration), ("--timeout", args.timeout)] {
-        if d.is_zero() {
-            return Err(CliError::input(format!("{name} must be longer than 0")));
-        }
-    }
-    Ok(())
-}
-
-/// What is about to happen, for stderr.
-fn banner(args: &BenchArgs, target: SocketAddr, limit: Limit) -> String {
-    let mode = if args.closed {
-        "closed loop".to_owned()
-    } else if args.rate == 0 {
-        "flat out".to_owned()
-    } else {
-        format!("{}/s", args.rate)
-    };
-    let until = match limit {
-        Limit::Count(1) if args.closed => "1 round trip".to_owned(),
-        Limit::Count(1) => "1 datagram".to_owned(),
-        Limit::Count(n) if args.closed => format!("{n} round trips"),
-        Limit::Count(n) => format!("{n} datagrams"),
-        Limit::Time(d) => format!("{:.3} s", d.as_secs_f64()),
-    };
-    let plural = if args.sockets == 1 { "" } else { "s" };
-    format!(
-        "bench {target}: {} B datagrams from {} socket{plural}, {mode}, for {until}; Ctrl-C stops",
-        args.size, args.sockets
-    )
 }

@@ -42,7 +42,7 @@ pub(super) struct Received {
     pub error: Option<io::Error>,
 }
 
-/// A poll with every socket registered, and its waker.
+/// A poll with every socket registered (socket `k` as token `k + 1`), and its waker.
 ///
 /// # Errors
 /// The system refuses an epoll instance or a registration.
@@ -67,89 +67,183 @@ pub(super) fn receive(
     control: &Receiver<Control>,
     start: Instant,
 ) -> Received {
-    let mut got = Received {
-        tally: Tally::new(sockets.len()),
-        refused: false,
-        error: None,
+    let mut run = Receiving {
+        got: Received {
+            tally: Tally::new(sockets.len()),
+            refused: false,
+            error: None,
+        },
+        watch: vec![Watch::Idle; sockets.len()],
+        input: BatchReceiver::new(),
+        finish: None,
+        start,
     };
     let mut events = Events::with_capacity(sockets.len() + 1);
-    let mut ready = vec![false; sockets.len()];
-    let mut input = BatchReceiver::new();
-    // Once sending is over: how many went, and when to give up on the rest.
-    let mut finish: Option<(u64, Instant)> = None;
     loop {
-        let timeout = if ready.contains(&true) {
-            Some(Duration::ZERO)
-        } else {
-            finish.map(|(_, at)| at.saturating_duration_since(Instant::now()))
-        };
-        if let Err(e) = poll.poll(&mut events, timeout) {
+        if let Err(e) = poll.poll(&mut events, run.timeout()) {
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
-            got.error = Some(e);
-            return got;
+            run.got.error = Some(e);
+            return run.got;
         }
         for event in &events {
-            match event.token() {
-                WAKE => {
-                    for message in control.try_iter() {
-                        match message {
-                            Control::Stop => return got,
-                            Control::Finish { sent, wait } => {
-                                let at = Instant::now()
-                                    .checked_add(wait)
-                                    .unwrap_or_else(Instant::now);
-                                finish = Some((sent, at));
-                            }
-                        }
-                    }
+            if event.token() == WAKE {
+                if !run.on_control(control) {
+                    return run.got;
                 }
-                Token(k) => {
-                    if let Some(r) = ready.get_mut(k.wrapping_sub(1)) {
-                        *r = true;
-                    }
+            } else if let Some(w) = run.watch.get_mut(event.token().0.wrapping_sub(1)) {
+                *w = Watch::Ready;
+            }
+        }
+        let read = run.read_ready(sockets, issued, &poll);
+        if let Err(e) = read.and_then(|()| run.resume(sockets, &poll)) {
+            run.got.error = Some(e);
+            return run.got;
+        }
+        if run.finished() {
+            return run.got;
+        }
+    }
+}
+
+/// Whether a socket is worth reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// Drained; epoll will say when more comes.
+    Idle,
+    /// Has (or may have) replies waiting.
+    Ready,
+    /// Out of the poll until then, after a "port unreachable" (see `REFUSED_PAUSE`).
+    Paused(Instant),
+}
+
+/// After the target answers "port unreachable", how long that socket goes
+/// unwatched. Nothing listens there, so no reply can come meanwhile, while
+/// each report would wake this thread (Linux reports every refusal on
+/// loopback, one per datagram), taking time from the sender. Anything that does
+/// come waits in the socket's buffer.
+const REFUSED_PAUSE: Duration = Duration::from_millis(50);
+
+/// The receiving thread between polls.
+struct Receiving {
+    got: Received,
+    watch: Vec<Watch>,
+    input: BatchReceiver,
+    /// Once sending is over: how many went, and when to give up on the rest.
+    finish: Option<(u64, Instant)>,
+    start: Instant,
+}
+
+impl Receiving {
+    /// How long the next poll may wait.
+    fn timeout(&self) -> Option<Duration> {
+        if self.watch.contains(&Watch::Ready) {
+            return Some(Duration::ZERO);
+        }
+        let resume = self
+            .watch
+            .iter()
+            .filter_map(|w| match w {
+                Watch::Paused(at) => Some(*at),
+                Watch::Idle | Watch::Ready => None,
+            })
+            .min();
+        let until = match (resume, self.finish.map(|(_, at)| at)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        until.map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// Takes the main thread's messages; false once told to stop.
+    fn on_control(&mut self, control: &Receiver<Control>) -> bool {
+        for message in control.try_iter() {
+            match message {
+                Control::Stop => return false,
+                Control::Finish { sent, wait } => {
+                    let at = Instant::now()
+                        .checked_add(wait)
+                        .unwrap_or_else(Instant::now);
+                    self.finish = Some((sent, at));
                 }
             }
         }
-        for (k, (socket, issued)) in sockets.iter().zip(issued).enumerate() {
-            if !ready.get(k).copied().unwrap_or(false) {
+        true
+    }
+
+    /// Reads up to `TURN` batches from every ready socket.
+    ///
+    /// # Errors
+    /// A read or a deregistration failed for good.
+    fn read_ready(
+        &mut self,
+        sockets: &[UdpSocket],
+        issued: &[AtomicU64],
+        poll: &Poll,
+    ) -> io::Result<()> {
+        let start = self.start;
+        for (k, ((socket, issued), watch)) in
+            sockets.iter().zip(issued).zip(&mut self.watch).enumerate()
+        {
+            if *watch != Watch::Ready {
                 continue;
             }
-            let mut drained = false;
             for _ in 0..TURN {
                 // Read after the datagrams arrive, so the clock never runs ahead of them
                 // and `issued` already covers every datagram answered.
                 let mut now_ns = None;
-                let tally = &mut got.tally;
-                let read = input.recv(socket, |bytes| {
+                let tally = &mut self.got.tally;
+                let read = self.input.recv(socket, |bytes| {
                     let now = *now_ns.get_or_insert_with(|| since(start));
                     tally.reply(k, issued.load(Ordering::Acquire), bytes, now);
                 });
                 match read {
                     Ok(n) if n < BATCH => {
-                        drained = true;
+                        *watch = Watch::Idle;
                         break;
                     }
                     Ok(_) => {}
-                    Err(e) if transient(&e) => {
-                        got.refused |= e.kind() == io::ErrorKind::ConnectionRefused;
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                        self.got.refused = true;
+                        poll.registry()
+                            .deregister(&mut SourceFd(&socket.as_raw_fd()))?;
+                        *watch = Watch::Paused(Instant::now() + REFUSED_PAUSE);
+                        break;
                     }
-                    Err(e) => {
-                        got.error = Some(e);
-                        return got;
-                    }
+                    Err(e) if transient(&e) => {}
+                    Err(e) => return Err(e),
                 }
             }
-            if let Some(r) = ready.get_mut(k) {
-                *r = !drained;
+        }
+        Ok(())
+    }
+
+    /// Watches paused sockets again once their pause is over.
+    ///
+    /// # Errors
+    /// The registration failed.
+    fn resume(&mut self, sockets: &[UdpSocket], poll: &Poll) -> io::Result<()> {
+        let now = Instant::now();
+        for (k, (socket, watch)) in sockets.iter().zip(&mut self.watch).enumerate() {
+            if let Watch::Paused(at) = *watch
+                && now >= at
+            {
+                poll.registry().register(
+                    &mut SourceFd(&socket.as_raw_fd()),
+                    Token(k + 1),
+                    Interest::READABLE,
+                )?;
+                // What came during the pause raised no event: look now.
+                *watch = Watch::Ready;
             }
         }
-        if let Some((sent, at)) = finish
-            && (got.tally.all_answered(sent) || Instant::now() >= at)
-        {
-            return got;
-        }
+        Ok(())
+    }
+
+    fn finished(&self) -> bool {
+        self.finish
+            .is_some_and(|(sent, at)| self.got.tally.all_answered(sent) || Instant::now() >= at)
     }
 }
 
