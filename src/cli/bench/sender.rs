@@ -73,74 +73,129 @@ pub(super) fn send_all(
     start: Instant,
     stop: &StopSignal,
 ) -> Sent {
-    let padding = vec![0u8; size.saturating_sub(HEADER_LEN)];
-    let mut out = BatchSender::new(size);
-    let mut headers = [[0u8; HEADER_LEN]; BATCH];
-    let mut next_seq = vec![0u64; sockets.len()];
     let (count, end) = match limit {
         Limit::Count(n) => (n, None),
         Limit::Time(d) => (u64::MAX, Some(d)),
     };
-    let mut sent = Sent {
-        total: 0,
-        elapsed: Duration::ZERO,
-        refused: false,
-        error: None,
+    let mut run = Sending {
+        sockets,
+        issued,
+        next_seq: vec![0; sockets.len()],
+        turn: 0,
+        batch: Batch {
+            socket: 0,
+            headers: [[0; HEADER_LEN]; BATCH],
+            len: 0,
+            done: 0,
+        },
+        padding: vec![0; size.saturating_sub(HEADER_LEN)],
+        out: BatchSender::new(size),
+        sent: Sent {
+            total: 0,
+            elapsed: Duration::ZERO,
+            refused: false,
+            error: None,
+        },
     };
-    let mut turn = 0;
-    while !stop.is_set() && sent.total < count {
-        let elapsed = start.elapsed();
-        if end.is_some_and(|d| elapsed >= d) {
-            break;
-        }
-        let due = pacer.due(elapsed).saturating_sub(sent.total);
-        if due == 0 {
-            let next = pacer.due_at(sent.total);
-            if end.is_some_and(|d| next >= d) || stop.sleep_until(start + next) {
+    while !stop.is_set() && run.sent.total < count {
+        if run.batch.done == run.batch.len {
+            let elapsed = start.elapsed();
+            if end.is_some_and(|d| elapsed >= d) {
                 break;
             }
-            continue;
+            let due = pacer.due(elapsed).saturating_sub(run.sent.total);
+            if due == 0 {
+                let next = pacer.due_at(run.sent.total);
+                if end.is_some_and(|d| next >= d) || stop.sleep_until(start + next) {
+                    break;
+                }
+                continue;
+            }
+            let n = due.min(count - run.sent.total);
+            run.fill(usize::try_from(n).map_or(BATCH, |n| n.min(BATCH)), elapsed);
         }
-        let n = usize::try_from(due.min(count - sent.total)).map_or(BATCH, |n| n.min(BATCH));
-        let k = turn % sockets.len().max(1);
-        turn += 1;
-        let (Some(socket), Some(seq), Some(issued)) =
-            (sockets.get(k), next_seq.get_mut(k), issued.get(k))
-        else {
+        if let Err(e) = run.send() {
+            run.sent.error = Some(e);
             break;
+        }
+    }
+    run.sent.elapsed = start.elapsed().max(pacer.due_at(run.sent.total));
+    run.sent
+}
+
+/// Numbered datagrams for one socket, written once and sent until all have
+/// gone, however many calls that takes (a refusal cuts a call short).
+struct Batch {
+    socket: usize,
+    headers: [[u8; HEADER_LEN]; BATCH],
+    len: usize,
+    /// How many have gone.
+    done: usize,
+}
+
+/// The sending thread between batches.
+struct Sending<'a> {
+    sockets: &'a [UdpSocket],
+    issued: &'a [AtomicU64],
+    next_seq: Vec<u64>,
+    /// Round robin over the sockets, one batch each.
+    turn: usize,
+    batch: Batch,
+    padding: Vec<u8>,
+    out: BatchSender,
+    sent: Sent,
+}
+
+impl Sending<'_> {
+    /// Numbers the next `n` datagrams of the next socket in turn, stamped `elapsed`.
+    fn fill(&mut self, n: usize, elapsed: Duration) {
+        let k = self.turn % self.sockets.len().max(1);
+        self.turn += 1;
+        let (Some(seq), Some(issued)) = (self.next_seq.get_mut(k), self.issued.get(k)) else {
+            return;
         };
         let sent_ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        let batch = headers.get_mut(..n).unwrap_or_default();
-        for (i, h) in (0u64..).zip(batch.iter_mut()) {
+        let socket = u32::try_from(k).unwrap_or(u32::MAX);
+        let mut len = 0;
+        for h in self.batch.headers.iter_mut().take(n) {
             *h = Header {
-                socket: u32::try_from(k).unwrap_or(u32::MAX),
-                seq: *seq + i,
+                socket,
+                seq: *seq,
                 sent_ns,
             }
             .encode();
+            *seq += 1;
+            len += 1;
         }
-        issued.store(*seq + n as u64, Ordering::Release);
-        match out.send(socket, batch, &padding) {
-            Ok(m) => {
-                *seq += m as u64;
-                sent.total += m as u64;
-            }
-            Err(e) if transient(&e) => {
-                if e.kind() == io::ErrorKind::ConnectionRefused {
-                    sent.refused = true;
-                } else {
-                    // The send queue is full: let it drain a little.
-                    std::thread::yield_now();
-                }
-            }
-            Err(e) => {
-                sent.error = Some(e);
-                break;
-            }
-        }
+        issued.store(*seq, Ordering::Release);
+        self.batch.socket = k;
+        self.batch.len = len;
+        self.batch.done = 0;
     }
-    sent.elapsed = start.elapsed().max(pacer.due_at(sent.total));
-    sent
+
+    /// Sends what is left of the batch, or as much of it as the kernel takes.
+    ///
+    /// # Errors
+    /// A failure that retrying will not mend.
+    fn send(&mut self) -> io::Result<()> {
+        let b = &mut self.batch;
+        let (Some(socket), Some(left)) = (self.sockets.get(b.socket), b.headers.get(b.done..b.len))
+        else {
+            b.done = b.len;
+            return Ok(());
+        };
+        match self.out.send(socket, left, &self.padding) {
+            Ok(m) => {
+                b.done += m;
+                self.sent.total += m as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => self.sent.refused = true,
+            // The send queue is full: let it drain a little.
+            Err(e) if transient(&e) => std::thread::yield_now(),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
