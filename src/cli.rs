@@ -145,10 +145,10 @@ pub struct BenchArgs {
     #[arg(long)]
     pub closed: bool,
     /// With --closed, how long a reply may take before the datagram counts as lost.
-    #[arg(long, short, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, short, default_value = "1s", value_parser = parse_duration, requires = "closed")]
     pub timeout: Duration,
     /// How long to wait for replies after the last datagram (ends sooner once all are in).
-    #[arg(long, short, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, short, default_value = "1s", value_parser = parse_duration, conflicts_with = "closed")]
     pub wait: Duration,
     /// Print the summary as one JSON object instead of a line of text.
     #[arg(long)]
