@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll};
 
-use super::header::{HEADER_LEN, Header};
-use super::receiver::{WAKE, since};
+use super::header::{HEADER_LEN, Header, nanos, since};
+use super::receiver::WAKE;
 use super::rtt::Rtt;
 use super::sender::Limit;
 use super::socket::{BATCH, BatchReceiver, transient};
@@ -280,8 +280,4 @@ fn reply(out: &mut RoundTrips, k: usize, lane: &mut Lane, bytes: &[u8]) {
             _ => out.late += 1,
         },
     }
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }

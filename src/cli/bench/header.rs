@@ -5,6 +5,8 @@
 //! datagram's sequence number on that socket (u64, counting from 0), and the
 //! send time in nanoseconds since the run began (u64). Zeros pad the rest.
 
+use std::time::{Duration, Instant};
+
 /// Bytes taken by the header: the smallest `--size`.
 pub(super) const HEADER_LEN: usize = 24;
 
@@ -46,6 +48,15 @@ impl Header {
             sent_ns: u64::from_le_bytes(*sent),
         })
     }
+}
+
+/// Nanoseconds since `start`, as the header's send time counts them.
+pub(super) fn since(start: Instant) -> u64 {
+    nanos(start.elapsed())
+}
+
+pub(super) fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

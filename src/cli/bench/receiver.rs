@@ -17,6 +17,7 @@ use crossbeam_channel::Receiver;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use super::header::since;
 use super::socket::{BATCH, BatchReceiver, transient};
 use super::tally::Tally;
 
@@ -245,9 +246,4 @@ impl Receiving {
         self.finish
             .is_some_and(|(sent, at)| self.got.tally.all_answered(sent) || Instant::now() >= at)
     }
-}
-
-/// Nanoseconds since `start`.
-pub(super) fn since(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }

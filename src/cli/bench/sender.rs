@@ -11,7 +11,7 @@ use std::net::UdpSocket;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::header::{HEADER_LEN, Header};
+use super::header::{HEADER_LEN, Header, nanos};
 use super::socket::{BATCH, BatchSender, transient};
 use super::stop::StopSignal;
 
@@ -154,7 +154,7 @@ impl Sending<'_> {
         let (Some(seq), Some(issued)) = (self.next_seq.get_mut(k), self.issued.get(k)) else {
             return;
         };
-        let sent_ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        let sent_ns = nanos(elapsed);
         let socket = u32::try_from(k).unwrap_or(u32::MAX);
         let mut len = 0;
         for h in self.batch.headers.iter_mut().take(n) {
