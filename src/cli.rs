@@ -1,6 +1,8 @@
 //! The command line: `serve` and `send` run headless on the same engine as the
-//! window; no subcommand, or `window`, opens the window.
+//! window, `bench` loads a server with datagrams; no subcommand, or `window`,
+//! opens the window.
 
+mod bench;
 mod print;
 mod send;
 mod serve;
@@ -34,6 +36,8 @@ pub enum CliCommand {
     Serve(ServeArgs),
     /// Send datagrams and print the replies.
     Send(SendArgs),
+    /// Load a server with numbered datagrams and report rate, loss and round-trip times.
+    Bench(BenchArgs),
     /// Open the window, with a server already running when --serve is given.
     Window(WindowArgs),
 }
@@ -145,6 +149,40 @@ pub struct SendArgs {
     pub output: Output,
 }
 
+/// `udpdesk bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Where to send: HOST:PORT, IP:PORT or [IPv6]:PORT.
+    pub target: String,
+    /// Datagrams per second across all sockets; 0 sends as fast as possible.
+    #[arg(long, short, default_value_t = 0, conflicts_with = "closed")]
+    pub rate: u64,
+    /// Payload bytes per datagram, at least 24 (the header that numbers each one).
+    #[arg(long, short, default_value_t = 64)]
+    pub size: usize,
+    /// How long to send, such as 10s or 500ms.
+    #[arg(long, short, default_value = "10s", value_parser = parse_duration, conflicts_with = "count")]
+    pub duration: Duration,
+    /// Send this many datagrams in all (round trips with --closed) instead of for a duration.
+    #[arg(long, short)]
+    pub count: Option<u64>,
+    /// Sockets to send from, each on its own ephemeral port and receiving its own replies.
+    #[arg(long, default_value_t = 1)]
+    pub sockets: u32,
+    /// Closed loop: one datagram out per socket at a time; reports round-trip times.
+    #[arg(long)]
+    pub closed: bool,
+    /// With --closed, how long a reply may take before the datagram counts as lost.
+    #[arg(long, short, default_value = "1s", value_parser = parse_duration, requires = "closed")]
+    pub timeout: Duration,
+    /// How long to wait for replies after the last datagram (ends sooner once all are in).
+    #[arg(long, short, default_value = "1s", value_parser = parse_duration, conflicts_with = "closed")]
+    pub wait: Duration,
+    /// Print the summary as one JSON object instead of a line of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// A failure that ends the command, with the exit status to use.
 #[derive(Debug)]
 pub struct CliError {
@@ -210,6 +248,7 @@ pub fn run(command: CliCommand) -> Result<(), CliError> {
     match command {
         CliCommand::Serve(args) => serve::serve(&args),
         CliCommand::Send(args) => send::send(&args),
+        CliCommand::Bench(args) => bench::bench(&args),
         CliCommand::Window(_) => Err(CliError::runtime(
             "the window is opened by the binary, not by cli::run",
         )),

@@ -1,4 +1,5 @@
-//! The udpdesk binary: no subcommand (or `window`) opens the window; `serve` and `send` run headless.
+//! The udpdesk binary: no subcommand (or `window`) opens the window; `serve`,
+//! `send` and `bench` run headless.
 
 use std::process::ExitCode;
 
