@@ -414,3 +414,74 @@ fn usage_errors_are_one_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("--count"), "{err}");
 }
+
+#[test]
+fn quiet_serve_prints_only_its_start_line_and_summary() {
+    let server = Server::start(&["--quiet", "--quit-word", "quit"]);
+    let to = server.addr.to_string();
+    let out = send(&[&to, "one", "two", "quit", "--replies", "3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (status, rest) = server.finish();
+    assert!(status.status.success());
+    assert_eq!(text(&status.stdout), "", "no packet lines");
+    let summary = rest.join("\n");
+    assert!(
+        summary.contains("3 packets (10 B) in, 3 packets (10 B) out, 3 automatic replies"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn the_start_line_shows_the_buffers_the_kernel_granted() {
+    let mut child = spawn(
+        &["serve", "--bind", "127.0.0.1:0", "--quit-word", "q"],
+        Stdio::null(),
+    );
+    let err = child.stderr.take().unwrap();
+    let mut first = String::new();
+    BufReader::new(err).read_line(&mut first).unwrap();
+    child.kill().ok();
+    child.wait().ok();
+    let granted = first
+        .split("buffers granted: receive ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{first}"));
+    let recv: u64 = granted.split(' ').next().unwrap().parse().unwrap();
+    assert!(recv > 0, "{first}");
+    assert!(first.contains(", send "), "{first}");
+}
+
+#[test]
+fn a_long_datagram_prints_256_characters_unless_full() {
+    let server = Server::start(&["--quit-word", "quit", "--reply", "none"]);
+    let to = server.addr.to_string();
+    let long = "a".repeat(1000);
+    let out = send(&[&to, &long, "quit", "--wait", "0ms"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line = text(&out.stdout).lines().next().unwrap().to_owned();
+    assert!(
+        line.ends_with(&format!("{}… (+744 B)", "a".repeat(256))),
+        "{line}"
+    );
+    let (status, _) = server.finish();
+    assert!(text(&status.stdout).contains("… (+744 B)"));
+
+    let server = Server::start(&["--quit-word", "quit", "--reply", "none"]);
+    let to = server.addr.to_string();
+    let out = send(&[&to, &long, "quit", "--wait", "0ms", "--full"]);
+    let line = text(&out.stdout).lines().next().unwrap().to_owned();
+    assert!(line.ends_with(&long), "{line}");
+    server.finish();
+}
+
+#[test]
+fn window_with_a_bad_server_address_says_so_in_one_line() {
+    let out = wait_exit(spawn(
+        &["window", "--serve", "999.1.1.1:9999"],
+        Stdio::null(),
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("999.1.1.1"), "{err}");
+}
