@@ -58,7 +58,7 @@ pub fn status_bar_ui(
     error: Option<&str>,
     status: Option<&str>,
 ) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let b = |r: f64| bytes_label(r as u64);
         ui.label(format!(
