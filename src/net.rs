@@ -15,6 +15,7 @@ mod resolve;
 mod server;
 mod socket;
 mod throttle;
+mod timer;
 mod worker;
 
 use std::sync::Arc;

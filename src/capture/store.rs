@@ -3,66 +3,12 @@
 use std::collections::VecDeque;
 use std::collections::vec_deque;
 
-use crate::packet::{Direction, Packet};
+use crate::packet::Packet;
 
 /// Counts over every packet pushed since the store was created or cleared,
-/// including packets already evicted by the cap.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
-    /// Datagrams received.
-    pub packets_in: u64,
-    /// Payload bytes received.
-    pub bytes_in: u64,
-    /// Datagrams sent.
-    pub packets_out: u64,
-    /// Payload bytes sent.
-    pub bytes_out: u64,
-}
-
-impl std::fmt::Display for Totals {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = |n: u64| if n == 1 { "" } else { "s" };
-        write!(
-            f,
-            "{} packet{} ({} B) in, {} packet{} ({} B) out",
-            self.packets_in,
-            s(self.packets_in),
-            self.bytes_in,
-            self.packets_out,
-            s(self.packets_out),
-            self.bytes_out
-        )
-    }
-}
-
-impl Totals {
-    /// Datagrams in both directions.
-    #[must_use]
-    pub fn packets(&self) -> u64 {
-        self.packets_in + self.packets_out
-    }
-
-    /// Payload bytes in both directions.
-    #[must_use]
-    pub fn bytes(&self) -> u64 {
-        self.bytes_in + self.bytes_out
-    }
-
-    /// Counts one more packet.
-    pub fn add(&mut self, packet: &Packet) {
-        let len = packet.len() as u64;
-        match packet.direction {
-            Direction::In => {
-                self.packets_in += 1;
-                self.bytes_in += len;
-            }
-            Direction::Out => {
-                self.packets_out += 1;
-                self.bytes_out += len;
-            }
-        }
-    }
-}
+/// including packets already evicted by the cap: the engine's counters, kept
+/// over what the table was given.
+pub type Totals = crate::net::Counters;
 
 /// A bounded, oldest-first log of packets: pushing past the cap evicts the
 /// oldest packet, so a flood cannot exhaust memory.
@@ -199,6 +145,7 @@ impl<'a> IntoIterator for &'a PacketStore {
 mod tests {
     use super::*;
     use crate::capture::testdata::packet;
+    use crate::packet::Direction;
 
     #[test]
     fn cap_evicts_oldest_and_counts_dropped() {
@@ -270,7 +217,13 @@ mod tests {
             bytes_in: 5,
             packets_out: 2,
             bytes_out: 10,
+            ..Totals::default()
         };
         assert_eq!(t.to_string(), "1 packet (5 B) in, 2 packets (10 B) out");
+        let behind = Totals { not_shown: 3, ..t };
+        assert_eq!(
+            behind.to_string(),
+            "1 packet (5 B) in, 2 packets (10 B) out, 3 not shown (display too slow)"
+        );
     }
 }

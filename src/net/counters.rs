@@ -2,7 +2,7 @@
 //! thread and handed over with every batch, so the figures on screen stay
 //! right while the table catches up or drops display copies.
 
-use crate::packet::Direction;
+use crate::packet::{Direction, Packet};
 
 /// Totals for one endpoint since it opened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,6 +36,11 @@ impl Counters {
                 self.bytes_out += len;
             }
         }
+    }
+
+    /// Counts one packet.
+    pub fn add(&mut self, packet: &Packet) {
+        self.count(packet.direction, packet.len());
     }
 
     /// What was counted after `base`, a reading taken earlier.

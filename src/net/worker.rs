@@ -26,9 +26,12 @@ use super::handover::Handover;
 use super::outbox::{IcmpReports, ReplyBatch};
 use super::reply::Responder;
 use super::socket::RecvBatch;
+use super::timer::DeadlineTimer;
 
 /// The waker's token; endpoint `n` uses token `n + 1`.
 pub const WAKER: Token = Token(0);
+/// The deadline timer's token, beyond any endpoint's.
+const TIMER: Token = Token(usize::MAX);
 /// Datagrams read from one socket per wake-up before others get a turn.
 pub(super) const READ_BUDGET: usize = 1024;
 /// Datagrams a send job may send per turn when its interval is zero.
@@ -65,6 +68,8 @@ pub struct Worker {
     pub(super) icmp: IcmpReports,
     /// When changed peers were last told.
     peers_told: Instant,
+    /// Wakes the poll for the hand-over's and the peer table's deadlines.
+    timer: DeadlineTimer,
     /// Buffers for reading many datagrams per system call.
     pub(super) recv: RecvBatch,
     /// The automatic replies to one read, sent together.
@@ -82,6 +87,7 @@ impl Worker {
         resolver: Resolver,
     ) -> Worker {
         let (resolved_tx, resolved_rx) = crossbeam_channel::unbounded();
+        let timer = DeadlineTimer::new(poll.registry(), TIMER);
         Worker {
             poll,
             waker,
@@ -96,6 +102,7 @@ impl Worker {
             out: Handover::new(events, wake),
             icmp: IcmpReports::default(),
             peers_told: Instant::now(),
+            timer,
             recv: RecvBatch::new(super::command::MAX_DATAGRAM),
             replies: ReplyBatch::new(super::socket::RECV_SLOTS),
         }
@@ -115,10 +122,14 @@ impl Worker {
                 return;
             }
             for event in &events {
-                if event.token() != WAKER
-                    && let Ok(id) = u32::try_from(event.token().0 - 1)
-                {
-                    self.ready.insert(EndpointId(id));
+                match event.token() {
+                    WAKER => {}
+                    TIMER => self.timer.fired(),
+                    Token(n) => {
+                        if let Ok(id) = u32::try_from(n - 1) {
+                            self.ready.insert(EndpointId(id));
+                        }
+                    }
                 }
             }
             if !self.take_commands() {
@@ -134,7 +145,7 @@ impl Worker {
     /// How long the poll may sleep: not at all when sockets hold more data,
     /// otherwise until the next scheduled datagram, hand-over or peer update,
     /// or until something happens.
-    fn timeout(&self) -> Option<Duration> {
+    fn timeout(&mut self) -> Option<Duration> {
         if !self.ready.is_empty() {
             return Some(Duration::ZERO);
         }
@@ -148,8 +159,11 @@ impl Worker {
             .values()
             .any(|e| matches!(&e.role, Role::Server(s) if s.peers.has_changes()))
             .then_some(self.peers_told + PEERS_EVERY);
-        jobs.chain(peers)
-            .chain(self.out.deadline())
+        let told = peers.into_iter().chain(self.out.deadline()).min();
+        // The hand-over's deadlines go to the timer, armed once per batch;
+        // only one already due (or, without a timer, every one) shortens the poll.
+        let told = self.timer.arm(told);
+        jobs.chain(told)
             .min()
             .map(|at| at.saturating_duration_since(now))
     }
