@@ -152,10 +152,7 @@ pub fn packet_table_ui(
                     ui.label(p.seq.to_string());
                 });
                 row.col(|ui| {
-                    let t: chrono::DateTime<chrono::Local> = p.time.into();
-                    ui.label(
-                        RichText::new(t.format("%H:%M:%S%.6f").to_string()).font(mono.clone()),
-                    );
+                    ui.label(RichText::new(crate::packet::clock(p.time)).font(mono.clone()));
                 });
                 row.col(|ui| {
                     let (text, colour) = match p.direction {

@@ -169,7 +169,16 @@ fn display() {
     let small: Vec<u8> = (0..64u8).collect();
     let large: Vec<u8> = (0..1400u32).map(|i| (i % 256) as u8).collect();
     let mut out = String::with_capacity(8192);
-    let runs: [(&str, &Step<'_>); 6] = [
+    let time = std::time::SystemTime::now();
+    let runs: [(&str, &Step<'_>); 8] = [
+        ("clock, cached second", &|o| {
+            udpdesk::packet::write_clock(o, black_box(time))
+        }),
+        ("clock, chrono::Local", &|o| {
+            use std::fmt::Write as _;
+            let t: chrono::DateTime<chrono::Local> = black_box(time).into();
+            let _ok = write!(o, "{}", t.format("%H:%M:%S%.6f"));
+        }),
         ("write_hex 64 B", &|o| {
             codec::write_hex(black_box(&small), o)
         }),
