@@ -4,16 +4,14 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Child, Output, Stdio};
 
 use crossbeam_channel::Receiver;
 
-const DEADLINE: Duration = Duration::from_secs(20);
+#[path = "common/process.rs"]
+mod process;
 
-fn udpdesk() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_udpdesk"))
-}
+use process::{DEADLINE, text, udpdesk, wait_exit};
 
 /// A running `udpdesk serve`, with its stderr lines on a channel.
 struct Server {
@@ -78,41 +76,6 @@ fn wait_line(rx: &Receiver<String>, needle: &str) -> String {
     }
 }
 
-/// Waits for a child with a deadline, killing it if it hangs.
-fn wait_exit(mut child: Child) -> Output {
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    let id = child.id();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    std::thread::spawn(move || {
-        let err_reader = std::thread::spawn(move || {
-            let mut text = Vec::new();
-            if let Some(mut s) = stderr {
-                std::io::Read::read_to_end(&mut s, &mut text).ok();
-            }
-            text
-        });
-        let mut text = Vec::new();
-        if let Some(mut s) = stdout {
-            std::io::Read::read_to_end(&mut s, &mut text).ok();
-        }
-        let status = child.wait();
-        let err = err_reader.join().unwrap_or_default();
-        tx.send((status, text, err)).ok();
-    });
-    match rx.recv_timeout(DEADLINE) {
-        Ok((status, stdout, stderr)) => Output {
-            status: status.unwrap(),
-            stdout,
-            stderr,
-        },
-        Err(_) => {
-            Command::new("kill").arg(id.to_string()).status().ok();
-            panic!("the process did not exit in time");
-        }
-    }
-}
-
 /// Starts the binary with `args`, its output piped.
 fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Stdio) -> Child {
     udpdesk()
@@ -128,10 +91,6 @@ fn send(args: &[&str]) -> Output {
     let mut all = vec!["send"];
     all.extend_from_slice(args);
     wait_exit(spawn(&all, Stdio::null()))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

@@ -4,15 +4,17 @@
 //! No rate or latency is asserted: the machine running the tests may be slow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Output, Stdio};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use serde_json::Value;
 
-const DEADLINE: Duration = Duration::from_secs(20);
+#[path = "common/process.rs"]
+mod process;
+
+use process::{text, udpdesk, wait_exit};
 
 /// The datagram that ends an echo thread; a bench datagram never looks like it.
 const QUIT: &[u8] = b"quit the echo";
@@ -86,7 +88,7 @@ fn closed_port() -> String {
 }
 
 fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_udpdesk"))
+    udpdesk()
         .arg("bench")
         .args(args)
         .stdin(Stdio::null())
@@ -96,47 +98,8 @@ fn spawn(args: &[&str]) -> Child {
         .unwrap()
 }
 
-/// Waits for a child with a deadline, killing it if it hangs.
-fn wait_exit(mut child: Child) -> Output {
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    let id = child.id();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    std::thread::spawn(move || {
-        let err_reader = std::thread::spawn(move || {
-            let mut text = Vec::new();
-            if let Some(mut s) = stderr {
-                s.read_to_end(&mut text).ok();
-            }
-            text
-        });
-        let mut text = Vec::new();
-        if let Some(mut s) = stdout {
-            s.read_to_end(&mut text).ok();
-        }
-        let status = child.wait();
-        let err = err_reader.join().unwrap_or_default();
-        tx.send((status, text, err)).ok();
-    });
-    match rx.recv_timeout(DEADLINE) {
-        Ok((status, stdout, stderr)) => Output {
-            status: status.unwrap(),
-            stdout,
-            stderr,
-        },
-        Err(_) => {
-            Command::new("kill").arg(id.to_string()).status().ok();
-            panic!("the process did not exit in time");
-        }
-    }
-}
-
 fn bench(args: &[&str]) -> Output {
     wait_exit(spawn(args))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The one JSON object a successful `--json` run prints.
