@@ -474,3 +474,21 @@ fn an_idle_window_with_a_server_running_asks_for_no_frames() {
     }
     ui.h.get_by_label_contains("(0/s, 0 B/s)");
 }
+
+#[test]
+fn the_view_menu_sets_the_redraw_cap() {
+    let mut ui = Ui::new();
+    assert_eq!(
+        ui.app().redraw_fps(),
+        30,
+        "no CPU renderer here: 30 a second"
+    );
+    ui.click("View");
+    ui.click("5 per second");
+    assert_eq!(ui.app().redraw_fps(), 5);
+    assert_eq!(
+        ui.app().settings.redraw,
+        udpdesk::app::pacing::RedrawRate::Fps5,
+        "remembered with the settings"
+    );
+}
