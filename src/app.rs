@@ -309,6 +309,8 @@ impl UdpDeskApp {
                         ""
                     }
                 ));
+                ui.separator();
+                self.handover_ui(ui);
             });
             ui.add_space(16.0);
             ui.weak("Ctrl+Enter sends the client's message");
@@ -343,6 +345,29 @@ fn gl_renderer(gl: &eframe::glow::Context) -> String {
     // of the context, which eframe has made current before creating the app,
     // and takes no pointers from us.
     unsafe { gl.get_parameter_string(eframe::glow::RENDERER) }
+}
+
+impl UdpDeskApp {
+    /// The View menu's hand-over delay: how long the network thread lets a
+    /// packet wait for others before handing the batch to the window.
+    fn handover_ui(&mut self, ui: &mut egui::Ui) {
+        let now = u64::try_from(self.settings.handover_delay().as_millis()).unwrap_or(2);
+        let max = u64::try_from(crate::net::MAX_HANDOVER_DELAY.as_millis()).unwrap_or(100);
+        let mut ms = now;
+        ui.horizontal(|ui| {
+            let label = ui.label("Batch packets for up to").id;
+            ui.add(egui::DragValue::new(&mut ms).range(1..=max).suffix(" ms"))
+                .labelled_by(label)
+                .on_hover_text(
+                    "How long the network thread lets a packet wait for others before handing the batch to the window. Replies never wait.",
+                );
+        });
+        if ms != now {
+            self.settings.handover_ms = ms;
+            self.session
+                .set_handover_delay(self.settings.handover_delay());
+        }
+    }
 }
 
 fn apply_theme(ctx: &egui::Context, theme: Theme) {

@@ -484,6 +484,10 @@ fn the_view_menu_sets_the_redraw_cap() {
         "no CPU renderer here: 30 a second"
     );
     ui.click("View");
+    assert!(
+        ui.h.get_all_by_label("Batch packets for up to").count() >= 1,
+        "the hand-over delay is offered beside it"
+    );
     ui.click("5 per second");
     assert_eq!(ui.app().redraw_fps(), 5);
     assert_eq!(
