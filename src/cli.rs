@@ -279,6 +279,26 @@ pub(super) fn send_cmd(engine: &Engine, command: Command) -> Result<(), CliError
         .map_err(|e| CliError::runtime(e.to_string()))
 }
 
+/// The events the engine still has for endpoint `id`, up to and including its
+/// `Stopped` (after a `Close`), for at most a second: everything it saw is
+/// printed and counted before a summary.
+pub(super) fn until_stopped(
+    engine: &Engine,
+    id: EndpointId,
+) -> impl Iterator<Item = crate::net::Event> + '_ {
+    let until = std::time::Instant::now() + Duration::from_secs(1);
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let event = engine.events().recv_timeout(left).ok()?;
+        done = matches!(&event, crate::net::Event::Stopped { id: i, .. } if *i == id);
+        Some(event)
+    })
+}
+
 /// A channel that fires on Ctrl-C.
 pub(super) fn ctrl_c() -> Result<Receiver<()>, CliError> {
     let (tx, rx) = crossbeam_channel::bounded(1);

@@ -444,3 +444,24 @@ fn window_with_a_bad_server_address_says_so_in_one_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("999.1.1.1"), "{err}");
 }
+
+#[test]
+fn the_summary_counts_exactly_the_replies_printed() {
+    let server = Server::start(&["--quiet", "--quit-word", "quit"]);
+    let to = server.addr.to_string();
+    let out = send(&[&to, "x", "--count", "3000", "--replies", "3000"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(" in  from "))
+        .count();
+    let summary = text(&out.stderr);
+    assert!(printed > 1000, "most replies came back: {printed}");
+    assert!(
+        summary.contains(&format!("{printed} packets ({printed} B) in")),
+        "{printed} replies printed; {summary}"
+    );
+    let quit = send(&[&to, "quit", "--replies", "1"]);
+    assert!(quit.status.success());
+    server.finish();
+}

@@ -9,11 +9,13 @@ use crossbeam_channel::select;
 
 use crate::codec;
 use crate::net::{
-    ClientConfig, Command, Counters, Engine, Event, Multicast, SendJob, SocketOptions,
+    ClientConfig, Command, Counters, Engine, Event, Multicast, SendJob, SocketOptions, StopReason,
 };
 
 use super::print::Printer;
-use super::{CLIENT, CliError, SendArgs, ctrl_c, send_cmd, spawn_engine, stdin_lines};
+use super::{
+    CLIENT, CliError, SendArgs, ctrl_c, send_cmd, spawn_engine, stdin_lines, until_stopped,
+};
 
 /// Runs `udpdesk send`.
 ///
@@ -73,6 +75,14 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
             default(timeout) => if state.deadline.is_some_and(|d| Instant::now() >= d) { break },
         }
     }
+    if !state.stopped {
+        // Close the client and take everything up to its Stopped: replies
+        // still in the engine's batch are printed and counted too.
+        let _closing = engine.send(Command::Close { id: CLIENT });
+        for event in until_stopped(&engine, CLIENT) {
+            state.on_event(event);
+        }
+    }
     state.out.flush();
     eprintln!("udpdesk: {}", state.counters);
     match state.failure {
@@ -127,6 +137,8 @@ struct SendState<'a> {
     stdin_open: bool,
     /// When to stop waiting for replies.
     deadline: Option<Instant>,
+    /// The client has stopped (its `Stopped` was seen).
+    stopped: bool,
 }
 
 impl<'a> SendState<'a> {
@@ -140,6 +152,7 @@ impl<'a> SendState<'a> {
             in_flight: false,
             stdin_open: args.messages.is_empty(),
             deadline: None,
+            stopped: false,
         }
     }
 
@@ -210,7 +223,11 @@ impl<'a> SendState<'a> {
                 }
             }
             Event::Stopped { reason, .. } => {
-                self.failure.get_or_insert_with(|| reason.to_string());
+                // Closed is our own doing, at the end; anything else ends the command.
+                if reason != StopReason::Closed {
+                    self.failure.get_or_insert_with(|| reason.to_string());
+                }
+                self.stopped = true;
                 return true;
             }
             Event::Started { .. } | Event::Peers { .. } => {}

@@ -12,7 +12,10 @@ use crate::net::{
 use crate::packet::Direction;
 
 use super::print::Printer;
-use super::{CliError, ReplyArgs, SERVER, ServeArgs, ctrl_c, send_cmd, spawn_engine, stdin_lines};
+use super::{
+    CliError, ReplyArgs, SERVER, ServeArgs, ctrl_c, send_cmd, spawn_engine, stdin_lines,
+    until_stopped,
+};
 
 /// The engine's settings for a server on `bind` answering as `reply` says.
 #[must_use]
@@ -49,11 +52,13 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
         crossbeam_channel::never()
     };
     let mut state = ServeState::new(args);
+    let mut stopped = false;
     let reason = loop {
         select! {
             recv(engine.events()) -> event => {
                 let Ok(event) = event else { break "the network thread stopped".to_owned() };
                 if let Some(end) = state.on_event(event)? {
+                    stopped = true;
                     break end;
                 }
                 if engine.events().is_empty() {
@@ -68,10 +73,12 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
             }
         }
     };
-    // Whatever the engine still holds is printed and counted before the summary.
-    while let Ok(event) = engine.events().try_recv() {
-        if state.on_event(event)?.is_some() {
-            break;
+    if !stopped {
+        // Close the server and take everything up to its Stopped: the packets
+        // and counters still in the engine's batch belong in the summary.
+        let _closing = engine.send(Command::Close { id: SERVER });
+        for event in until_stopped(&engine, SERVER) {
+            state.on_event(event)?;
         }
     }
     state.out.flush();

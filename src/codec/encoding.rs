@@ -268,12 +268,13 @@ impl Encoding {
         }
         match self {
             Encoding::Utf8 => {
-                let mut cut = max;
-                // Back off over continuation bytes to the start of a character.
-                while cut > 0 && bytes.get(cut).is_some_and(|b| b & 0xC0 == 0x80) {
-                    cut -= 1;
-                }
-                cut
+                // Back off over continuation bytes to the start of a character:
+                // three at most, so binary that is all continuation bytes is
+                // still cut at `max`.
+                (max.saturating_sub(3)..=max)
+                    .rev()
+                    .find(|&cut| bytes.get(cut).is_none_or(|b| b & 0xC0 != 0x80))
+                    .unwrap_or(max)
             }
             Encoding::Utf16Le | Encoding::Utf16Be => {
                 let mut cut = max & !1;
@@ -351,5 +352,16 @@ mod prefix_tests {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod continuation_tests {
+    use super::*;
+
+    #[test]
+    fn binary_of_continuation_bytes_is_still_cut_at_max() {
+        let bytes = [0x80u8; 600];
+        assert_eq!(Encoding::Utf8.prefix_len(&bytes, 256), 256);
     }
 }

@@ -150,12 +150,20 @@ impl Handover {
         if self.urgent || self.backlog.iter().any(is_packets) && self.blocked_at.is_none() {
             return Some(now);
         }
-        let retry = self
-            .blocked_at
-            .filter(|_| !self.backlog.is_empty())
-            .map(|t| t + RETRY);
+        let retry = self.blocked_at.map(|t| t + RETRY);
+        let waiting = !self.backlog.is_empty()
+            // Counters that changed with no batch open to carry them.
+            || self.batch.is_empty() && self.counters.values().any(|c| c.changed);
+        let waiting = waiting.then(|| retry.unwrap_or(now));
         let batch = self.first_unsent.map(|t| t + self.delay);
-        retry.into_iter().chain(batch).min()
+        waiting.into_iter().chain(batch).min()
+    }
+
+    /// True while the owner is not taking events: the channel was full and
+    /// events still wait behind it.
+    #[must_use]
+    pub fn blocked(&self) -> bool {
+        self.blocked_at.is_some() && !self.backlog.is_empty()
     }
 
     /// Hands over what is due; calls the wake callback if anything went.
@@ -167,21 +175,17 @@ impl Handover {
         self.close_batch();
         self.urgent = false;
         let mut sent = false;
-        while let Some(mut event) = self.backlog.pop_front() {
-            let packets = match &mut event {
-                Event::Packets { packets, counters } => {
-                    *counters = self.changed_counters();
-                    Some(packet_cost(packets))
-                }
+        while let Some(event) = self.backlog.pop_front() {
+            let cost = match &event {
+                Event::Packets { packets, .. } => Some(packet_cost(packets)),
                 _ => None,
             };
             match self.tx.try_send(event) {
                 Ok(()) => {
                     sent = true;
-                    if let Some((n, bytes)) = packets {
+                    if let Some((n, bytes)) = cost {
                         self.backlog_packets -= n;
                         self.backlog_bytes -= bytes;
-                        self.clear_changed();
                     }
                 }
                 Err(TrySendError::Full(event)) => {
@@ -200,21 +204,41 @@ impl Handover {
         }
         if self.backlog.is_empty() {
             self.blocked_at = None;
-            // Counters that changed with no packet to carry them (display drops).
+            // Counters that changed with no packet to carry them (a display
+            // drop, a reply counted after its batch closed).
             if self.counters.values().any(|c| c.changed) {
                 let event = Event::Packets {
                     packets: Vec::new(),
                     counters: self.changed_counters(),
                 };
-                if self.tx.try_send(event).is_ok() {
-                    sent = true;
-                    self.clear_changed();
+                match self.tx.try_send(event) {
+                    Ok(()) => {
+                        sent = true;
+                        self.clear_changed();
+                    }
+                    Err(TrySendError::Full(_)) => self.blocked_at = Some(Instant::now()),
+                    Err(TrySendError::Disconnected(_)) => self.clear_changed(),
                 }
             }
         }
         if sent {
             (self.wake)();
         }
+    }
+
+    /// Hands over everything left, waiting up to `patience` for the owner to
+    /// take it: the network thread is about to end.
+    pub fn finish(&mut self, patience: Duration) {
+        self.close_batch();
+        let until = Instant::now() + patience;
+        while let Some(event) = self.backlog.pop_front() {
+            let left = until.saturating_duration_since(Instant::now());
+            if self.tx.send_timeout(event, left).is_err() {
+                break;
+            }
+        }
+        self.backlog.clear();
+        (self.wake)();
     }
 
     /// Moves the open batch into the backlog, and drops the oldest display
@@ -229,10 +253,11 @@ impl Handover {
         self.batch_bytes = 0;
         self.backlog_packets += n;
         self.backlog_bytes += bytes;
-        self.backlog.push_back(Event::Packets {
-            packets,
-            counters: Vec::new(),
-        });
+        // The counters as of this batch's last packet: they never run ahead
+        // of the packets the owner has been given.
+        let counters = self.changed_counters();
+        self.clear_changed();
+        self.backlog.push_back(Event::Packets { packets, counters });
         while self.backlog_packets > BACKLOG_PACKETS || self.backlog_bytes > BACKLOG_BYTES {
             if !self.drop_oldest() {
                 break;
@@ -246,9 +271,13 @@ impl Handover {
         let Some(at) = self.backlog.iter().position(is_packets) else {
             return false;
         };
-        let Some(Event::Packets { packets, .. }) = self.backlog.remove(at) else {
+        let Some(Event::Packets { packets, counters }) = self.backlog.remove(at) else {
             return false;
         };
+        // Counters that only this batch carried go with the next one.
+        for (id, _) in counters {
+            self.counters.entry(id).or_default().changed = true;
+        }
         let (n, bytes) = packet_cost(&packets);
         self.backlog_packets -= n;
         self.backlog_bytes -= bytes;
@@ -393,5 +422,31 @@ mod tests {
         );
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order");
         assert_eq!(*seqs.last().unwrap(), total as u64, "the newest are kept");
+    }
+
+    #[test]
+    fn counters_never_run_ahead_of_the_packets_handed_over() {
+        let (mut h, rx) = handover();
+        let total = 3 * BATCH + 5;
+        for _ in 0..total {
+            h.record(origin(), Direction::In, peer(), b"x", false);
+        }
+        let mut seen = 0u64;
+        loop {
+            while let Ok(event) = rx.try_recv() {
+                if let Event::Packets { packets, counters } = event {
+                    seen += packets.len() as u64;
+                    if let Some((_, c)) = counters.first() {
+                        assert_eq!(c.packets_in, seen, "as of the batch's last packet");
+                    }
+                }
+            }
+            let Some(due) = h.deadline() else { break };
+            while Instant::now() < due {
+                std::hint::spin_loop();
+            }
+            h.flush();
+        }
+        assert_eq!(seen, total as u64);
     }
 }

@@ -137,6 +137,9 @@ pub fn send(
 /// so a reply waits only for the other datagrams of its own read.
 pub struct ReplyBatch {
     replies: Vec<(SocketAddr, Vec<u8>)>,
+    /// A reply that fails fails for every datagram of a flood: each cause is
+    /// said once a second per server.
+    failures: Throttle<(EndpointId, std::mem::Discriminant<NetError>)>,
     #[cfg(target_os = "linux")]
     headers: nix::sys::socket::MultiHeaders<nix::sys::socket::SockaddrStorage>,
 }
@@ -147,6 +150,7 @@ impl ReplyBatch {
     pub fn new(slots: usize) -> ReplyBatch {
         ReplyBatch {
             replies: Vec::with_capacity(slots),
+            failures: Throttle::new(UNREACHABLE_QUIET),
             #[cfg(target_os = "linux")]
             headers: nix::sys::socket::MultiHeaders::preallocate(slots.max(1), None),
         }
@@ -175,7 +179,12 @@ impl ReplyBatch {
         for (peer, payload) in replies.drain(..) {
             match send(sock, origin, peer, &payload, out, icmp) {
                 Ok(()) => out.count_reply(origin.id),
-                Err(e) => out.fail(Some(origin.id), e),
+                Err(e) => {
+                    let cause = (origin.id, std::mem::discriminant(&e));
+                    if self.failures.allow(cause, Instant::now()) {
+                        out.fail(Some(origin.id), e);
+                    }
+                }
             }
         }
         self.replies = replies;

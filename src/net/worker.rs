@@ -118,7 +118,7 @@ impl Worker {
             {
                 self.out
                     .fail(None, NetError::io("waiting for sockets failed", &e));
-                self.flush();
+                self.out.finish(Duration::from_secs(1));
                 return;
             }
             for event in &events {
@@ -154,11 +154,12 @@ impl Worker {
             Role::Client(Client { job: Some(job), .. }) => Some(job.next_at),
             _ => None,
         });
-        let peers = self
-            .endpoints
-            .values()
-            .any(|e| matches!(&e.role, Role::Server(s) if s.peers.has_changes()))
-            .then_some(self.peers_told + PEERS_EVERY);
+        let peers = (!self.out.blocked()
+            && self
+                .endpoints
+                .values()
+                .any(|e| matches!(&e.role, Role::Server(s) if s.peers.has_changes())))
+        .then_some(self.peers_told + PEERS_EVERY);
         let told = peers.into_iter().chain(self.out.deadline()).min();
         // The hand-over's deadlines go to the timer, armed once per batch;
         // only one already due (or, without a timer, every one) shortens the poll.
@@ -172,7 +173,9 @@ impl Worker {
     /// and the waiting batch.
     fn flush(&mut self) {
         let now = Instant::now();
-        if now >= self.peers_told + PEERS_EVERY {
+        // While the owner takes nothing, changes gather in the (bounded) peer
+        // tables instead of piling up as events.
+        if now >= self.peers_told + PEERS_EVERY && !self.out.blocked() {
             let mut told = false;
             for ep in self.endpoints.values_mut() {
                 if let Role::Server(s) = &mut ep.role
