@@ -496,3 +496,24 @@ fn the_view_menu_sets_the_redraw_cap() {
         "remembered with the settings"
     );
 }
+
+#[test]
+fn missed_datagrams_are_said_beside_the_server_and_in_the_status_bar() {
+    let mut ui = Ui::new();
+    ui.start_server();
+    let id = ui.app().session.server.id.unwrap();
+    let counters = udpdesk::net::Counters {
+        packets_in: 10,
+        kernel_drops: 7,
+        not_shown: 3,
+        ..udpdesk::net::Counters::default()
+    };
+    ui.h.state_mut().session.counters.insert(id, counters);
+    ui.h.run_ok();
+    for said in [
+        "7 dropped by the kernel (receive buffer full)",
+        "3 not shown (display too slow)",
+    ] {
+        assert_eq!(ui.h.get_all_by_label(said).count(), 2, "{said}");
+    }
+}

@@ -20,6 +20,9 @@ pub struct Counters {
     /// Packets whose display copy was dropped because the window or the
     /// printer fell behind; they were received or sent all the same.
     pub not_shown: u64,
+    /// Datagrams the kernel dropped before udpdesk could read them, because
+    /// the socket's receive buffer was full (Linux reports this).
+    pub kernel_drops: u64,
 }
 
 impl Counters {
@@ -53,6 +56,7 @@ impl Counters {
             bytes_out: self.bytes_out.saturating_sub(base.bytes_out),
             replies: self.replies.saturating_sub(base.replies),
             not_shown: self.not_shown.saturating_sub(base.not_shown),
+            kernel_drops: self.kernel_drops.saturating_sub(base.kernel_drops),
         }
     }
 
@@ -66,6 +70,7 @@ impl Counters {
             bytes_out: self.bytes_out + other.bytes_out,
             replies: self.replies + other.replies,
             not_shown: self.not_shown + other.not_shown,
+            kernel_drops: self.kernel_drops + other.kernel_drops,
         }
     }
 
@@ -95,6 +100,13 @@ impl std::fmt::Display for Counters {
             s(self.packets_out),
             self.bytes_out
         )?;
+        if self.kernel_drops > 0 {
+            write!(
+                f,
+                ", {} dropped by the kernel (receive buffer full)",
+                self.kernel_drops
+            )?;
+        }
         if self.not_shown > 0 {
             write!(f, ", {} not shown (display too slow)", self.not_shown)?;
         }

@@ -144,6 +144,24 @@ impl Handover {
         counted.changed = true;
     }
 
+    /// Notes the kernel's running count of datagrams it dropped on an
+    /// endpoint's socket (it only grows; a 32-bit count that wrapped goes on
+    /// counting from where it was).
+    pub fn kernel_drops(&mut self, id: EndpointId, reported: u32) {
+        let counted = self.counters.entry(id).or_default();
+        let before = counted.counters.kernel_drops;
+        // The low 32 bits are the kernel's; a smaller report means it wrapped.
+        let high = before & !u64::from(u32::MAX);
+        let mut now = high | u64::from(reported);
+        if now < before {
+            now += 1 << 32;
+        }
+        if now != before {
+            counted.counters.kernel_drops = now;
+            counted.changed = true;
+        }
+    }
+
     /// When the next flush is due, if anything waits.
     pub fn deadline(&self) -> Option<Instant> {
         let now = Instant::now();

@@ -121,6 +121,9 @@ impl Worker {
                 }
             };
             turns += n;
+            if let Some(dropped) = self.recv.kernel_drops() {
+                self.out.kernel_drops(id, dropped);
+            }
             for i in 0..n {
                 let Some((bytes, got)) = self.recv.get(i) else {
                     continue;

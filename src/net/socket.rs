@@ -36,6 +36,7 @@ pub fn bind(addr: SocketAddr, options: &SocketOptions) -> Result<Socket, NetErro
     }
     apply_broadcast(&socket, options.broadcast, addr)?;
     enable_error_queue(&socket, addr)?;
+    count_kernel_drops(&socket);
     socket
         .bind(&SockAddr::from(addr))
         .map_err(|e| NetError::from_bind(&e, addr))?;
@@ -168,6 +169,19 @@ pub fn recv(socket: &Socket, buf: &mut [u8]) -> io::Result<Received> {
     })
 }
 
+/// Asks the kernel to say, with each datagram, how many it has dropped so far
+/// because the receive buffer was full (`SO_RXQ_OVFL`): those never reach us,
+/// and a person deserves to know of them. Best effort: without it the count
+/// stays unknown, which is shown as nothing rather than as zero.
+#[cfg(target_os = "linux")]
+fn count_kernel_drops(socket: &Socket) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    let _unsupported = setsockopt(socket, sockopt::RxqOvfl, &1);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn count_kernel_drops(_socket: &Socket) {}
+
 #[cfg(target_os = "linux")]
 fn enable_error_queue(socket: &Socket, addr: SocketAddr) -> Result<(), NetError> {
     use nix::sys::socket::{setsockopt, sockopt};
@@ -259,8 +273,14 @@ pub struct RecvBatch {
     buf: Vec<u8>,
     slot: usize,
     got: Vec<Received>,
+    /// The kernel's count of datagrams it dropped on this socket, as the last
+    /// read reported it (Linux, `SO_RXQ_OVFL`).
+    kernel_drops: Option<u32>,
     #[cfg(target_os = "linux")]
     headers: nix::sys::socket::MultiHeaders<nix::sys::socket::SockaddrStorage>,
+    /// The headers have been through a call and need renewing.
+    #[cfg(target_os = "linux")]
+    used: bool,
 }
 
 impl RecvBatch {
@@ -272,8 +292,14 @@ impl RecvBatch {
             buf: vec![0; slot * RECV_SLOTS],
             slot,
             got: Vec::with_capacity(RECV_SLOTS),
+            kernel_drops: None,
             #[cfg(target_os = "linux")]
-            headers: nix::sys::socket::MultiHeaders::preallocate(RECV_SLOTS, None),
+            headers: nix::sys::socket::MultiHeaders::preallocate(
+                RECV_SLOTS,
+                Some(nix::cmsg_space!(u32)),
+            ),
+            #[cfg(target_os = "linux")]
+            used: false,
         }
     }
 
@@ -289,6 +315,16 @@ impl RecvBatch {
         use std::os::fd::AsRawFd;
 
         let keep = keep.clamp(1, self.slot);
+        if self.used {
+            // The kernel writes back each slot's control length (zero when a
+            // datagram carried no drop count), and nix's headers keep it: fresh
+            // headers give every slot room for the count again.
+            self.headers = nix::sys::socket::MultiHeaders::preallocate(
+                RECV_SLOTS,
+                Some(nix::cmsg_space!(u32)),
+            );
+        }
+        self.used = true;
         let mut slices: Vec<[IoSliceMut<'_>; 1]> = self
             .buf
             .chunks_mut(self.slot)
@@ -303,7 +339,15 @@ impl RecvBatch {
         )
         .map_err(io::Error::from)?;
         self.got.clear();
+        self.kernel_drops = None;
         for r in results {
+            if let Ok(cmsgs) = r.cmsgs() {
+                for c in cmsgs {
+                    if let nix::sys::socket::ControlMessageOwned::RxqOvfl(n) = c {
+                        self.kernel_drops = Some(self.kernel_drops.map_or(n, |k| k.max(n)));
+                    }
+                }
+            }
             self.got.push(Received {
                 len: r.bytes,
                 // A datagram from a non-IP address cannot reach a UDP socket;
@@ -328,11 +372,58 @@ impl RecvBatch {
         Ok(1)
     }
 
+    /// How many datagrams the kernel had dropped on the socket so far, as the
+    /// last read reported (only on Linux, and only with a datagram to carry it).
+    #[must_use]
+    pub fn kernel_drops(&self) -> Option<u32> {
+        self.kernel_drops
+    }
+
     /// Datagram `i` of the last read: its bytes and where it came from.
     #[must_use]
     pub fn get(&self, i: usize) -> Option<(&[u8], &Received)> {
         let got = self.got.get(i)?;
         let start = i * self.slot;
         Some((self.buf.get(start..start + got.len)?, got))
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Reads every datagram waiting on `sock`; returns how many.
+    fn read_all(batch: &mut RecvBatch, sock: &Socket) -> usize {
+        let mut got = 0;
+        while let Ok(n) = batch.recv(sock, 64) {
+            got += n;
+        }
+        got
+    }
+
+    #[test]
+    fn the_kernel_says_how_many_datagrams_it_dropped() {
+        let options = SocketOptions {
+            // The smallest buffer the kernel grants: a few datagrams.
+            recv_buffer: 1,
+            ..SocketOptions::default()
+        };
+        let sock = bind("127.0.0.1:0".parse().unwrap(), &options).unwrap();
+        let at = local_addr(&sock).unwrap();
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        // Nobody reads while these arrive, so all but the first few are dropped.
+        for _ in 0..200 {
+            sender.send_to(b"burst", at).unwrap();
+        }
+        let mut batch = RecvBatch::new(64);
+        let first = read_all(&mut batch, &sock);
+        // The count rides on the next datagram delivered.
+        sender.send_to(b"probe", at).unwrap();
+        let probe = read_all(&mut batch, &sock);
+        assert_eq!(probe, 1);
+        let dropped = batch.kernel_drops().unwrap_or(0) as usize;
+        assert!(dropped > 0, "{first} read");
+        assert_eq!(first + dropped, 200, "every datagram read or counted");
     }
 }

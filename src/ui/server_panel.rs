@@ -11,6 +11,7 @@ use crate::settings::{ReplyKind, ServerForm};
 
 use super::widgets::{
     ERROR_RED, OK_GREEN, bytes_label, encoding_combo_ui, field_error_ui, labelled_field_ui,
+    missed_ui,
 };
 
 /// What the user asked of the server.
@@ -136,12 +137,7 @@ pub fn server_panel_ui(
         ))
         .on_hover_text("What the kernel granted for the 4 MiB receive and 1 MiB send buffers asked for; Linux caps them at net.core.rmem_max and wmem_max.");
     }
-    if tally.not_shown > 0 {
-        ui.label(
-            RichText::new(format!("{} not shown (display too slow)", tally.not_shown))
-                .color(egui::Color32::from_rgb(0xd0, 0xa0, 0x30)),
-        );
-    }
+    missed_ui(ui, &tally);
     field_error_ui(ui, view.error.as_ref(), Field::General);
     if let Some(note) = &view.note {
         ui.label(RichText::new(note).color(ERROR_RED));

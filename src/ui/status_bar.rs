@@ -8,7 +8,7 @@ use egui::{RichText, Ui};
 
 use crate::net::Counters;
 
-use super::widgets::{ERROR_RED, bytes_label};
+use super::widgets::{ERROR_RED, bytes_label, missed_ui};
 
 /// Per-second rates, measured over about one second.
 #[derive(Debug)]
@@ -72,10 +72,9 @@ pub fn status_bar_ui(
             rates.per_sec[1],
             b(rates.per_sec[3]),
         ));
-        if totals.not_shown > 0 {
+        if totals.kernel_drops > 0 || totals.not_shown > 0 {
             ui.separator();
-            ui.label(RichText::new(format!("{} not shown (display too slow)", totals.not_shown)).color(egui::Color32::from_rgb(0xd0, 0xa0, 0x30)))
-                .on_hover_text("The window fell behind the wire, so these packets were left out of the table. They were received and answered all the same; the counters include them.");
+            missed_ui(ui, &totals);
         }
         if let Some(s) = status {
             ui.separator();

@@ -65,3 +65,32 @@ pub fn bytes_label(n: u64) -> String {
         format!("{:.1} MB", f / (1024.0 * 1024.0))
     }
 }
+
+/// The colour of a warning that is not an error: packets missed, not lost by us.
+pub const WARN_AMBER: Color32 = Color32::from_rgb(0xd0, 0xa0, 0x30);
+
+/// What was missed, if anything: datagrams the kernel dropped before udpdesk
+/// could read them, and packets the table left out. Draws nothing when both are zero.
+pub fn missed_ui(ui: &mut Ui, counters: &crate::net::Counters) {
+    if counters.kernel_drops > 0 {
+        ui.label(
+            RichText::new(format!(
+                "{} dropped by the kernel (receive buffer full)",
+                counters.kernel_drops
+            ))
+            .color(WARN_AMBER),
+        )
+        .on_hover_text(
+            "The socket's receive buffer overflowed before udpdesk could read these datagrams, so nobody saw or answered them. A larger buffer (net.core.rmem_max) or a slower sender helps.",
+        );
+    }
+    if counters.not_shown > 0 {
+        ui.label(
+            RichText::new(format!("{} not shown (display too slow)", counters.not_shown))
+                .color(WARN_AMBER),
+        )
+        .on_hover_text(
+            "The window fell behind the wire, so these packets were left out of the table. They were received and answered all the same; the counters include them.",
+        );
+    }
+}
