@@ -278,9 +278,9 @@ pub struct RecvBatch {
     kernel_drops: Option<u32>,
     #[cfg(target_os = "linux")]
     headers: nix::sys::socket::MultiHeaders<nix::sys::socket::SockaddrStorage>,
-    /// The headers have been through a call and need renewing.
+    /// A drop count did not fit in the last read: renew the headers.
     #[cfg(target_os = "linux")]
-    used: bool,
+    truncated: bool,
 }
 
 impl RecvBatch {
@@ -299,7 +299,7 @@ impl RecvBatch {
                 Some(nix::cmsg_space!(u32)),
             ),
             #[cfg(target_os = "linux")]
-            used: false,
+            truncated: false,
         }
     }
 
@@ -315,16 +315,18 @@ impl RecvBatch {
         use std::os::fd::AsRawFd;
 
         let keep = keep.clamp(1, self.slot);
-        if self.used {
-            // The kernel writes back each slot's control length (zero when a
-            // datagram carried no drop count), and nix's headers keep it: fresh
-            // headers give every slot room for the count again.
+        if self.truncated {
+            // The kernel writes back each slot's control length (zero while a
+            // socket has dropped nothing), and nix's headers keep it; once a
+            // drop count did not fit, fresh headers give every slot room again.
+            // After the first drop every datagram carries the count, so this
+            // happens about once per socket, not once per read.
             self.headers = nix::sys::socket::MultiHeaders::preallocate(
                 RECV_SLOTS,
                 Some(nix::cmsg_space!(u32)),
             );
+            self.truncated = false;
         }
-        self.used = true;
         let mut slices: Vec<[IoSliceMut<'_>; 1]> = self
             .buf
             .chunks_mut(self.slot)
@@ -341,12 +343,16 @@ impl RecvBatch {
         self.got.clear();
         self.kernel_drops = None;
         for r in results {
-            if let Ok(cmsgs) = r.cmsgs() {
-                for c in cmsgs {
-                    if let nix::sys::socket::ControlMessageOwned::RxqOvfl(n) = c {
-                        self.kernel_drops = Some(self.kernel_drops.map_or(n, |k| k.max(n)));
+            match r.cmsgs() {
+                Ok(cmsgs) => {
+                    for c in cmsgs {
+                        if let nix::sys::socket::ControlMessageOwned::RxqOvfl(n) = c {
+                            self.kernel_drops = Some(self.kernel_drops.map_or(n, |k| k.max(n)));
+                        }
                     }
                 }
+                // A drop count that did not fit: the next datagram tells it.
+                Err(_) => self.truncated = true,
             }
             self.got.push(Received {
                 len: r.bytes,
@@ -418,10 +424,12 @@ mod tests {
         }
         let mut batch = RecvBatch::new(64);
         let first = read_all(&mut batch, &sock);
-        // The count rides on the next datagram delivered.
-        sender.send_to(b"probe", at).unwrap();
-        let probe = read_all(&mut batch, &sock);
-        assert_eq!(probe, 1);
+        // The count rides on the datagrams delivered after the drops; the
+        // first of them may find no room for it (see `truncated`), so two go.
+        for _ in 0..2 {
+            sender.send_to(b"probe", at).unwrap();
+            assert_eq!(read_all(&mut batch, &sock), 1);
+        }
         let dropped = batch.kernel_drops().unwrap_or(0) as usize;
         assert!(dropped > 0, "{first} read");
         assert_eq!(first + dropped, 200, "every datagram read or counted");
