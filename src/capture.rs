@@ -1,13 +1,14 @@
 //! Packet capture: the bounded in-memory packet log the window shows, and
 //! saving it to (and loading it back from) log files in text, CSV, JSON Lines
-//! and pcap formats. Pure data and file I/O: no GUI, no sockets.
+//! pcap and pcapng formats. Pure data and file I/O: no GUI, no sockets.
 
 mod error;
 mod format;
-mod pcap;
+mod frame;
 mod read;
 mod record;
 mod store;
+mod stream;
 mod text;
 mod write;
 
@@ -16,6 +17,7 @@ pub use format::LogFormat;
 pub use read::load_log;
 pub use record::PacketRecord;
 pub use store::{PacketStore, Totals};
+pub use stream::{EndpointStats, LogWriter};
 pub use write::{SaveSummary, Written, save_log, write_log};
 
 /// Shared fixtures for the tests of every capture file.

@@ -10,7 +10,7 @@ use super::LogFormat;
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     /// The file name's extension does not say which format to use.
-    #[error("{}: unknown log format; use .txt, .csv, .jsonl or .pcap", .path.display())]
+    #[error("{}: unknown log format; use .txt, .csv, .jsonl, .pcapng or .pcap", .path.display())]
     UnknownExtension {
         /// The path as given.
         path: PathBuf,

@@ -18,14 +18,18 @@ pub enum LogFormat {
     JsonLines,
     /// Classic libpcap with synthesized IP/UDP headers, for Wireshark (`.pcap`).
     Pcap,
+    /// pcapng: one interface per endpoint, nanosecond times, capture
+    /// statistics, and the writer named in the file (`.pcapng`).
+    PcapNg,
 }
 
 impl LogFormat {
     /// Every format, in the order a save dialog should offer them.
-    pub const ALL: [LogFormat; 4] = [
+    pub const ALL: [LogFormat; 5] = [
         LogFormat::Text,
         LogFormat::Csv,
         LogFormat::JsonLines,
+        LogFormat::PcapNg,
         LogFormat::Pcap,
     ];
 
@@ -60,6 +64,7 @@ impl LogFormat {
             LogFormat::Csv => &["csv"],
             LogFormat::JsonLines => &["jsonl", "ndjson"],
             LogFormat::Pcap => &["pcap"],
+            LogFormat::PcapNg => &["pcapng"],
         }
     }
 
@@ -71,6 +76,7 @@ impl LogFormat {
             LogFormat::Csv => "CSV",
             LogFormat::JsonLines => "JSON Lines",
             LogFormat::Pcap => "pcap (Wireshark)",
+            LogFormat::PcapNg => "pcapng (Wireshark)",
         }
     }
 
@@ -101,6 +107,7 @@ mod tests {
             ("a.jsonl", LogFormat::JsonLines),
             ("a.NDJSON", LogFormat::JsonLines),
             ("a.pcap", LogFormat::Pcap),
+            ("a.PcapNG", LogFormat::PcapNg),
         ];
         for (path, want) in cases {
             assert_eq!(
@@ -122,7 +129,10 @@ mod tests {
             assert!(matches!(err, CaptureError::UnknownExtension { .. }));
             let msg = err.to_string();
             assert!(msg.starts_with(path), "{msg}");
-            assert!(msg.contains(".txt, .csv, .jsonl or .pcap"), "{msg}");
+            assert!(
+                msg.contains(".txt, .csv, .jsonl, .pcapng or .pcap"),
+                "{msg}"
+            );
         }
     }
 }

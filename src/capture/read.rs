@@ -86,22 +86,39 @@ fn json_message(err: &serde_json::Error) -> String {
     format!("{what} (column {})", err.column())
 }
 
-fn read_csv(path: &Path, reader: impl BufRead) -> Result<Vec<Packet>, CaptureError> {
+fn read_csv(path: &Path, mut reader: impl BufRead) -> Result<Vec<Packet>, CaptureError> {
+    // The csv crate puts a record that follows a CRLF at the LF, one line
+    // early; files with CRLF line ends (RFC 4180, ours) need one added.
+    let crlf = {
+        let start = reader.fill_buf().map_err(|source| CaptureError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        start
+            .iter()
+            .position(|&b| b == b'\n')
+            .is_some_and(|at| at > 0 && start[at - 1] == b'\r')
+    };
+    let line_of =
+        |pos: Option<&csv::Position>| pos.map_or(0, csv::Position::line) + u64::from(crlf);
     let mut csv = csv::Reader::from_reader(reader);
-    let headers = csv.headers().map_err(|e| csv_error(path, e, 1))?.clone();
+    let headers = csv
+        .headers()
+        .map_err(|e| csv_error(path, e, 1, false))?
+        .clone();
     let mut row = csv::StringRecord::new();
     let mut packets = Vec::new();
     loop {
-        let last_line = row.position().map_or(1, csv::Position::line);
+        let last_line = row.position().map_or(1, |_| line_of(row.position()));
         match csv.read_record(&mut row) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_error(path, e, last_line + 1)),
+            Err(e) => return Err(csv_error(path, e, last_line + 1, crlf)),
         }
-        let line = row.position().map_or(0, csv::Position::line);
+        let line = line_of(row.position());
         let record: PacketRecord = row
             .deserialize(Some(&headers))
-            .map_err(|e| csv_error(path, e, line))?;
+            .map_err(|e| csv_error(path, e, line, crlf))?;
         let packet = record
             .to_packet()
             .map_err(|e| bad_line(path, line, record_message(e)))?;
@@ -111,8 +128,10 @@ fn read_csv(path: &Path, reader: impl BufRead) -> Result<Vec<Packet>, CaptureErr
 }
 
 /// Turns a csv error into `Read` (I/O) or `BadLine`, naming the column by its header.
-fn csv_error(path: &Path, err: csv::Error, fallback_line: u64) -> CaptureError {
-    let line = err.position().map_or(fallback_line, csv::Position::line);
+fn csv_error(path: &Path, err: csv::Error, fallback_line: u64, crlf: bool) -> CaptureError {
+    let line = err
+        .position()
+        .map_or(fallback_line, |p| p.line() + u64::from(crlf));
     match err.into_kind() {
         csv::ErrorKind::Io(source) => CaptureError::Read {
             path: path.to_path_buf(),
@@ -206,7 +225,7 @@ mod tests {
     fn bad_csv_rows_are_located() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.csv");
-        save_log(&path, &sample()).unwrap();
+        save_log(&path, sample()).unwrap();
         let text = fs::read_to_string(&path).unwrap();
         let mut lines: Vec<&str> = text.lines().collect();
         let row3 = lines[3].replacen(",out,", ",out,nope", 1);
@@ -232,7 +251,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for name in ["log.csv", "log.jsonl"] {
             let path = dir.path().join(name);
-            save_log(&path, &sample()).unwrap();
+            save_log(&path, sample()).unwrap();
             let mut bytes = b"\xef\xbb\xbf".to_vec();
             bytes.extend(fs::read(&path).unwrap());
             fs::write(&path, bytes).unwrap();
@@ -245,7 +264,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for name in ["e.csv", "e.jsonl"] {
             let path = dir.path().join(name);
-            save_log(&path, []).unwrap();
+            save_log(&path, &[] as &[Packet]).unwrap();
             assert!(load_log(&path).unwrap().is_empty());
         }
     }

@@ -73,6 +73,18 @@ impl PacketRecord {
         }
     }
 
+    /// The row as a spreadsheet may safely open it: a `text` beginning with
+    /// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so
+    /// it is shown as text, never run as a formula. `hex` stays exact, and
+    /// it is what loading reads.
+    #[must_use]
+    pub fn for_spreadsheets(mut self) -> PacketRecord {
+        if self.text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            self.text.insert(0, '\'');
+        }
+        self
+    }
+
     /// The packet a row describes.
     ///
     /// # Errors

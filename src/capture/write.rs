@@ -7,8 +7,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::record::PacketRecord;
-use super::{CaptureError, LogFormat, pcap, text};
+use super::{CaptureError, LogFormat, LogWriter};
 use crate::packet::Packet;
 
 /// The CSV header row: `PacketRecord`'s fields in order (checked by a test).
@@ -64,57 +63,27 @@ impl fmt::Display for SaveSummary {
     }
 }
 
-/// Writes `packets` in `format` to `w` (unbuffered writers should be wrapped
-/// in a `BufWriter` by the caller) and flushes it.
+/// Writes `packets` in `format` to `w` and flushes it.
 ///
 /// # Errors
 /// Whatever error `w` reports.
-pub fn write_log<'a, W: Write>(
+pub fn write_log<W: Write, P: std::borrow::Borrow<Packet>>(
     mut w: W,
     format: LogFormat,
-    packets: impl IntoIterator<Item = &'a Packet>,
+    packets: impl IntoIterator<Item = P>,
 ) -> io::Result<Written> {
-    let mut written = Written::default();
-    let mut count = |p: &Packet| {
-        written.packets += 1;
-        written.bytes += p.len() as u64;
-    };
-    match format {
-        LogFormat::Text => {
-            text::write_header(&mut w)?;
-            for p in packets {
-                text::write_packet(&mut w, p)?;
-                count(p);
-            }
-        }
-        LogFormat::Csv => {
-            let mut csv = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(&mut w);
-            csv.write_record(CSV_HEADER)?;
-            for p in packets {
-                csv.serialize(PacketRecord::from_packet(p))?;
-                count(p);
-            }
-            csv.flush()?;
-        }
-        LogFormat::JsonLines => {
-            for p in packets {
-                serde_json::to_writer(&mut w, &PacketRecord::from_packet(p))?;
-                w.write_all(b"\n")?;
-                count(p);
-            }
-        }
-        LogFormat::Pcap => {
-            pcap::write_header(&mut w)?;
-            for p in packets {
-                pcap::write_packet(&mut w, p)?;
-                count(p);
-            }
+    /// Buffer this much before handing it to `w`.
+    const CHUNK: usize = 256 * 1024;
+    let mut log = LogWriter::new(format)?;
+    for p in packets {
+        log.packet(p.borrow())?;
+        if log.pending() >= CHUNK {
+            log.drain_to(&mut w)?;
         }
     }
+    log.drain_to(&mut w)?;
     w.flush()?;
-    Ok(written)
+    Ok(log.written())
 }
 
 /// Saves `packets` to `path` in the format its extension names.
@@ -124,9 +93,9 @@ pub fn write_log<'a, W: Write>(
 ///
 /// # Errors
 /// `UnknownExtension` before touching the disk; `Write` with advice for the person.
-pub fn save_log<'a>(
+pub fn save_log<P: std::borrow::Borrow<Packet>>(
     path: &Path,
-    packets: impl IntoIterator<Item = &'a Packet>,
+    packets: impl IntoIterator<Item = P>,
 ) -> Result<SaveSummary, CaptureError> {
     let format = LogFormat::from_path(path)?;
     let written = save_with(path, |w| write_log(w, format, packets))?;
@@ -191,6 +160,7 @@ fn create_temp(path: &Path) -> io::Result<(PathBuf, File)> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::capture::record::PacketRecord;
     use crate::capture::testdata::{GBK_HELLO, packet, sample};
     use crate::capture::{PacketStore, load_log};
     use crate::packet::Direction;
@@ -223,7 +193,7 @@ mod tests {
     #[test]
     fn jsonl_is_one_record_per_line() {
         let mut out = Vec::new();
-        write_log(&mut out, LogFormat::JsonLines, &sample()).unwrap();
+        write_log(&mut out, LogFormat::JsonLines, sample()).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 6);
         let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
@@ -235,10 +205,10 @@ mod tests {
     #[test]
     fn csv_header_matches_record_fields_and_has_no_bom() {
         let mut out = Vec::new();
-        write_log(&mut out, LogFormat::Csv, []).unwrap();
+        write_log(&mut out, LogFormat::Csv, &[] as &[Packet]).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            format!("{}\n", CSV_HEADER.join(","))
+            format!("{}\r\n", CSV_HEADER.join(","))
         );
         let mut serde_header = csv::Writer::from_writer(Vec::new());
         serde_header
@@ -253,7 +223,7 @@ mod tests {
     fn text_log_shows_decoded_text_and_hex() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.txt");
-        save_log(&path, &sample()).unwrap();
+        save_log(&path, sample()).unwrap();
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("# udpdesk packet log"));
         assert!(text.contains("你好，世界"), "{text}");
@@ -274,6 +244,44 @@ mod tests {
     }
 
     #[test]
+    fn csv_cells_cannot_run_as_spreadsheet_formulas() {
+        let payloads: [&[u8]; 7] = [
+            b"=1+2",
+            b"+cmd",
+            b"-2",
+            b"@SUM(A1)",
+            b"\tx",
+            b"\rx",
+            b"plain = fine",
+        ];
+        let packets: Vec<Packet> = payloads
+            .iter()
+            .enumerate()
+            .map(|(i, b)| packet(i as u64 + 1, Direction::In, b))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        save_log(&path, &packets).unwrap();
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let texts: Vec<String> = reader.records().map(|r| r.unwrap()[9].to_owned()).collect();
+        assert_eq!(
+            texts,
+            [
+                "'=1+2",
+                "'+cmd",
+                "'-2",
+                "'@SUM(A1)",
+                "\\tx",
+                "\\rx",
+                "plain = fine"
+            ]
+        );
+        // RFC 4180 line ends, and the payloads themselves come back untouched.
+        assert!(fs::read_to_string(&path).unwrap().contains("\r\n"));
+        assert_eq!(load_log(&path).unwrap(), packets);
+    }
+
+    #[test]
     fn store_saves_in_order() {
         let mut store = PacketStore::new(4);
         store.extend(sample());
@@ -287,11 +295,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.doc");
         fs::write(&path, "old").unwrap();
-        let err = save_log(&path, &sample()).unwrap_err();
+        let err = save_log(&path, sample()).unwrap_err();
         assert!(matches!(err, CaptureError::UnknownExtension { .. }));
         assert!(
             err.to_string()
-                .ends_with("unknown log format; use .txt, .csv, .jsonl or .pcap")
+                .ends_with("unknown log format; use .txt, .csv, .jsonl, .pcapng or .pcap")
         );
         assert_eq!(fs::read_to_string(&path).unwrap(), "old");
     }
@@ -300,7 +308,7 @@ mod tests {
     fn missing_folder_is_explained() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nope").join("log.csv");
-        let err = save_log(&path, &sample()).unwrap_err();
+        let err = save_log(&path, sample()).unwrap_err();
         assert!(
             matches!(&err, CaptureError::Write { source, .. } if source.kind() == io::ErrorKind::NotFound)
         );
@@ -321,7 +329,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("plain");
         fs::write(&file, "x").unwrap();
-        let err = save_log(&file.join("log.jsonl"), &sample()).unwrap_err();
+        let err = save_log(&file.join("log.jsonl"), sample()).unwrap_err();
         assert!(err.to_string().contains("not a folder"), "{err}");
         assert_eq!(fs::read_to_string(&file).unwrap(), "x");
     }
@@ -332,7 +340,7 @@ mod tests {
         let target = dir.path().join("looks.csv");
         fs::create_dir(&target).unwrap();
         fs::write(target.join("keep"), "k").unwrap();
-        assert!(save_log(&target, &sample()).is_err());
+        assert!(save_log(&target, sample()).is_err());
         assert!(target.join("keep").exists());
         assert!(temp_entries(dir.path()).is_empty());
     }
@@ -341,7 +349,7 @@ mod tests {
     fn failed_write_leaves_old_log_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.jsonl");
-        save_log(&path, &sample()).unwrap();
+        save_log(&path, sample()).unwrap();
         let before = fs::read(&path).unwrap();
         let err = save_with(&path, |w| {
             w.write_all(b"half a log")?;
@@ -365,7 +373,7 @@ mod tests {
         // root ignores directory permissions; the test proves nothing there.
         let probe = dir.path().join("probe");
         let as_root = File::create(&probe).is_ok();
-        let result = (!as_root).then(|| save_log(&path, &sample()));
+        let result = (!as_root).then(|| save_log(&path, sample()));
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         if let Some(result) = result {
             let err = result.unwrap_err();

@@ -1,57 +1,14 @@
-//! A classic libpcap writer (LINKTYPE_RAW): each datagram gets a synthesized
-//! IPv4 or IPv6 header and a UDP header so Wireshark can dissect it.
+//! The IPv4 or IPv6 header and the UDP header synthesised around a datagram,
+//! so pcap and pcapng files (link type RAW) dissect in Wireshark with the
+//! right addresses, ports, lengths and checksums.
 
-use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::packet::{Direction, Packet};
-
-/// Raw IP, no link-layer header; the version nibble tells IPv4 from IPv6.
-pub(super) const LINKTYPE_RAW: u32 = 101;
-/// Large enough for a maximal IPv6 UDP datagram with headers (tcpdump's default).
-const SNAPLEN: u32 = 262_144;
 const UDP_HEADER: usize = 8;
 const IPV4_HEADER: usize = 20;
 const IPV6_HEADER: usize = 40;
 const PROTO_UDP: u8 = 17;
 const TTL: u8 = 64;
-
-/// The 24-byte global header: magic a1b2c3d4 (microsecond timestamps), version 2.4.
-pub(super) fn write_header<W: Write>(w: &mut W) -> io::Result<()> {
-    let mut h = Vec::with_capacity(24);
-    h.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
-    h.extend_from_slice(&2u16.to_le_bytes());
-    h.extend_from_slice(&4u16.to_le_bytes());
-    h.extend_from_slice(&0i32.to_le_bytes()); // thiszone: timestamps are UTC
-    h.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
-    h.extend_from_slice(&SNAPLEN.to_le_bytes());
-    h.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
-    w.write_all(&h)
-}
-
-/// One record: 16-byte record header, IP header, UDP header, payload.
-pub(super) fn write_packet<W: Write>(w: &mut W, p: &Packet) -> io::Result<()> {
-    // The wire order: what a sniffer would have seen on the network.
-    let (src, dst) = match p.direction {
-        Direction::In => (p.peer, p.local),
-        Direction::Out => (p.local, p.peer),
-    };
-    let (frame, header_len) = frame(src, dst, &p.bytes, p.seq);
-    // orig_len counts the whole payload even if `frame` had to cut it.
-    let orig_len = header_len + p.len();
-    let us = p.unix_micros();
-    let mut rec = Vec::with_capacity(16 + frame.len());
-    rec.extend_from_slice(
-        &u32::try_from(us / 1_000_000)
-            .unwrap_or(u32::MAX)
-            .to_le_bytes(),
-    );
-    rec.extend_from_slice(&u32::try_from(us % 1_000_000).unwrap_or(0).to_le_bytes());
-    rec.extend_from_slice(&len32(frame.len()).to_le_bytes());
-    rec.extend_from_slice(&len32(orig_len).to_le_bytes());
-    rec.extend_from_slice(&frame);
-    w.write_all(&rec)
-}
 
 fn len32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -86,7 +43,12 @@ fn ips(src: IpAddr, dst: IpAddr) -> Ips {
 /// The IP packet for one datagram. Length fields are 16 bits, so a payload
 /// too big for them (impossible for real UDP) is cut to fit. Also returns the
 /// IP + UDP header length.
-fn frame(src: SocketAddr, dst: SocketAddr, payload: &[u8], seq: u64) -> (Vec<u8>, usize) {
+pub(super) fn ip_udp(
+    src: SocketAddr,
+    dst: SocketAddr,
+    payload: &[u8],
+    seq: u64,
+) -> (Vec<u8>, usize) {
     match ips(src.ip(), dst.ip()) {
         Ips::V4(s, d) => {
             let payload = &payload[..payload
@@ -176,6 +138,9 @@ fn checksum(acc: u32, data: &[u8]) -> u16 {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::capture::stream::SNAPLEN;
+    use crate::capture::{LogFormat, LogWriter};
+    use crate::packet::Direction;
 
     #[test]
     fn checksum_matches_rfc1071_example() {
@@ -317,12 +282,15 @@ mod tests {
     #[test]
     fn oversized_payload_is_cut_but_orig_len_is_full() {
         let p = crate::capture::testdata::packet(1, Direction::Out, &vec![7u8; 70_000]);
+        let mut log = LogWriter::new(LogFormat::Pcap).unwrap();
+        log.packet(&p).unwrap();
         let mut out = Vec::new();
-        write_packet(&mut out, &p).unwrap();
-        let incl = le32(&out, 8) as usize;
+        log.drain_to(&mut out).unwrap();
+        let rec = &out[24..];
+        let incl = le32(rec, 8) as usize;
         assert_eq!(incl, 65_535);
-        assert_eq!(le32(&out, 12) as usize, 70_000 + 28);
-        assert_eq!(out.len(), 16 + incl);
-        assert_eq!(checksum(0, &out[16..36]), 0);
+        assert_eq!(le32(rec, 12) as usize, 70_000 + 28);
+        assert_eq!(rec.len(), 16 + incl);
+        assert_eq!(checksum(0, &rec[16..36]), 0);
     }
 }
