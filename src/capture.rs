@@ -5,6 +5,7 @@
 mod error;
 mod format;
 mod frame;
+mod live;
 mod read;
 mod record;
 mod store;
@@ -14,6 +15,7 @@ mod write;
 
 pub use error::CaptureError;
 pub use format::LogFormat;
+pub use live::{CaptureSummary, FLUSH_EVERY, LiveCapture, QUEUE_BYTES, QUEUE_PACKETS};
 pub use read::load_log;
 pub use record::PacketRecord;
 pub use store::{PacketStore, Totals};
