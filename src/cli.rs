@@ -3,6 +3,7 @@
 //! opens the window.
 
 mod bench;
+mod capture;
 mod print;
 mod send;
 mod serve;
@@ -102,6 +103,10 @@ pub struct ServeArgs {
     /// The IPv4 interface address to join the group on (default: the kernel's choice).
     #[arg(long, requires = "multicast")]
     pub multicast_if: Option<Ipv4Addr>,
+    /// Stream every packet, both directions, to this file as it happens; the
+    /// extension picks the format: .pcapng, .pcap, .jsonl, .csv or .txt.
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<std::path::PathBuf>,
     /// Printing options.
     #[command(flatten)]
     pub output: Output,
@@ -144,6 +149,10 @@ pub struct SendArgs {
     /// The IPv4 interface address to send multicast from.
     #[arg(long)]
     pub multicast_if: Option<Ipv4Addr>,
+    /// Stream every packet, both directions, to this file as it happens; the
+    /// extension picks the format: .pcapng, .pcap, .jsonl, .csv or .txt.
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<std::path::PathBuf>,
     /// Printing options.
     #[command(flatten)]
     pub output: Output,

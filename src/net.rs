@@ -5,6 +5,7 @@
 mod client;
 mod command;
 mod counters;
+mod drops;
 mod endpoint;
 mod error;
 mod handover;

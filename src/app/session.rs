@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::capture::PacketStore;
+use crate::capture::{CaptureSummary, PacketStore};
 use crate::codec;
 use crate::net::{Buffers, ClientConfig, Command, Counters, Engine, Event, NetError, PeerInfo};
 use crate::packet::EndpointId;
@@ -134,6 +135,21 @@ pub struct ClientView {
     pub error: Option<FieldError>,
 }
 
+/// The live capture as the window shows it.
+#[derive(Debug, Default)]
+pub struct CaptureView {
+    /// The file being written, once the engine has it open.
+    pub file: Option<PathBuf>,
+    /// Asked for and not yet answered.
+    pub starting: bool,
+    /// The latest figures of the running capture.
+    pub progress: Option<CaptureSummary>,
+    /// One line beside the toggle: why a capture failed, or what the last one did.
+    pub message: Option<String>,
+    /// True when `message` reports a failure.
+    pub failed: bool,
+}
+
 /// The runtime model.
 pub struct Session {
     engine: Result<Engine, String>,
@@ -154,6 +170,8 @@ pub struct Session {
     pub last_error: Option<String>,
     /// A passing message for the status bar (log saved, ...).
     pub status: Option<String>,
+    /// The live capture to a file.
+    pub capture: CaptureView,
 }
 
 impl Session {
@@ -172,7 +190,21 @@ impl Session {
             cleared: HashMap::new(),
             last_error,
             status: None,
+            capture: CaptureView::default(),
         }
+    }
+
+    /// Starts streaming every packet to `path` (the extension picks the format).
+    pub fn start_capture(&mut self, path: PathBuf) {
+        if self.command(Command::StartCapture { path }).is_ok() {
+            self.capture.starting = true;
+            self.capture.message = None;
+        }
+    }
+
+    /// Ends the live capture.
+    pub fn stop_capture(&mut self) {
+        let _sent = self.command(Command::StopCapture);
     }
 
     fn new_id(&mut self, name: String) -> EndpointId {
@@ -269,6 +301,31 @@ impl Session {
                 }
             }
             Event::Failed { id, error } => self.failed(id, &error),
+            Event::CaptureStarted { path, .. } => {
+                self.capture = CaptureView {
+                    file: Some(path),
+                    ..CaptureView::default()
+                };
+            }
+            Event::CaptureFailed { message, .. } => {
+                self.capture = CaptureView {
+                    message: Some(message),
+                    failed: true,
+                    ..CaptureView::default()
+                };
+            }
+            Event::CaptureProgress { summary } => self.capture.progress = Some(summary),
+            Event::CaptureStopped { summary } => {
+                let failed = summary.error.is_some();
+                if failed {
+                    self.last_error = Some(summary.to_string());
+                }
+                self.capture = CaptureView {
+                    message: Some(summary.to_string()),
+                    failed,
+                    ..CaptureView::default()
+                };
+            }
         }
     }
 

@@ -14,7 +14,7 @@ use crate::net::{
 
 use super::print::Printer;
 use super::{
-    CLIENT, CliError, SendArgs, ctrl_c, send_cmd, spawn_engine, stdin_lines, until_stopped,
+    CLIENT, CliError, SendArgs, capture, ctrl_c, send_cmd, spawn_engine, stdin_lines, until_stopped,
 };
 
 /// Runs `udpdesk send`.
@@ -34,6 +34,9 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
         ));
     }
     let engine = spawn_engine()?;
+    if let Some(path) = &args.capture {
+        capture::start(&engine, path)?;
+    }
     send_cmd(&engine, Command::OpenClient { id: CLIENT, config })?;
     let interrupted = ctrl_c()?;
     let mut state = SendState::new(args);
@@ -83,8 +86,16 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
             state.on_event(event);
         }
     }
+    let captured = args.capture.as_ref().and_then(|_| {
+        capture::stop(&engine, |e| {
+            let _stopped = state.on_event(e);
+        })
+    });
     state.out.flush();
     eprintln!("udpdesk: {}", state.counters);
+    if let Some(summary) = captured {
+        eprintln!("udpdesk: {summary}");
+    }
     match state.failure {
         Some(f) => Err(CliError::runtime(f)),
         None => Ok(()),
@@ -231,6 +242,10 @@ impl<'a> SendState<'a> {
                 return true;
             }
             Event::Started { .. } | Event::Peers { .. } => {}
+            event @ (Event::CaptureStarted { .. }
+            | Event::CaptureFailed { .. }
+            | Event::CaptureProgress { .. }
+            | Event::CaptureStopped { .. }) => capture::on_event(&event),
         }
         false
     }

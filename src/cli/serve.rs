@@ -13,7 +13,7 @@ use crate::packet::Direction;
 
 use super::print::Printer;
 use super::{
-    CliError, ReplyArgs, SERVER, ServeArgs, ctrl_c, send_cmd, spawn_engine, stdin_lines,
+    CliError, ReplyArgs, SERVER, ServeArgs, capture, ctrl_c, send_cmd, spawn_engine, stdin_lines,
     until_stopped,
 };
 
@@ -43,6 +43,9 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
         });
     }
     let engine = spawn_engine()?;
+    if let Some(path) = &args.capture {
+        capture::start(&engine, path)?;
+    }
     send_cmd(&engine, Command::StartServer { id: SERVER, config })?;
     let interrupted = ctrl_c()?;
     let manual = args.server.reply == ReplyMode::Manual;
@@ -81,12 +84,20 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
             state.on_event(event)?;
         }
     }
+    let captured = args.capture.as_ref().and_then(|_| {
+        capture::stop(&engine, |e| {
+            let _said = state.on_event(e);
+        })
+    });
     state.out.flush();
     let at = state.bound.map(|b| format!(" on {b}")).unwrap_or_default();
     eprintln!(
         "udpdesk: server{at} stopped ({reason}): {}",
         state.summary()
     );
+    if let Some(summary) = captured {
+        eprintln!("udpdesk: {summary}");
+    }
     Ok(())
 }
 
@@ -153,6 +164,10 @@ impl<'a> ServeState<'a> {
                 eprintln!("udpdesk: {error}");
             }
             Event::Peers { .. } | Event::SendDone { .. } => {}
+            event @ (Event::CaptureStarted { .. }
+            | Event::CaptureFailed { .. }
+            | Event::CaptureProgress { .. }
+            | Event::CaptureStopped { .. }) => capture::on_event(&event),
         }
         Ok(None)
     }

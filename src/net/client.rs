@@ -69,6 +69,7 @@ impl Worker {
         let buffers = socket::buffers(&sock);
         ep.socket = Some(sock);
         ep.local = Some(local);
+        self.out.name_endpoint(ep.id, format!("client {local}"));
         self.out.push(Event::Started {
             id: ep.id,
             local,

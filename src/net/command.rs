@@ -2,8 +2,10 @@
 //! sends back, and the settings of each endpoint.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use crate::capture::{CaptureSummary, LogFormat};
 use crate::codec::Encoding;
 use crate::packet::{EndpointId, Packet};
 
@@ -220,6 +222,15 @@ pub enum Command {
         /// The longest wait.
         delay: Duration,
     },
+    /// Stream every packet from now on, both directions, to a file (the
+    /// extension picks the format), replacing any capture running. Answers
+    /// with [`Event::CaptureStarted`] or [`Event::CaptureFailed`].
+    StartCapture {
+        /// The capture file; created, or emptied if it exists.
+        path: PathBuf,
+    },
+    /// End the capture; answers with [`Event::CaptureStopped`].
+    StopCapture,
 }
 
 /// The socket buffer sizes the kernel granted (Linux reports twice what it
@@ -276,6 +287,32 @@ pub enum Event {
         id: EndpointId,
         /// Why.
         reason: StopReason,
+    },
+    /// Every packet from now on goes to this file.
+    CaptureStarted {
+        /// The capture file.
+        path: PathBuf,
+        /// Its format.
+        format: LogFormat,
+    },
+    /// A capture could not start (the file could not be created, or its
+    /// extension names no format); nothing else changed.
+    CaptureFailed {
+        /// The file asked for.
+        path: PathBuf,
+        /// Why, in one line, with what to do.
+        message: String,
+    },
+    /// How a running capture is doing; sent at most once a second, when its
+    /// figures changed.
+    CaptureProgress {
+        /// Packets written and dropped so far.
+        summary: CaptureSummary,
+    },
+    /// A capture ended: asked to, or because writing failed (`summary.error`).
+    CaptureStopped {
+        /// What it captured and why it stopped.
+        summary: CaptureSummary,
     },
     /// Something went wrong; the engine and every other endpoint keep running.
     Failed {

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Sender, TrySendError};
 
+use crate::capture::{CaptureSummary, EndpointStats, LiveCapture};
 use crate::packet::{Direction, EndpointId, Packet};
 
 use super::command::Event;
@@ -63,7 +64,22 @@ pub struct Handover {
     /// When the channel was last found full.
     blocked_at: Option<Instant>,
     counters: HashMap<EndpointId, Counted>,
+    /// Each endpoint's name, for a capture's interfaces.
+    names: HashMap<EndpointId, String>,
+    /// The capture file every packet also goes to, if one runs.
+    capture: Option<Capturing>,
 }
+
+/// A running capture and the counters as it began, for its statistics.
+struct Capturing {
+    live: LiveCapture,
+    baseline: HashMap<EndpointId, Counters>,
+    /// When progress was last told, and what it said.
+    told: (Instant, u64, u64),
+}
+
+/// How often a running capture's figures are told at most.
+const CAPTURE_PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 impl Handover {
     /// A hand-over to `tx` that calls `wake` after putting anything in it.
@@ -82,7 +98,80 @@ impl Handover {
             urgent: false,
             blocked_at: None,
             counters: HashMap::new(),
+            names: HashMap::new(),
+            capture: None,
         }
+    }
+
+    /// Names an endpoint (a capture file shows it).
+    pub fn name_endpoint(&mut self, id: EndpointId, name: String) {
+        if let Some(c) = &self.capture {
+            c.live.name_endpoint(id, &name);
+        }
+        self.names.insert(id, name);
+    }
+
+    /// Sends every packet recorded from now on to `live` as well, replacing
+    /// (and returning the summary of) any capture running.
+    pub fn start_capture(&mut self, live: LiveCapture) -> Option<CaptureSummary> {
+        let before = self.stop_capture();
+        for (id, name) in &self.names {
+            live.name_endpoint(*id, name);
+        }
+        let baseline = self
+            .counters
+            .iter()
+            .map(|(id, c)| (*id, c.counters))
+            .collect();
+        self.capture = Some(Capturing {
+            live,
+            baseline,
+            told: (Instant::now(), 0, 0),
+        });
+        before
+    }
+
+    /// Queues the capture's figures if a second has passed and they changed.
+    pub fn capture_progress(&mut self) {
+        let Some(c) = &mut self.capture else { return };
+        if c.told.0.elapsed() < CAPTURE_PROGRESS_EVERY {
+            return;
+        }
+        let summary = c.live.summary();
+        if (summary.packets, summary.dropped) == (c.told.1, c.told.2) {
+            return;
+        }
+        c.told = (Instant::now(), summary.packets, summary.dropped);
+        self.push(Event::CaptureProgress { summary });
+    }
+
+    /// True when a capture runs but its writing failed.
+    #[must_use]
+    pub fn capture_failed(&self) -> bool {
+        self.capture.as_ref().is_some_and(|c| c.live.failed())
+    }
+
+    /// Ends the capture, with every packet recorded so far in it and each
+    /// endpoint's received and kernel-dropped datagrams since it began.
+    pub fn stop_capture(&mut self) -> Option<CaptureSummary> {
+        self.close_batch();
+        let Capturing { live, baseline, .. } = self.capture.take()?;
+        let mut stats: Vec<(EndpointId, EndpointStats)> = self
+            .counters
+            .iter()
+            .map(|(id, c)| {
+                let since = c
+                    .counters
+                    .since(&baseline.get(id).copied().unwrap_or_default());
+                let stats = EndpointStats {
+                    received: since.packets_in,
+                    dropped: since.kernel_drops,
+                };
+                (*id, stats)
+            })
+            .collect();
+        stats.sort_by_key(|(id, _)| *id);
+        Some(live.finish(stats))
     }
 
     /// Changes how long a packet may wait for its batch (capped at [`MAX_HANDOVER_DELAY`]).
@@ -145,18 +234,23 @@ impl Handover {
     }
 
     /// Notes the kernel's running count of datagrams it dropped on an
-    /// endpoint's socket (it only grows; a 32-bit count that wrapped goes on
-    /// counting from where it was).
+    /// endpoint's socket. It only grows, but reports come from two places
+    /// (with a datagram, as it was when that datagram was queued, and from
+    /// the system's socket table, as it is now), so an older, smaller report
+    /// is ignored; one smaller by more than half the 32-bit range means the
+    /// kernel's count wrapped, and counting goes on from where it was.
     pub fn kernel_drops(&mut self, id: EndpointId, reported: u32) {
         let counted = self.counters.entry(id).or_default();
         let before = counted.counters.kernel_drops;
-        // The low 32 bits are the kernel's; a smaller report means it wrapped.
         let high = before & !u64::from(u32::MAX);
         let mut now = high | u64::from(reported);
-        if now < before {
+        if now + (1 << 31) < before {
             now += 1 << 32;
+        } else if now > before + (1 << 31) && high > 0 {
+            // A report from before the wrap.
+            now -= 1 << 32;
         }
-        if now != before {
+        if now > before {
             counted.counters.kernel_drops = now;
             counted.changed = true;
         }
@@ -267,6 +361,10 @@ impl Handover {
             return;
         }
         let packets = std::mem::take(&mut self.batch);
+        // The capture gets every packet, before any display copy is dropped.
+        if let Some(c) = &self.capture {
+            c.live.offer(&packets);
+        }
         let (n, bytes) = packet_cost(&packets);
         self.batch_bytes = 0;
         self.backlog_packets += n;
@@ -353,6 +451,24 @@ mod tests {
 
     fn peer() -> SocketAddr {
         "127.0.0.1:5000".parse().unwrap()
+    }
+
+    #[test]
+    fn kernel_drop_reports_ignore_stale_ones_and_survive_a_wrap() {
+        let (mut h, _rx) = handover();
+        let id = origin().id;
+        let drops = |h: &Handover| h.counters[&id].counters.kernel_drops;
+        h.kernel_drops(id, 100);
+        // A datagram queued before that reading carries an older count.
+        h.kernel_drops(id, 90);
+        assert_eq!(drops(&h), 100);
+        h.kernel_drops(id, u32::MAX - 5);
+        assert_eq!(drops(&h), u64::from(u32::MAX) - 5);
+        // The kernel's 32-bit count wrapped.
+        h.kernel_drops(id, 4);
+        assert_eq!(drops(&h), (1 << 32) + 4);
+        h.kernel_drops(id, u32::MAX);
+        assert_eq!(drops(&h), (1 << 32) + 4, "stale across the wrap");
     }
 
     #[test]

@@ -51,6 +51,7 @@ impl Worker {
                         }),
                     },
                 );
+                self.out.name_endpoint(id, format!("server {local}"));
                 self.out.push(Event::Started { id, local, buffers });
             }
             Err(e) => self.out.fail(Some(id), e),
@@ -87,7 +88,7 @@ impl Worker {
     }
 
     /// Reads from one endpoint, many datagrams per system call; true if it may hold more.
-    fn read_endpoint(&mut self, id: EndpointId) -> bool {
+    pub(super) fn read_endpoint(&mut self, id: EndpointId) -> bool {
         let Some(ep) = self.endpoints.get_mut(&id) else {
             return false;
         };

@@ -14,9 +14,14 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 /// How often a server's changed peers are told at most: a table a person reads
 /// needs no more, and a flood must not send one update per datagram.
 const PEERS_EVERY: Duration = Duration::from_millis(100);
+/// Read budgets spent on a socket's queue as it closes (1,024 datagrams each).
+const CLOSE_READS: usize = 64;
+/// How often the kernel's drop counts are read while traffic flows.
+const DROPS_EVERY: Duration = Duration::from_secs(1);
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use crate::capture::LiveCapture;
 use crate::packet::EndpointId;
 
 use super::command::{Command, Event, SendJob, StopReason};
@@ -68,6 +73,8 @@ pub struct Worker {
     pub(super) icmp: IcmpReports,
     /// When changed peers were last told.
     peers_told: Instant,
+    /// When the kernel's drop counts were last read from the socket table.
+    drops_read: Instant,
     /// Wakes the poll for the hand-over's and the peer table's deadlines.
     timer: DeadlineTimer,
     /// Buffers for reading many datagrams per system call.
@@ -102,6 +109,7 @@ impl Worker {
             out: Handover::new(events, wake),
             icmp: IcmpReports::default(),
             peers_told: Instant::now(),
+            drops_read: Instant::now(),
             timer,
             recv: RecvBatch::new(super::command::MAX_DATAGRAM),
             replies: ReplyBatch::new(super::socket::RECV_SLOTS),
@@ -118,6 +126,9 @@ impl Worker {
             {
                 self.out
                     .fail(None, NetError::io("waiting for sockets failed", &e));
+                if let Some(summary) = self.stop_capture() {
+                    self.out.push(Event::CaptureStopped { summary });
+                }
                 self.out.finish(Duration::from_secs(1));
                 return;
             }
@@ -133,7 +144,14 @@ impl Worker {
                 }
             }
             if !self.take_commands() {
+                // The owner has gone; the capture file still gets everything.
+                let _unheard = self.stop_capture();
                 return;
+            }
+            if self.out.capture_failed()
+                && let Some(summary) = self.stop_capture()
+            {
+                self.out.push(Event::CaptureStopped { summary });
             }
             self.take_lookups();
             self.read_ready();
@@ -192,7 +210,55 @@ impl Worker {
                 self.peers_told = now;
             }
         }
+        if now >= self.drops_read + DROPS_EVERY {
+            self.read_kernel_drops(None);
+        }
+        self.out.capture_progress();
         self.out.flush();
+    }
+
+    /// Reads the kernel's drop count of one endpoint's socket, or of all.
+    pub(super) fn read_kernel_drops(&mut self, only: Option<EndpointId>) {
+        let sockets: Vec<(EndpointId, &socket2::Socket)> = self
+            .endpoints
+            .values()
+            .filter(|ep| only.is_none_or(|id| id == ep.id))
+            .filter_map(|ep| ep.socket.as_ref().map(|s| (ep.id, s)))
+            .collect();
+        for (id, dropped) in super::drops::current(&sockets) {
+            self.out.kernel_drops(id, dropped);
+        }
+        if only.is_none() {
+            self.drops_read = Instant::now();
+        }
+    }
+
+    /// Ends the capture with every endpoint's drop count as it stands.
+    fn stop_capture(&mut self) -> Option<crate::capture::CaptureSummary> {
+        self.read_kernel_drops(None);
+        self.out.stop_capture()
+    }
+
+    /// Starts a capture to `path`; a failing write later wakes the poll so
+    /// the owner hears of it at once.
+    fn start_capture(&mut self, path: std::path::PathBuf) {
+        let waker = Arc::clone(&self.waker);
+        let on_failure = Box::new(move || {
+            let _woken = waker.wake();
+        });
+        match LiveCapture::start(&path, on_failure) {
+            Ok(live) => {
+                let format = live.format();
+                if let Some(summary) = self.out.start_capture(live) {
+                    self.out.push(Event::CaptureStopped { summary });
+                }
+                self.out.push(Event::CaptureStarted { path, format });
+            }
+            Err(e) => self.out.push(Event::CaptureFailed {
+                path,
+                message: e.to_string(),
+            }),
+        }
     }
 
     /// Applies every waiting command; false when the owner has gone.
@@ -249,12 +315,28 @@ impl Worker {
             },
             Command::Reply { id, peer, payload } => self.reply(id, peer, &payload),
             Command::SetHandoverDelay { delay } => self.out.set_delay(delay),
+            Command::StartCapture { path } => self.start_capture(path),
+            Command::StopCapture => {
+                if let Some(summary) = self.stop_capture() {
+                    self.out.push(Event::CaptureStopped { summary });
+                }
+            }
             Command::Close { id } => {
                 self.supersede(id);
+                if !self.endpoints.contains_key(&id) {
+                    self.out.fail(Some(id), unknown("endpoint", id));
+                    return;
+                }
+                // What the socket already holds arrived before the stop: it is
+                // read (and counted, and captured) first. A quit word among it
+                // ends the endpoint there.
+                for _ in 0..CLOSE_READS {
+                    if !self.read_endpoint(id) {
+                        break;
+                    }
+                }
                 if self.endpoints.contains_key(&id) {
                     self.close(id, StopReason::Closed);
-                } else {
-                    self.out.fail(Some(id), unknown("endpoint", id));
                 }
             }
         }
@@ -276,6 +358,8 @@ impl Worker {
     }
 
     pub(super) fn close(&mut self, id: EndpointId, reason: StopReason) {
+        // The last word on what the kernel dropped, as the socket goes.
+        self.read_kernel_drops(Some(id));
         let Some(mut ep) = self.endpoints.remove(&id) else {
             return;
         };
