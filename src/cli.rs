@@ -100,6 +100,11 @@ pub struct ServeArgs {
     /// Join this multicast group.
     #[arg(long)]
     pub multicast: Option<std::net::IpAddr>,
+    /// The receive buffer to ask the kernel for, in bytes (a flood that
+    /// outruns the reader is dropped by the kernel once it is full; Linux caps
+    /// the request at net.core.rmem_max).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::net::DEFAULT_RECV_BUFFER)]
+    pub recv_buffer: usize,
     /// The IPv4 interface address to join the group on (default: the kernel's choice).
     #[arg(long, requires = "multicast")]
     pub multicast_if: Option<Ipv4Addr>,

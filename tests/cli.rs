@@ -3,78 +3,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::UdpSocket;
 use std::process::{Child, Output, Stdio};
-
-use crossbeam_channel::Receiver;
 
 #[path = "common/process.rs"]
 mod process;
+#[path = "common/server.rs"]
+mod server;
 
 use process::{DEADLINE, text, udpdesk, wait_exit};
-
-/// A running `udpdesk serve`, with its stderr lines on a channel.
-struct Server {
-    child: Child,
-    stderr: Receiver<String>,
-    addr: SocketAddr,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut child = udpdesk()
-            .arg("serve")
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let line = wait_line(&rx, "listening on");
-        let addr = line
-            .split("listening on ")
-            .nth(1)
-            .and_then(|r| r.split(' ').next())
-            .and_then(|a| a.parse().ok())
-            .expect("an address in the banner");
-        Server {
-            child,
-            stderr: rx,
-            addr,
-        }
-    }
-
-    fn finish(self) -> (Output, Vec<String>) {
-        let out = wait_exit(self.child);
-        // The reader thread ends at the pipe's end: take every line up to there.
-        let mut rest = Vec::new();
-        while let Ok(line) = self.stderr.recv_timeout(DEADLINE) {
-            rest.push(line);
-        }
-        (out, rest)
-    }
-}
-
-fn wait_line(rx: &Receiver<String>, needle: &str) -> String {
-    loop {
-        let line = rx
-            .recv_timeout(DEADLINE)
-            .unwrap_or_else(|_| panic!("no line with {needle:?}"));
-        if line.contains(needle) {
-            return line;
-        }
-    }
-}
+use server::Server;
 
 /// Starts the binary with `args`, its output piped.
 fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Stdio) -> Child {

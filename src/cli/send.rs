@@ -86,7 +86,9 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
             state.on_event(event);
         }
     }
-    let captured = args.capture.as_ref().and_then(|_| {
+    // A capture that already ended said so when it did.
+    let capturing = args.capture.is_some() && !state.capture_ended;
+    let captured = capturing.then_some(()).and_then(|()| {
         capture::stop(&engine, |e| {
             let _stopped = state.on_event(e);
         })
@@ -136,6 +138,8 @@ fn client_config(args: &SendArgs) -> Result<ClientConfig, CliError> {
 
 /// What `send` keeps between events.
 struct SendState<'a> {
+    /// The capture stopped early (its end was already said).
+    capture_ended: bool,
     args: &'a SendArgs,
     out: Printer,
     counters: Counters,
@@ -155,6 +159,7 @@ struct SendState<'a> {
 impl<'a> SendState<'a> {
     fn new(args: &'a SendArgs) -> Self {
         SendState {
+            capture_ended: false,
             args,
             out: Printer::new(&args.output),
             counters: Counters::default(),
@@ -245,7 +250,12 @@ impl<'a> SendState<'a> {
             event @ (Event::CaptureStarted { .. }
             | Event::CaptureFailed { .. }
             | Event::CaptureProgress { .. }
-            | Event::CaptureStopped { .. }) => capture::on_event(&event),
+            | Event::CaptureStopped { .. }) => {
+                if matches!(event, Event::CaptureStopped { .. }) {
+                    self.capture_ended = true;
+                }
+                capture::on_event(&event);
+            }
         }
         false
     }

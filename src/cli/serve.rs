@@ -35,6 +35,7 @@ pub fn server_config(bind: SocketAddr, reply: &ReplyArgs) -> ServerConfig {
 pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
     let bind = crate::net::parse_bind(&args.bind).map_err(|e| CliError::input(e.to_string()))?;
     let mut config = server_config(bind, &args.server);
+    config.options.recv_buffer = args.recv_buffer;
     if let Some(group) = args.multicast {
         config.options.multicast = Some(Multicast {
             group: Some(group),
@@ -84,7 +85,9 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
             state.on_event(event)?;
         }
     }
-    let captured = args.capture.as_ref().and_then(|_| {
+    // A capture that already ended said so when it did.
+    let capturing = args.capture.is_some() && !state.capture_ended;
+    let captured = capturing.then_some(()).and_then(|()| {
         capture::stop(&engine, |e| {
             let _said = state.on_event(e);
         })
@@ -103,6 +106,8 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
 
 /// What `serve` keeps between events.
 struct ServeState<'a> {
+    /// The capture stopped early (its end was already said).
+    capture_ended: bool,
     args: &'a ServeArgs,
     out: Printer,
     counters: Counters,
@@ -113,6 +118,7 @@ struct ServeState<'a> {
 impl<'a> ServeState<'a> {
     fn new(args: &'a ServeArgs) -> Self {
         ServeState {
+            capture_ended: false,
             args,
             out: Printer::new(&args.output),
             counters: Counters::default(),
@@ -167,7 +173,12 @@ impl<'a> ServeState<'a> {
             event @ (Event::CaptureStarted { .. }
             | Event::CaptureFailed { .. }
             | Event::CaptureProgress { .. }
-            | Event::CaptureStopped { .. }) => capture::on_event(&event),
+            | Event::CaptureStopped { .. }) => {
+                if matches!(event, Event::CaptureStopped { .. }) {
+                    self.capture_ended = true;
+                }
+                capture::on_event(&event);
+            }
         }
         Ok(None)
     }

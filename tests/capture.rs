@@ -1,0 +1,307 @@
+//! Live capture from the binary: `serve --capture` and `send --capture` write
+//! files that read back whole (also after `kill -9`), a flood's every datagram
+//! is accounted for, and a bad capture file gets one line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use pcap_file::pcapng::blocks::interface_statistics::InterfaceStatisticsOption;
+use pcap_file::pcapng::{Block, PcapNgReader};
+use udpdesk::capture::load_log;
+use udpdesk::packet::Direction;
+
+#[path = "common/process.rs"]
+mod process;
+#[path = "common/server.rs"]
+mod server;
+
+use process::{DEADLINE, text, udpdesk, wait_exit};
+use server::{Server, wait_line};
+
+/// What a pcapng file holds: packets per direction flag, and the ISB figures.
+#[derive(Debug, Default)]
+struct PcapNgCounts {
+    packets_in: u64,
+    packets_out: u64,
+    received: Option<u64>,
+    dropped: Option<u64>,
+    interfaces: Vec<String>,
+}
+
+/// Reads every block; any block that does not parse fails the test.
+fn read_pcapng(path: &Path) -> PcapNgCounts {
+    let file = std::fs::read(path).unwrap();
+    let mut reader = PcapNgReader::new(&file[..]).unwrap();
+    let mut counts = PcapNgCounts::default();
+    while let Some(block) = reader.next_block() {
+        match block.expect("every block whole") {
+            Block::EnhancedPacket(epb) => {
+                let inbound = epb.options.iter().any(|o| {
+                    matches!(
+                        o,
+                        pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption::Flags(1)
+                    )
+                });
+                if inbound {
+                    counts.packets_in += 1;
+                } else {
+                    counts.packets_out += 1;
+                }
+            }
+            Block::InterfaceDescription(idb) => {
+                for o in idb.options {
+                    if let pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption::IfName(n) = o {
+                        counts.interfaces.push(n.into_owned());
+                    }
+                }
+            }
+            Block::InterfaceStatistics(isb) => {
+                for o in isb.options {
+                    match o {
+                        InterfaceStatisticsOption::IsbIfRecv(n) => counts.received = Some(n),
+                        InterfaceStatisticsOption::IsbIfDrop(n) => counts.dropped = Some(n),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    counts
+}
+
+fn interrupt(server: &Server) {
+    let status = Command::new("kill")
+        .args(["-INT", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The number after `key` in a summary line such as "12 packets (34 B) in".
+fn figure(line: &str, after: &str) -> u64 {
+    line.split(after)
+        .next()
+        .and_then(|head| head.rsplit(' ').find(|w| !w.is_empty()))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no figure before {after:?} in {line:?}"))
+}
+
+#[test]
+fn serve_captures_both_directions_with_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("serve.jsonl");
+    let server = Server::start(&["--capture", path.to_str().unwrap(), "--quit-word", "bye"]);
+    let out = wait_exit(
+        udpdesk()
+            .args([
+                "send",
+                &server.addr.to_string(),
+                "one",
+                "两",
+                "bye",
+                "--quiet",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (out, lines) = server.finish();
+    assert!(out.status.success());
+    let captured = lines
+        .iter()
+        .find(|l| l.starts_with("udpdesk: captured "))
+        .expect("a capture summary");
+    assert!(
+        captured.starts_with("udpdesk: captured 6 packets (18 B) to "),
+        "{captured}"
+    );
+    let packets = load_log(&path).unwrap();
+    let inbound: Vec<&[u8]> = packets
+        .iter()
+        .filter(|p| p.direction == Direction::In)
+        .map(|p| &p.bytes[..])
+        .collect();
+    assert_eq!(inbound, [&b"one"[..], "两".as_bytes(), b"bye"]);
+    assert_eq!(packets.len(), 6);
+}
+
+#[test]
+fn send_captures_to_pcapng_that_names_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("send.pcapng");
+    let server = Server::start(&["--quit-word", "bye"]);
+    let out = wait_exit(
+        udpdesk()
+            .args(["send", &server.addr.to_string(), "hi", "bye"])
+            .args(["--quiet", "--replies", "2", "--capture"])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("capturing to "), "{err}");
+    assert!(err.contains("captured 4 packets (10 B)"), "{err}");
+    let counts = read_pcapng(&path);
+    assert_eq!((counts.packets_in, counts.packets_out), (2, 2));
+    assert_eq!(counts.interfaces.len(), 1);
+    assert!(counts.interfaces[0].starts_with("client "), "{counts:?}");
+    server.finish();
+}
+
+#[test]
+fn a_capture_file_that_cannot_be_made_is_one_line_and_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (dir.path().join("missing/x.pcapng"), "does not exist"),
+        (dir.path().join("x.doc"), "unknown log format"),
+    ];
+    for (path, says) in cases {
+        let out = wait_exit(
+            udpdesk()
+                .args(["serve", "--bind", "127.0.0.1:0", "--capture"])
+                .arg(&path)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{err}");
+    }
+}
+
+#[test]
+fn a_full_disk_mid_capture_is_said_and_the_server_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("full.jsonl");
+    std::os::unix::fs::symlink("/dev/full", &path).unwrap();
+    let server = Server::start(&["--capture", path.to_str().unwrap(), "--quiet"]);
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(DEADLINE)).unwrap();
+    sock.send_to(b"first", server.addr).unwrap();
+    let line = wait_line(&server.stderr, "capture ended early");
+    assert!(line.contains("free some space"), "{line}");
+    // The server still answers.
+    sock.send_to(b"still there?", server.addr).unwrap();
+    let mut buf = [0u8; 64];
+    loop {
+        let (n, _) = sock.recv_from(&mut buf).unwrap();
+        if &buf[..n] == b"still there?" {
+            break;
+        }
+    }
+    interrupt(&server);
+    let (out, _) = server.finish();
+    assert!(out.status.success());
+}
+
+#[test]
+fn a_capture_killed_with_sigkill_reads_cleanly_to_its_last_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("killed.pcapng");
+    let server = Server::start(&[
+        "--capture",
+        path.to_str().unwrap(),
+        "--reply",
+        "none",
+        "--quiet",
+    ]);
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..300u32 {
+        sock.send_to(&i.to_be_bytes(), server.addr).unwrap();
+    }
+    // Written out while running, within the flush interval.
+    let until = Instant::now() + DEADLINE;
+    while read_pcapng(&path).packets_in < 300 {
+        assert!(
+            Instant::now() < until,
+            "the capture was not written while running"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // More traffic, then no goodbye at all.
+    for i in 0..5_000u32 {
+        sock.send_to(&i.to_be_bytes(), server.addr).unwrap();
+    }
+    let mut child = server.child;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let counts = read_pcapng(&path);
+    assert!(counts.packets_in >= 300, "{counts:?}");
+    assert_eq!(counts.packets_out, 0);
+}
+
+#[test]
+fn a_flood_into_a_capturing_server_is_all_accounted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flood.pcapng");
+    // A small buffer, so the kernel drops some and those are counted too.
+    let server = Server::start(&[
+        "--capture",
+        path.to_str().unwrap(),
+        "--reply",
+        "none",
+        "--quiet",
+        "--recv-buffer",
+        "65536",
+    ]);
+    let bench = wait_exit(
+        udpdesk()
+            .args(["bench", &server.addr.to_string(), "--count", "200000"])
+            .args(["--wait", "0ms", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(bench.status.success(), "{}", text(&bench.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&bench.stdout).unwrap();
+    let sent = summary["sent"].as_u64().unwrap();
+    interrupt(&server);
+    let (out, lines) = server.finish();
+    assert!(out.status.success());
+    let stopped = lines
+        .iter()
+        .find(|l| l.contains("stopped (interrupted)"))
+        .expect("a server summary");
+    let captured = lines
+        .iter()
+        .find(|l| l.starts_with("udpdesk: captured "))
+        .expect("a capture summary");
+    let counts = read_pcapng(&path);
+    let kernel = if stopped.contains("dropped by the kernel") {
+        figure(stopped, " dropped by the kernel")
+    } else {
+        0
+    };
+    let not_captured = if captured.contains("not captured") {
+        figure(captured, " not captured")
+    } else {
+        0
+    };
+    // Everything sent was captured, dropped by the kernel, or (a slow disk) not captured.
+    assert_eq!(
+        counts.packets_in + kernel + not_captured,
+        sent,
+        "{stopped}\n{captured}"
+    );
+    // The summary and the file agree.
+    assert_eq!(
+        figure(stopped, " packets ("),
+        counts.packets_in + not_captured
+    );
+    assert_eq!(counts.dropped, Some(kernel));
+    assert_eq!(counts.received, Some(counts.packets_in + not_captured));
+    assert_eq!(figure(captured, " packets ("), counts.packets_in);
+}
