@@ -23,7 +23,7 @@ use crate::ui::server_panel::{self, ServerAction};
 use crate::ui::status_bar::{self, Rates};
 
 use pacing::{Pacing, RedrawRate};
-use save::{Outcome, Saver};
+use save::{Outcome, Purpose, Saver};
 use session::{DRAIN_BUDGET, Session};
 
 /// The window's title.
@@ -154,28 +154,38 @@ impl UdpDeskApp {
         self.saver.busy()
     }
 
-    fn ask_save(&mut self) {
+    /// Streams every packet from now on to `path` (the extension picks the
+    /// format). The capture dialog ends here too, so tests can hand a path in.
+    pub fn start_capture_to(&mut self, path: PathBuf) {
+        self.session.start_capture(path);
+    }
+
+    fn ask_path(&mut self, purpose: Purpose) {
         if self.saver.busy() {
-            self.session.status = Some("A save is already under way".to_owned());
+            self.session.status = Some("A file dialog or a save is already under way".to_owned());
             return;
         }
-        if let Err(e) = self.saver.ask_path() {
+        if let Err(e) = self.saver.ask_path(purpose) {
             self.session.last_error = Some(e);
         }
     }
 
     fn poll_save(&mut self) {
         match self.saver.poll() {
-            Some(Outcome::Picked(path)) => self.save_log_to(path),
+            Some(Outcome::Picked(Purpose::SaveLog, path)) => self.save_log_to(path),
+            Some(Outcome::Picked(Purpose::Capture, path)) => self.start_capture_to(path),
             Some(Outcome::Saved(msg)) => {
                 self.session.status = Some(msg);
             }
-            Some(Outcome::Cancelled) => {
+            Some(Outcome::Cancelled(purpose)) => {
                 // rfd answers "no file" both for Cancel and when no dialog program exists.
-                self.session.status = Some(
-                    "Log not saved: no file chosen (if no dialog appeared, install zenity or an XDG desktop portal)"
-                        .to_owned(),
-                );
+                let what = match purpose {
+                    Purpose::SaveLog => "Log not saved",
+                    Purpose::Capture => "Capture not started",
+                };
+                self.session.status = Some(format!(
+                    "{what}: no file chosen (if no dialog appeared, install zenity or an XDG desktop portal)"
+                ));
             }
             Some(Outcome::Failed(msg)) => {
                 self.session.status = None;
@@ -263,7 +273,9 @@ impl UdpDeskApp {
                     ),
                 };
             }
-            TableAction::Save => self.ask_save(),
+            TableAction::Save => self.ask_path(Purpose::SaveLog),
+            TableAction::Capture => self.ask_path(Purpose::Capture),
+            TableAction::StopCapture => self.session.stop_capture(),
         }
     }
 
@@ -273,6 +285,13 @@ impl UdpDeskApp {
             ui.menu_button("File", |ui| {
                 if ui.button("Save log…").clicked() {
                     action = Some(TableAction::Save);
+                }
+                let capturing = self.session.capture.file.is_some();
+                if !capturing && ui.button("Capture to file…").clicked() {
+                    action = Some(TableAction::Capture);
+                }
+                if capturing && ui.button("Stop capture").clicked() {
+                    action = Some(TableAction::StopCapture);
                 }
                 if ui.button("Clear log").clicked() {
                     action = Some(TableAction::Clear);

@@ -1,6 +1,7 @@
 //! The window's pieces, one panel or widget per file. Each `*_ui` function
 //! draws from state and returns what the user asked for; the app applies it.
 
+pub mod capture_bar;
 pub mod client_panel;
 pub mod fonts;
 pub mod packet_detail;

@@ -517,3 +517,53 @@ fn missed_datagrams_are_said_beside_the_server_and_in_the_status_bar() {
         assert_eq!(ui.h.get_all_by_label(said).count(), 2, "{said}");
     }
 }
+
+#[test]
+fn capturing_from_the_window_writes_every_packet_and_stops_on_a_click() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("window.jsonl");
+    // The native dialog ends in this call; the test hands the path in directly.
+    ui.h.state_mut().start_capture_to(path.clone());
+    ui.wait_until("the capture to start", |a| a.session.capture.file.is_some());
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for word in ["一", "two", "three"] {
+        peer.send_to(word.as_bytes(), at).unwrap();
+    }
+    ui.wait_until("the echoes", |a| a.session.store.len() == 6);
+    ui.click("■ Stop capture");
+    ui.wait_until("the capture to end", |a| {
+        a.session.capture.message.is_some()
+    });
+    let message = ui.app().session.capture.message.clone().unwrap();
+    assert!(
+        message.starts_with("captured 6 packets (22 B)"),
+        "{message}"
+    );
+    assert!(!ui.app().session.capture.failed);
+    ui.h.get_by_label(&message);
+    ui.h.get_by_label("● Capture…");
+    let packets = udpdesk::capture::load_log(&path).unwrap();
+    assert_eq!(packets.len(), 6);
+    assert_eq!(&packets[0].bytes[..], "一".as_bytes());
+    // The window's log is untouched by the capture ending.
+    assert_eq!(ui.app().session.store.len(), 6);
+}
+
+#[test]
+fn a_capture_that_cannot_start_says_why_beside_the_toggle() {
+    let mut ui = Ui::new();
+    let dir = tempfile::tempdir().unwrap();
+    ui.h.state_mut()
+        .start_capture_to(dir.path().join("gone/x.pcapng"));
+    ui.wait_until("the failure", |a| a.session.capture.message.is_some());
+    let app = ui.app();
+    assert!(app.session.capture.failed);
+    assert!(app.session.capture.file.is_none());
+    let message = app.session.capture.message.clone().unwrap();
+    assert!(message.contains("does not exist"), "{message}");
+    assert_eq!(message.lines().count(), 1);
+    ui.h.get_by_label(&message);
+    ui.h.get_by_label("● Capture…");
+}

@@ -9,24 +9,34 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::capture::{self, CaptureError, LogFormat, SaveSummary};
 use crate::packet::Packet;
 
+/// What a file is being chosen for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Saving the log as it is.
+    SaveLog,
+    /// Capturing every packet from now on.
+    Capture,
+}
+
 /// What a background save step reports.
 enum Msg {
     /// The dialog closed with a path, or was cancelled.
-    Picked(Option<PathBuf>),
+    Picked(Purpose, Option<PathBuf>),
     /// The log was written, or not.
     Done(Result<SaveSummary, CaptureError>),
 }
 
 /// What the window should do after polling.
 pub enum Outcome {
-    /// The user picked a path: snapshot the packets and call [`Saver::save_to`].
-    Picked(PathBuf),
+    /// The user picked a path: for a log, snapshot the packets and call
+    /// [`Saver::save_to`]; for a capture, start it.
+    Picked(Purpose, PathBuf),
     /// The save finished; the message is for the status bar.
     Saved(String),
     /// The save failed; the message says why and what to do.
     Failed(String),
     /// The dialog closed without a path.
-    Cancelled,
+    Cancelled(Purpose),
 }
 
 /// Runs dialogs and saves off the UI thread.
@@ -59,24 +69,26 @@ impl Saver {
     ///
     /// # Errors
     /// The thread could not start.
-    pub fn ask_path(&mut self) -> Result<(), String> {
+    pub fn ask_path(&mut self, purpose: Purpose) -> Result<(), String> {
         let tx = self.tx.clone();
         let wake = Arc::clone(&self.wake);
-        let name = format!(
-            "udpdesk-{}.jsonl",
-            chrono::Local::now().format("%Y%m%d-%H%M%S")
-        );
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        let (title, name) = match purpose {
+            Purpose::SaveLog => ("Save packet log", format!("udpdesk-{stamp}.jsonl")),
+            Purpose::Capture => (
+                "Capture every packet to",
+                format!("udpdesk-capture-{stamp}.pcapng"),
+            ),
+        };
         std::thread::Builder::new()
             .name("udpdesk-dialog".to_owned())
             .spawn(move || {
-                let mut dialog = rfd::FileDialog::new()
-                    .set_title("Save packet log")
-                    .set_file_name(name);
+                let mut dialog = rfd::FileDialog::new().set_title(title).set_file_name(name);
                 for format in LogFormat::ALL {
                     dialog = dialog.add_filter(format.label(), format.extensions());
                 }
                 let picked = dialog.save_file();
-                if tx.send(Msg::Picked(picked)).is_ok() {
+                if tx.send(Msg::Picked(purpose, picked)).is_ok() {
                     wake();
                 }
             })
@@ -110,8 +122,8 @@ impl Saver {
         let msg = self.rx.try_recv().ok()?;
         self.busy = false;
         match msg {
-            Msg::Picked(Some(path)) => Some(Outcome::Picked(path)),
-            Msg::Picked(None) => Some(Outcome::Cancelled),
+            Msg::Picked(purpose, Some(path)) => Some(Outcome::Picked(purpose, path)),
+            Msg::Picked(purpose, None) => Some(Outcome::Cancelled(purpose)),
             Msg::Done(Ok(summary)) => Some(Outcome::Saved(summary.to_string())),
             Msg::Done(Err(e)) => Some(Outcome::Failed(format!("{e}; the log is still here"))),
         }

@@ -23,6 +23,10 @@ pub enum TableAction {
     TogglePause,
     /// Save the log through the file dialog.
     Save,
+    /// Choose a file and capture every packet to it from now on.
+    Capture,
+    /// End the live capture.
+    StopCapture,
 }
 
 /// The table's own state.
@@ -82,6 +86,9 @@ pub fn table_toolbar_ui(
         }
         if ui.button("Save log…").clicked() {
             action = Some(TableAction::Save);
+        }
+        if let Some(a) = super::capture_bar::capture_ui(ui, &session.capture) {
+            action = Some(a);
         }
         let shown = state.view.len(&session.store);
         let mut info = if shown == session.store.len() {

@@ -1,0 +1,60 @@
+//! The live-capture toggle beside the table's tools: start (a file is chosen
+//! in the native dialog), the running capture's file and figures, and one line
+//! saying why a capture stopped or what the last one wrote.
+
+use egui::{RichText, Ui};
+
+use crate::app::session::CaptureView;
+
+use super::packet_table::TableAction;
+use super::widgets::ERROR_RED;
+
+/// Draws the toggle; returns a click on it.
+pub fn capture_ui(ui: &mut Ui, view: &CaptureView) -> Option<TableAction> {
+    let mut action = None;
+    if let Some(file) = &view.file {
+        if ui
+            .button("■ Stop capture")
+            .on_hover_text("Close the capture file; the log in the window stays")
+            .clicked()
+        {
+            action = Some(TableAction::StopCapture);
+        }
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut line = format!("Capturing to {name}");
+        if let Some(p) = &view.progress {
+            line.push_str(&format!(": {} packets", p.packets));
+            if p.dropped > 0 {
+                line.push_str(&format!(", {} not captured (disk too slow)", p.dropped));
+            }
+        }
+        let shown = if view.progress.as_ref().is_some_and(|p| p.dropped > 0) {
+            RichText::new(line).color(ERROR_RED)
+        } else {
+            RichText::new(line)
+        };
+        ui.label(shown).on_hover_text(file.display().to_string());
+    } else if view.starting {
+        ui.weak("Starting capture…");
+    } else if ui
+        .button("● Capture…")
+        .on_hover_text(
+            "Stream every packet, both directions, to a file as it happens: \
+             .pcapng or .pcap for Wireshark, .jsonl, .csv or .txt",
+        )
+        .clicked()
+    {
+        action = Some(TableAction::Capture);
+    }
+    if let Some(message) = &view.message {
+        if view.failed {
+            ui.label(RichText::new(message).color(ERROR_RED));
+        } else {
+            ui.weak(message);
+        }
+    }
+    action
+}
