@@ -108,7 +108,7 @@ impl UdpDeskApp {
             also();
         });
         let engine_wake = Arc::clone(&wake);
-        let mut session = Session::new(move || engine_wake(), settings.table_cap());
+        let mut session = Session::new(move || engine_wake(), settings.memory_budget());
         session.set_handover_delay(settings.handover_delay());
         let mut app = UdpDeskApp {
             settings,
@@ -141,7 +141,8 @@ impl UdpDeskApp {
     /// Saves the log to `path` in the background; the extension picks the format.
     /// The file dialog ends here too, so tests can hand a path in directly.
     pub fn save_log_to(&mut self, path: PathBuf) {
-        let packets: Vec<_> = self.session.store.iter().cloned().collect();
+        let store = &self.session.store;
+        let packets: Vec<_> = store.views().map(|v| v.to_packet()).collect();
         self.session.status = Some(format!("saving {} packets…", packets.len()));
         if let Err(e) = self.saver.save_to(path, packets) {
             self.session.last_error = Some(e);
@@ -268,8 +269,8 @@ impl UdpDeskApp {
                             .store
                             .len()
                             .checked_sub(1)
-                            .and_then(|i| self.session.store.get(i))
-                            .map_or(0, |p| p.seq),
+                            .and_then(|i| self.session.store.seq(i))
+                            .unwrap_or(0),
                     ),
                 };
             }
@@ -475,8 +476,8 @@ impl eframe::App for UdpDeskApp {
                     .table
                     .selected
                     .and_then(|seq| rows::find(&self.session.store, seq));
-                let endpoint = packet.map_or("", |p| self.session.name(p.endpoint));
-                packet_detail::packet_detail_ui(ui, &mut self.detail, packet, endpoint);
+                let endpoint = packet.as_ref().map_or("", |p| self.session.name(p.endpoint));
+                packet_detail::packet_detail_ui(ui, &mut self.detail, packet.as_ref(), endpoint);
             });
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(a) = packet_table::table_toolbar_ui(ui, &mut self.table, &self.session) {

@@ -18,14 +18,20 @@ pub struct Settings {
     pub saved: Vec<SavedMessage>,
     /// Dark or light.
     pub theme: Theme,
-    /// How many packets the table keeps before dropping the oldest.
-    pub table_cap: usize,
+    /// Memory for the packet log, in MiB (0 keeps the default, 256 MiB); the
+    /// oldest packets leave memory when it is full.
+    pub memory_mib: usize,
     /// How often the window redraws at most while traffic flows.
     pub redraw: crate::app::pacing::RedrawRate,
     /// How long, in milliseconds, the engine lets a packet wait for others to
     /// join its batch before handing it to the window (0 keeps the default, 2 ms).
     pub handover_ms: u64,
 }
+
+/// The smallest packet-log budget the settings allow, in MiB.
+pub const MIN_MEMORY_MIB: usize = 16;
+/// The largest, in MiB.
+pub const MAX_MEMORY_MIB: usize = 64 << 10;
 
 impl Settings {
     /// The hand-over delay, defaulting to the engine's when unset.
@@ -38,13 +44,14 @@ impl Settings {
         }
     }
 
-    /// The table cap, with a floor so a bad stored value cannot empty the table.
+    /// The packet log's memory budget in bytes, within 16 MiB and 64 GiB so
+    /// a bad stored value can neither empty the table nor exhaust the machine.
     #[must_use]
-    pub fn table_cap(&self) -> usize {
-        if self.table_cap == 0 {
-            crate::capture::PacketStore::DEFAULT_CAP
+    pub fn memory_budget(&self) -> usize {
+        if self.memory_mib == 0 {
+            crate::capture::PacketStore::DEFAULT_BUDGET
         } else {
-            self.table_cap.max(1000)
+            self.memory_mib.clamp(MIN_MEMORY_MIB, MAX_MEMORY_MIB) << 20
         }
     }
 }

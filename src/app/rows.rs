@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::capture::PacketStore;
+use crate::capture::{PacketStore, PacketView};
 use crate::codec;
 use crate::packet::{Direction, Packet};
 
@@ -50,7 +50,7 @@ impl Filter {
     /// Whether `p` passes.
     #[must_use]
     pub fn keeps(&self, p: &Packet) -> bool {
-        Matcher::new(self).keeps(p)
+        Matcher::new(self).keeps(&PacketView::of(p))
     }
 }
 
@@ -75,7 +75,7 @@ impl<'f> Matcher<'f> {
         }
     }
 
-    fn keeps(&self, p: &Packet) -> bool {
+    fn keeps(&self, p: &PacketView<'_>) -> bool {
         match (self.filter.direction, p.direction) {
             (DirFilter::In, Direction::Out) | (DirFilter::Out, Direction::In) => return false,
             _ => {}
@@ -86,10 +86,10 @@ impl<'f> Matcher<'f> {
         if self.text.is_empty() {
             return true;
         }
-        codec::decode(&p.bytes, p.encoding)
+        codec::decode(p.bytes, p.encoding)
             .to_lowercase()
             .contains(&self.text)
-            || (self.hex && codec::to_hex(&p.bytes).contains(&self.text))
+            || (self.hex && codec::to_hex(p.bytes).contains(&self.text))
     }
 }
 
@@ -116,14 +116,14 @@ impl View {
             self.rows.clear();
             self.checked = 0;
         }
-        let first = store.get(0).map_or(u64::MAX, |p| p.seq);
+        let first = store.seq(0).unwrap_or(u64::MAX);
         while self.rows.front().is_some_and(|&s| s < first) {
             self.rows.pop_front();
         }
         if self
             .rows
             .back()
-            .is_some_and(|&s| store.get(0).is_none() || s > last_seq(store))
+            .is_some_and(|&s| store.is_empty() || s > last_seq(store))
         {
             // The store was cleared under us.
             self.rows.clear();
@@ -140,12 +140,12 @@ impl View {
         let matcher = Matcher::new(&self.filter);
         let began = Instant::now();
         for i in start..end {
-            let Some(p) = store.get(i) else { return false };
+            let Some(p) = store.view(i) else { return false };
             if self.upto.is_some_and(|u| p.seq > u) {
                 // Paused: nothing newer is shown, so nothing more to look at.
                 return false;
             }
-            if matcher.keeps(p) {
+            if matcher.keeps(&p) {
                 self.rows.push_back(p.seq);
             }
             self.checked = p.seq;
@@ -177,7 +177,7 @@ impl View {
 
     /// The packet on row `row`.
     #[must_use]
-    pub fn packet<'s>(&self, store: &'s PacketStore, row: usize) -> Option<&'s Packet> {
+    pub fn packet(&self, store: &PacketStore, row: usize) -> Option<Packet> {
         if self.filter.is_empty() {
             store.get(row)
         } else {
@@ -189,7 +189,7 @@ impl View {
     #[must_use]
     pub fn row_of(&self, store: &PacketStore, seq: u64) -> Option<usize> {
         if self.filter.is_empty() {
-            index_of(store, seq).filter(|&i| store.get(i).is_some_and(|p| p.seq == seq))
+            index_of(store, seq).filter(|&i| store.seq(i) == Some(seq))
         } else {
             self.rows.binary_search(&seq).ok()
         }
@@ -200,8 +200,8 @@ fn last_seq(store: &PacketStore) -> u64 {
     store
         .len()
         .checked_sub(1)
-        .and_then(|i| store.get(i))
-        .map_or(0, |p| p.seq)
+        .and_then(|i| store.seq(i))
+        .unwrap_or(0)
 }
 
 /// The index of the first stored packet with a sequence number of at least `seq`.
@@ -210,8 +210,8 @@ fn index_of(store: &PacketStore, seq: u64) -> Option<usize> {
     let (mut lo, mut hi) = (0, store.len());
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        match store.get(mid) {
-            Some(p) if p.seq < seq => lo = mid + 1,
+        match store.seq(mid) {
+            Some(s) if s < seq => lo = mid + 1,
             _ => hi = mid,
         }
     }
@@ -220,7 +220,7 @@ fn index_of(store: &PacketStore, seq: u64) -> Option<usize> {
 
 /// The stored packet with sequence number `seq`.
 #[must_use]
-pub fn find(store: &PacketStore, seq: u64) -> Option<&Packet> {
+pub fn find(store: &PacketStore, seq: u64) -> Option<Packet> {
     index_of(store, seq)
         .and_then(|i| store.get(i))
         .filter(|p| p.seq == seq)
@@ -251,14 +251,14 @@ mod tests {
 
     #[test]
     fn filters_pause_and_eviction() {
-        let mut store = PacketStore::new(1000);
+        let mut store = PacketStore::default();
         for s in 1..=6 {
             let dir = if s % 2 == 0 {
                 Direction::Out
             } else {
                 Direction::In
             };
-            store.push(packet(s, dir, if s == 3 { "你好 world" } else { "hello" }));
+            store.push(&packet(s, dir, if s == 3 { "你好 world" } else { "hello" }));
         }
         let mut view = View::default();
         view.refresh(&store, &Filter::default(), None);
@@ -279,7 +279,7 @@ mod tests {
         };
         view.refresh(&store, &f, None);
         assert_eq!(view.len(&store), 3);
-        store.push(packet(7, Direction::Out, "x"));
+        store.push(&packet(7, Direction::Out, "x"));
         view.refresh(&store, &f, None);
         assert_eq!(view.len(&store), 4, "new packets are checked incrementally");
         assert_eq!(view.row_of(&store, 7), Some(3));
@@ -290,9 +290,9 @@ mod tests {
         view.refresh(&store, &f, None);
         assert_eq!(view.len(&store), 1, "hex matches too");
 
-        let mut big = PacketStore::new(100_000);
+        let mut big = PacketStore::default();
         for s in 1..=(SCAN_PER_FRAME as u64 + 10) {
-            big.push(packet(s, Direction::In, "x"));
+            big.push(&packet(s, Direction::In, "x"));
         }
         let all_in = Filter {
             direction: DirFilter::In,

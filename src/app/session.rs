@@ -176,13 +176,13 @@ pub struct Session {
 
 impl Session {
     /// A session on a fresh engine that calls `wake` after each batch of events.
-    pub fn new(wake: impl Fn() + Send + 'static, table_cap: usize) -> Session {
+    pub fn new(wake: impl Fn() + Send + 'static, memory_budget: usize) -> Session {
         let engine = Engine::spawn(wake).map_err(|e| e.to_string());
         let last_error = engine.as_ref().err().cloned();
         Session {
             engine,
             next_id: 0,
-            store: PacketStore::new(table_cap),
+            store: PacketStore::new(memory_budget),
             server: ServerView::default(),
             client: ClientView::default(),
             names: HashMap::new(),

@@ -1,127 +1,334 @@
-//! `PacketStore`: the bounded packet log behind the window's table.
+//! `PacketStore`: the packet log behind the window's table, held to a memory
+//! budget in bytes. Payloads sit end to end in an arena of chunks; each packet
+//! has a fixed 48-byte index entry, and addresses are kept once each and
+//! referred to by number. When the budget is reached the oldest chunk goes,
+//! with every packet whose payload it held, and the store counts them.
 
-use std::collections::VecDeque;
-use std::collections::vec_deque;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use crate::packet::Packet;
+use crate::codec::Encoding;
+use crate::packet::{Direction, EndpointId, Packet};
 
 /// Counts over every packet pushed since the store was created or cleared,
 /// including packets already evicted by the cap: the engine's counters, kept
 /// over what the table was given.
 pub type Totals = crate::net::Counters;
 
-/// A bounded, oldest-first log of packets: pushing past the cap evicts the
-/// oldest packet, so a flood cannot exhaust memory.
+/// One stored packet's index entry (48 bytes).
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    seq: u64,
+    /// Microseconds since the Unix epoch.
+    micros: u64,
+    /// The arena chunk holding the payload, by serial number.
+    chunk: u32,
+    offset: u32,
+    len: u32,
+    endpoint: u32,
+    local: u32,
+    peer: u32,
+    /// Direction (bit 0: out), truncated (bit 1).
+    flags: u8,
+    /// Index into [`Encoding::ALL`].
+    encoding: u8,
+}
+
+const OUT: u8 = 1;
+const TRUNCATED: u8 = 2;
+
+/// Index entries per block: the index grows a block at a time, never doubling.
+const BLOCK: usize = 1024;
+/// Payload chunk size for large budgets.
+const MAX_CHUNK: usize = 1 << 20;
+/// Payload chunk size for the smallest budgets.
+const MIN_CHUNK: usize = 4096;
+/// What one interned address costs: itself, its map slot and its table slot.
+const ADDR_COST: usize = 3 * std::mem::size_of::<SocketAddr>() + 16;
+
+/// A stored packet, borrowed from the store: everything a [`Packet`] says,
+/// without copying the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketView<'a> {
+    /// Engine-wide sequence number.
+    pub seq: u64,
+    /// When it was received or sent.
+    pub time: SystemTime,
+    /// The endpoint whose socket carried it.
+    pub endpoint: EndpointId,
+    /// Received or sent.
+    pub direction: Direction,
+    /// Our socket's address.
+    pub local: SocketAddr,
+    /// The other side's address.
+    pub peer: SocketAddr,
+    /// How its text is shown by default.
+    pub encoding: Encoding,
+    /// The payload.
+    pub bytes: &'a [u8],
+    /// The kernel cut it to the receive buffer.
+    pub truncated: bool,
+}
+
+impl<'a> PacketView<'a> {
+    /// A view of a packet held elsewhere.
+    #[must_use]
+    pub fn of(p: &'a Packet) -> PacketView<'a> {
+        PacketView {
+            seq: p.seq,
+            time: p.time,
+            endpoint: p.endpoint,
+            direction: p.direction,
+            local: p.local,
+            peer: p.peer,
+            encoding: p.encoding,
+            bytes: &p.bytes,
+            truncated: p.truncated,
+        }
+    }
+
+    /// The packet, with its own copy of the payload.
+    #[must_use]
+    pub fn to_packet(&self) -> Packet {
+        Packet {
+            seq: self.seq,
+            time: self.time,
+            endpoint: self.endpoint,
+            direction: self.direction,
+            local: self.local,
+            peer: self.peer,
+            encoding: self.encoding,
+            bytes: Arc::from(self.bytes),
+            truncated: self.truncated,
+        }
+    }
+}
+
+/// Addresses kept once each, referred to by number.
+#[derive(Debug, Default, Clone)]
+struct Addresses {
+    ids: HashMap<SocketAddr, u32>,
+    table: Vec<SocketAddr>,
+}
+
+impl Addresses {
+    fn id(&mut self, addr: SocketAddr) -> u32 {
+        if let Some(&id) = self.ids.get(&addr) {
+            return id;
+        }
+        let id = u32::try_from(self.table.len()).unwrap_or(u32::MAX);
+        self.table.push(addr);
+        self.ids.insert(addr, id);
+        id
+    }
+
+    fn get(&self, id: u32) -> SocketAddr {
+        self.table
+            .get(id as usize)
+            .copied()
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    fn memory(&self) -> usize {
+        self.table.len() * ADDR_COST
+    }
+}
+
+/// A chunk of the payload arena.
+#[derive(Debug, Clone)]
+struct Chunk {
+    data: Vec<u8>,
+}
+
+/// A log of packets in a memory budget, oldest first.
 #[derive(Debug, Clone)]
 pub struct PacketStore {
-    rows: VecDeque<Packet>,
-    cap: usize,
-    dropped: u64,
+    /// Index blocks; the first may have had its front entries evicted.
+    blocks: VecDeque<Vec<Entry>>,
+    /// Entries evicted from the first block.
+    front: usize,
+    len: usize,
+    chunks: VecDeque<Chunk>,
+    /// The serial number of `chunks[0]`.
+    first_chunk: u32,
+    chunk_size: usize,
+    addresses: Addresses,
+    budget: usize,
+    evicted: u64,
     totals: Totals,
 }
 
 impl Default for PacketStore {
     fn default() -> Self {
-        Self::new(Self::DEFAULT_CAP)
+        Self::new(Self::DEFAULT_BUDGET)
     }
 }
 
 impl PacketStore {
-    /// The cap used by `PacketStore::default()`.
-    pub const DEFAULT_CAP: usize = 100_000;
+    /// The budget of `PacketStore::default()`: 256 MiB.
+    pub const DEFAULT_BUDGET: usize = 256 << 20;
 
-    /// Pre-allocating a huge cap up front would cost memory nobody may use;
-    /// the deque grows on demand past this.
-    const PREALLOC: usize = 1024;
-
-    /// An empty store keeping at most `cap` packets (0 keeps none, but still counts totals).
+    /// An empty store that keeps at most `budget` bytes of packets, index and
+    /// addresses included (0 keeps none, but still counts totals).
     #[must_use]
-    pub fn new(cap: usize) -> Self {
-        Self {
-            rows: VecDeque::with_capacity(cap.min(Self::PREALLOC)),
-            cap,
-            dropped: 0,
+    pub fn new(budget: usize) -> Self {
+        PacketStore {
+            blocks: VecDeque::new(),
+            front: 0,
+            len: 0,
+            chunks: VecDeque::new(),
+            first_chunk: 0,
+            chunk_size: chunk_size(budget),
+            addresses: Addresses::default(),
+            budget,
+            evicted: 0,
             totals: Totals::default(),
         }
     }
 
-    /// Appends a packet, evicting the oldest one if the store is full.
-    pub fn push(&mut self, packet: Packet) {
-        self.totals.add(&packet);
-        if self.cap == 0 {
-            self.dropped += 1;
+    /// Appends a packet, evicting the oldest ones if the budget is exceeded.
+    pub fn push(&mut self, packet: &Packet) {
+        self.totals.add(packet);
+        if self.budget == 0 {
+            self.evicted += 1;
             return;
         }
-        if self.rows.len() >= self.cap {
-            self.rows.pop_front();
-            self.dropped += 1;
+        let (chunk, offset) = self.place(&packet.bytes);
+        let entry = Entry {
+            seq: packet.seq,
+            micros: packet.unix_micros(),
+            chunk,
+            offset,
+            len: u32::try_from(packet.bytes.len()).unwrap_or(u32::MAX),
+            endpoint: packet.endpoint.0,
+            local: self.addresses.id(packet.local),
+            peer: self.addresses.id(packet.peer),
+            flags: u8::from(packet.direction == Direction::Out) * OUT
+                + u8::from(packet.truncated) * TRUNCATED,
+            encoding: encoding_index(packet.encoding),
+        };
+        match self.blocks.back_mut() {
+            Some(block) if block.len() < BLOCK => block.push(entry),
+            _ => {
+                let mut block = Vec::with_capacity(BLOCK);
+                block.push(entry);
+                self.blocks.push_back(block);
+            }
         }
-        self.rows.push_back(packet);
+        self.len += 1;
+        self.fit();
     }
 
     /// Pushes every packet in order.
     pub fn extend(&mut self, packets: impl IntoIterator<Item = Packet>) {
         for packet in packets {
-            self.push(packet);
+            self.push(&packet);
         }
     }
 
     /// Packets currently kept.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.len
     }
 
     /// True when no packet is kept.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len == 0
     }
 
-    /// The `i`-th kept packet; 0 is the oldest.
+    /// The `i`-th kept packet, borrowed; 0 is the oldest.
     #[must_use]
-    pub fn get(&self, i: usize) -> Option<&Packet> {
-        self.rows.get(i)
+    pub fn view(&self, i: usize) -> Option<PacketView<'_>> {
+        let e = self.entry(i)?;
+        let chunk = self.chunks.get(e.chunk.wrapping_sub(self.first_chunk) as usize)?;
+        let start = e.offset as usize;
+        let bytes = chunk.data.get(start..start + e.len as usize)?;
+        Some(PacketView {
+            seq: e.seq,
+            time: SystemTime::UNIX_EPOCH + Duration::from_micros(e.micros),
+            endpoint: EndpointId(e.endpoint),
+            direction: if e.flags & OUT == 0 {
+                Direction::In
+            } else {
+                Direction::Out
+            },
+            local: self.addresses.get(e.local),
+            peer: self.addresses.get(e.peer),
+            encoding: Encoding::ALL
+                .get(usize::from(e.encoding))
+                .copied()
+                .unwrap_or(Encoding::Utf8),
+            bytes,
+            truncated: e.flags & TRUNCATED != 0,
+        })
+    }
+
+    /// The `i`-th kept packet, with its own copy of the payload.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<Packet> {
+        self.view(i).map(|v| v.to_packet())
+    }
+
+    /// The sequence number of the `i`-th kept packet (cheap: no payload).
+    #[must_use]
+    pub fn seq(&self, i: usize) -> Option<u64> {
+        self.entry(i).map(|e| e.seq)
     }
 
     /// The newest packet.
     #[must_use]
-    pub fn last(&self) -> Option<&Packet> {
-        self.rows.back()
+    pub fn last(&self) -> Option<Packet> {
+        self.len.checked_sub(1).and_then(|i| self.get(i))
     }
 
-    /// Kept packets, oldest first.
-    pub fn iter(&self) -> vec_deque::Iter<'_, Packet> {
-        self.rows.iter()
+    /// Kept packets, oldest first, borrowed.
+    pub fn views(&self) -> impl Iterator<Item = PacketView<'_>> {
+        (0..self.len).filter_map(|i| self.view(i))
     }
 
-    /// Forgets every packet and resets `dropped()` and `totals()`.
+    /// Forgets every packet and resets `evicted()` and `totals()`.
     pub fn clear(&mut self) {
-        self.rows.clear();
-        self.dropped = 0;
-        self.totals = Totals::default();
+        *self = PacketStore::new(self.budget);
     }
 
-    /// Packets evicted because of the cap since the last clear.
+    /// Packets that left memory for the budget since the last clear.
     #[must_use]
-    pub fn dropped(&self) -> u64 {
-        self.dropped
+    pub fn evicted(&self) -> u64 {
+        self.evicted
     }
 
-    /// The maximum number of packets kept.
+    /// The memory budget in bytes.
     #[must_use]
-    pub fn cap(&self) -> usize {
-        self.cap
+    pub fn budget(&self) -> usize {
+        self.budget
     }
 
-    /// Changes the cap; lowering it evicts the oldest packets now (counted in `dropped()`).
-    pub fn set_cap(&mut self, cap: usize) {
-        self.cap = cap;
-        let excess = self.rows.len().saturating_sub(cap);
-        if excess > 0 {
-            self.rows.drain(..excess);
-            self.dropped += excess as u64;
+    /// Changes the budget; lowering it evicts the oldest packets now.
+    pub fn set_budget(&mut self, budget: usize) {
+        self.budget = budget;
+        self.chunk_size = chunk_size(budget);
+        if budget == 0 {
+            self.evicted += self.len as u64;
+            let totals = self.totals;
+            let evicted = self.evicted;
+            *self = PacketStore::new(0);
+            self.totals = totals;
+            self.evicted = evicted;
+            return;
         }
+        self.fit();
+    }
+
+    /// Bytes the store holds now: payload chunks, index blocks and addresses.
+    #[must_use]
+    pub fn memory(&self) -> usize {
+        let chunks: usize = self.chunks.iter().map(|c| c.data.capacity()).sum();
+        let index = self.blocks.len() * BLOCK * std::mem::size_of::<Entry>();
+        chunks + index + self.addresses.memory()
     }
 
     /// Counts over everything pushed since the last clear, evicted or not.
@@ -129,85 +336,202 @@ impl PacketStore {
     pub fn totals(&self) -> Totals {
         self.totals
     }
+
+    fn entry(&self, i: usize) -> Option<&Entry> {
+        if i >= self.len {
+            return None;
+        }
+        let j = i + self.front;
+        self.blocks.get(j / BLOCK)?.get(j % BLOCK)
+    }
+
+    /// Copies a payload into the arena (into a new chunk when the last one
+    /// is full) and says where it went.
+    fn place(&mut self, bytes: &[u8]) -> (u32, u32) {
+        let fits = self
+            .chunks
+            .back()
+            .is_some_and(|c| c.data.capacity() - c.data.len() >= bytes.len());
+        if !fits {
+            self.chunks.push_back(Chunk {
+                data: Vec::with_capacity(self.chunk_size.max(bytes.len())),
+            });
+        }
+        let serial = self
+            .first_chunk
+            .wrapping_add(u32::try_from(self.chunks.len() - 1).unwrap_or(u32::MAX));
+        let Some(chunk) = self.chunks.back_mut() else {
+            return (serial, 0);
+        };
+        let offset = u32::try_from(chunk.data.len()).unwrap_or(u32::MAX);
+        chunk.data.extend_from_slice(bytes);
+        (serial, offset)
+    }
+
+    /// Evicts the oldest chunks, and the packets they hold, until the store
+    /// is within its budget; addresses only evicted packets used go too.
+    fn fit(&mut self) {
+        while self.memory() > self.budget && !self.chunks.is_empty() {
+            let oldest = self.first_chunk;
+            while self.entry(0).is_some_and(|e| e.chunk == oldest) {
+                self.pop_front();
+            }
+            self.chunks.pop_front();
+            self.first_chunk = self.first_chunk.wrapping_add(1);
+            // Each kept packet names at most one peer and a handful of local
+            // addresses: many more means most are only evicted packets'.
+            if self.addresses.memory() > self.budget / 4
+                && self.addresses.table.len() > self.len + 1024
+            {
+                self.forget_unused_addresses();
+            }
+        }
+    }
+
+    fn pop_front(&mut self) {
+        self.front += 1;
+        self.len -= 1;
+        self.evicted += 1;
+        if self.len == 0 {
+            self.blocks.clear();
+            self.front = 0;
+        } else if self.front == BLOCK {
+            self.blocks.pop_front();
+            self.front = 0;
+        }
+    }
+
+    /// Rebuilds the address table from the packets still kept, so a flood
+    /// from ever new addresses cannot grow it past the budget.
+    fn forget_unused_addresses(&mut self) {
+        let mut fresh = Addresses::default();
+        let old = std::mem::take(&mut self.addresses);
+        for block in &mut self.blocks {
+            for e in block.iter_mut() {
+                e.local = fresh.id(old.get(e.local));
+                e.peer = fresh.id(old.get(e.peer));
+            }
+        }
+        self.addresses = fresh;
+    }
 }
 
-impl<'a> IntoIterator for &'a PacketStore {
-    type Item = &'a Packet;
-    type IntoIter = vec_deque::Iter<'a, Packet>;
+/// The payload chunk size for a budget: a sixteenth of it, within bounds.
+fn chunk_size(budget: usize) -> usize {
+    (budget / 16).clamp(MIN_CHUNK, MAX_CHUNK)
+}
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
+fn encoding_index(e: Encoding) -> u8 {
+    Encoding::ALL
+        .iter()
+        .position(|x| *x == e)
+        .and_then(|i| u8::try_from(i).ok())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::capture::testdata::packet;
-    use crate::packet::Direction;
+    use crate::capture::testdata::{packet, sample};
 
     #[test]
-    fn cap_evicts_oldest_and_counts_dropped() {
-        let mut store = PacketStore::new(3);
-        store.extend((1..=5).map(|seq| packet(seq, Direction::In, b"x")));
-        assert_eq!(store.len(), 3);
-        assert_eq!(store.dropped(), 2);
-        let seqs: Vec<u64> = store.iter().map(|p| p.seq).collect();
-        assert_eq!(seqs, [3, 4, 5]);
-        assert_eq!(store.get(0).map(|p| p.seq), Some(3));
-        assert_eq!(store.last().map(|p| p.seq), Some(5));
-        assert!(store.get(3).is_none());
+    fn packets_come_back_as_they_went_in() {
+        let mut store = PacketStore::default();
+        let packets = sample();
+        store.extend(packets.clone());
+        assert_eq!(store.len(), packets.len());
+        let back: Vec<Packet> = (0..store.len()).map(|i| store.get(i).unwrap()).collect();
+        assert_eq!(back, packets);
+        assert_eq!(store.last(), packets.last().cloned());
+        assert_eq!(store.seq(2), Some(3));
+        assert!(store.get(packets.len()).is_none());
+        assert_eq!(store.views().count(), packets.len());
+        assert_eq!(store.view(1).unwrap(), PacketView::of(&packets[1]));
     }
 
     #[test]
-    fn totals_survive_eviction() {
-        let mut store = PacketStore::new(1);
-        store.push(packet(1, Direction::In, b"abc"));
-        store.push(packet(2, Direction::Out, b"de"));
-        store.push(packet(3, Direction::In, b""));
-        store.push(packet(4, Direction::Out, b"f"));
-        let t = store.totals();
-        assert_eq!(
-            (t.packets_in, t.bytes_in, t.packets_out, t.bytes_out),
-            (2, 3, 2, 3)
-        );
-        assert_eq!((t.packets(), t.bytes()), (4, 6));
-        assert_eq!(store.len(), 1);
-        assert_eq!(store.dropped(), 3);
+    fn a_one_mebibyte_budget_evicts_the_oldest_and_the_counts_add_up() {
+        let budget = 1 << 20;
+        let mut store = PacketStore::new(budget);
+        let pushed = 50_000u64;
+        for seq in 1..=pushed {
+            store.push(&packet(seq, Direction::In, &[seq as u8; 100]));
+            assert!(store.memory() <= budget, "over budget at {seq}");
+        }
+        assert!(store.evicted() > 0);
+        assert_eq!(store.len() as u64 + store.evicted(), pushed);
+        assert_eq!(store.totals().packets_in, pushed);
+        // What is left is the newest, in order, intact.
+        let first = store.seq(0).unwrap();
+        assert_eq!(first, store.evicted() + 1);
+        for i in 0..store.len() {
+            let v = store.view(i).unwrap();
+            assert_eq!(v.seq, first + i as u64);
+            assert_eq!(v.bytes, &[v.seq as u8; 100][..]);
+        }
+        // Most of the budget holds packets, not overhead.
+        assert!(store.len() * 100 > budget / 2, "{} kept", store.len());
     }
 
     #[test]
-    fn clear_resets_everything_but_cap() {
-        let mut store = PacketStore::new(2);
+    fn a_datagram_larger_than_a_chunk_gets_its_own() {
+        let mut store = PacketStore::new(1 << 20);
+        store.push(&packet(1, Direction::In, b"small"));
+        store.push(&packet(2, Direction::Out, &vec![7u8; 65_507]));
+        let big = store.get(store.len() - 1).unwrap();
+        assert_eq!(big.bytes.len(), 65_507);
+        assert_eq!(big.seq, 2);
+        assert_eq!(store.len(), 2);
+        assert_eq!(store.get(0).unwrap().bytes.as_ref(), b"small");
+        // A budget smaller than one datagram keeps none, and says so.
+        let mut tiny = PacketStore::new(32 << 10);
+        tiny.push(&packet(1, Direction::In, &vec![7u8; 65_507]));
+        assert_eq!((tiny.len(), tiny.evicted()), (0, 1));
+        assert!(tiny.memory() <= 32 << 10);
+    }
+
+    #[test]
+    fn clear_resets_everything_but_the_budget() {
+        let mut store = PacketStore::new(1 << 20);
         store.extend((1..=4).map(|seq| packet(seq, Direction::Out, b"zz")));
         store.clear();
         assert!(store.is_empty());
-        assert_eq!(store.dropped(), 0);
+        assert_eq!(store.evicted(), 0);
         assert_eq!(store.totals(), Totals::default());
-        assert_eq!(store.cap(), 2);
-        store.push(packet(9, Direction::In, b"q"));
+        assert_eq!(store.budget(), 1 << 20);
+        store.push(&packet(9, Direction::In, b"q"));
         assert_eq!(store.len(), 1);
     }
 
     #[test]
-    fn lowering_cap_evicts_now_and_zero_keeps_nothing() {
-        let mut store = PacketStore::new(10);
-        store.extend((1..=6).map(|seq| packet(seq, Direction::In, b"")));
-        store.set_cap(4);
-        assert_eq!(store.len(), 4);
-        assert_eq!(store.dropped(), 2);
-        assert_eq!(store.get(0).map(|p| p.seq), Some(3));
-        store.set_cap(0);
-        store.push(packet(7, Direction::In, b"a"));
+    fn lowering_the_budget_evicts_now_and_zero_keeps_nothing() {
+        let mut store = PacketStore::new(16 << 20);
+        store.extend((1..=20_000).map(|seq| packet(seq, Direction::In, &[1; 200])));
+        assert_eq!(store.evicted(), 0);
+        store.set_budget(1 << 20);
+        assert!(store.memory() <= 1 << 20);
+        assert_eq!(store.len() as u64 + store.evicted(), 20_000);
+        store.set_budget(0);
+        store.push(&packet(20_001, Direction::In, b"a"));
         assert!(store.is_empty());
-        assert_eq!(store.dropped(), 7);
-        assert_eq!(store.totals().packets_in, 7);
+        assert_eq!(store.evicted(), 20_001);
+        assert_eq!(store.totals().packets_in, 20_001);
     }
 
     #[test]
-    fn default_uses_default_cap() {
-        assert_eq!(PacketStore::default().cap(), PacketStore::DEFAULT_CAP);
+    fn a_flood_from_ever_new_addresses_stays_in_budget() {
+        let budget = 1 << 20;
+        let mut store = PacketStore::new(budget);
+        for seq in 1..=100_000u64 {
+            let mut p = packet(seq, Direction::In, b"x");
+            p.peer = SocketAddr::from(([10, (seq >> 16) as u8, (seq >> 8) as u8, seq as u8], 9));
+            store.push(&p);
+        }
+        assert!(store.memory() <= budget);
+        let last = store.last().unwrap();
+        assert_eq!(last.peer, SocketAddr::from(([10, 1, 134, 160], 9)));
+        assert_eq!(store.len() as u64 + store.evicted(), 100_000);
     }
 
     #[test]

@@ -283,11 +283,15 @@ mod tests {
 
     #[test]
     fn store_saves_in_order() {
-        let mut store = PacketStore::new(4);
+        let mut store = PacketStore::default();
         store.extend(sample());
         let mut out = Vec::new();
-        let written = write_log(&mut out, LogFormat::JsonLines, &store).unwrap();
-        assert_eq!(written.packets, 4);
+        let packets = store.views().map(|v| v.to_packet());
+        let written = write_log(&mut out, LogFormat::JsonLines, packets).unwrap();
+        assert_eq!(written.packets, 6);
+        let mut direct = Vec::new();
+        write_log(&mut direct, LogFormat::JsonLines, sample()).unwrap();
+        assert_eq!(out, direct);
     }
 
     #[test]

@@ -96,8 +96,11 @@ pub fn table_toolbar_ui(
         } else {
             format!("{shown} of {} rows", session.store.len())
         };
-        if session.store.dropped() > 0 {
-            info.push_str(&format!(", {} old dropped", session.store.dropped()));
+        if session.store.evicted() > 0 {
+            info.push_str(&format!(
+                ", {} oldest left memory",
+                session.store.evicted()
+            ));
         }
         if state.paused_at.is_some() {
             info.push_str(", paused");
@@ -105,7 +108,7 @@ pub fn table_toolbar_ui(
             info.push_str(", not following");
         }
         ui.weak(info).on_hover_text(
-            "The table keeps the newest rows up to its cap. It follows new rows while scrolled to the bottom; scroll up to stop, back down to follow again.",
+            "The table keeps the newest packets in the memory set in the View menu; the oldest leave when it is full. It follows new rows while scrolled to the bottom; scroll up to stop, back down to follow again.",
         );
     });
     action

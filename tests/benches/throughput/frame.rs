@@ -23,10 +23,7 @@ pub fn compare() {
 }
 
 fn frame_ms(stored: usize) -> f64 {
-    let settings = Settings {
-        table_cap: stored,
-        ..Settings::default()
-    };
+    let settings = Settings::default();
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .with_context_setup(udpdesk::ui::fonts::install)
