@@ -331,6 +331,7 @@ impl UdpDeskApp {
                 ));
                 ui.separator();
                 self.handover_ui(ui);
+                self.memory_ui(ui);
             });
             ui.add_space(16.0);
             ui.weak("Ctrl+Enter sends the client's message");
@@ -390,6 +391,38 @@ impl UdpDeskApp {
     }
 }
 
+impl UdpDeskApp {
+    /// The packet log's memory budget, in MiB.
+    fn memory_ui(&mut self, ui: &mut egui::Ui) {
+        use crate::settings::{MAX_MEMORY_MIB, MIN_MEMORY_MIB};
+        let now = self.settings.memory_budget() >> 20;
+        let mut mib = now;
+        ui.horizontal(|ui| {
+            let label = ui.label("Memory for packets").id;
+            ui.add(
+                egui::DragValue::new(&mut mib)
+                    .range(MIN_MEMORY_MIB..=MAX_MEMORY_MIB)
+                    .speed(16)
+                    .suffix(" MiB"),
+            )
+            .labelled_by(label)
+            .on_hover_text(
+                "How much memory the packet log may use; when it is full the oldest packets leave memory (a live capture keeps every one on disk).",
+            );
+        });
+        if mib != now {
+            self.set_memory_mib(mib);
+        }
+    }
+
+    /// Sets the packet log's memory budget; a smaller one evicts at once.
+    pub fn set_memory_mib(&mut self, mib: usize) {
+        self.settings.memory_mib = mib;
+        let budget = self.settings.memory_budget();
+        self.session.store.set_budget(budget);
+    }
+}
+
 fn apply_theme(ctx: &egui::Context, theme: Theme) {
     ctx.set_theme(match theme {
         Theme::Dark => egui::Theme::Dark,
@@ -432,9 +465,16 @@ impl eframe::App for UdpDeskApp {
             table_action = self.menu_ui(ui);
         });
         egui::Panel::bottom("status").show(ui, |ui| {
+            let store = &self.session.store;
+            let memory = status_bar::Memory {
+                used: store.memory(),
+                budget: store.budget(),
+                evicted: store.evicted(),
+            };
             status_bar::status_bar_ui(
                 ui,
                 self.session.totals(),
+                memory,
                 &self.rates,
                 self.session.last_error.as_deref(),
                 self.session.status.as_deref(),
@@ -449,11 +489,18 @@ impl eframe::App for UdpDeskApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     let tally = self.session.tally(self.session.server.last_id);
+                    let held = self
+                        .session
+                        .server
+                        .last_id
+                        .map(|id| self.session.store.held(id))
+                        .unwrap_or_default();
                     server_action = server_panel::server_panel_ui(
                         ui,
                         &mut self.settings.server,
                         &mut self.session.server,
                         tally,
+                        held,
                         &self.addresses,
                     );
                     ui.separator();

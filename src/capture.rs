@@ -18,7 +18,7 @@ pub use format::LogFormat;
 pub use live::{CaptureSummary, FLUSH_EVERY, LiveCapture, QUEUE_BYTES, QUEUE_PACKETS};
 pub use read::load_log;
 pub use record::PacketRecord;
-pub use store::{PacketStore, PacketView, Totals};
+pub use store::{Held, PacketStore, PacketView, Totals};
 pub use stream::{EndpointStats, LogWriter};
 pub use write::{SaveSummary, Written, save_log, write_log};
 

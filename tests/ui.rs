@@ -566,3 +566,40 @@ fn a_capture_that_cannot_start_says_why_beside_the_toggle() {
     ui.h.get_by_label(&message);
     ui.h.get_by_label("● Capture…");
 }
+
+#[test]
+fn a_full_packet_memory_evicts_the_oldest_and_the_figures_add_up() {
+    let mut settings = Settings::default();
+    settings.server.port = "0".into();
+    // The smallest budget the settings allow.
+    settings.memory_mib = 16;
+    let mut ui = Ui::with(settings);
+    let at = ui.start_server();
+    // 6,000 echoes of 1,400 B: about 17 MB of payload in and out.
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(DEADLINE)).unwrap();
+    let payload = [b'x'; 1400];
+    let mut buf = [0u8; 1500];
+    for _ in 0..300 {
+        for _ in 0..20 {
+            sock.send_to(&payload, at).unwrap();
+        }
+        for _ in 0..20 {
+            sock.recv_from(&mut buf).unwrap();
+        }
+        ui.h.step();
+    }
+    ui.wait_until("every packet to be counted", |a| {
+        a.session.tally(a.session.server.last_id).packets() == 12_000
+    });
+    let app = ui.app();
+    let id = app.session.server.last_id.unwrap();
+    let tally = app.session.tally(Some(id));
+    let held = app.session.store.held(id);
+    assert!(held.evicted > 0, "{held:?}");
+    assert!(app.session.store.memory() <= 16 << 20);
+    assert_eq!(held.kept, app.session.store.len() as u64);
+    assert_eq!(held.kept + held.evicted + tally.not_shown, tally.packets());
+    ui.h
+        .get_by_label(&format!("{} oldest left memory (packet memory full)", held.evicted));
+}

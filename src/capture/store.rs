@@ -17,6 +17,17 @@ use crate::packet::{Direction, EndpointId, Packet};
 /// over what the table was given.
 pub type Totals = crate::net::Counters;
 
+/// One endpoint's packets in the store: those kept in memory and those that
+/// left it for the budget. With the packets the display never got, they add
+/// up to what the endpoint's socket carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Packets of the endpoint in memory now.
+    pub kept: u64,
+    /// Packets of the endpoint that left memory.
+    pub evicted: u64,
+}
+
 /// One stored packet's index entry (48 bytes).
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -158,6 +169,8 @@ pub struct PacketStore {
     budget: usize,
     evicted: u64,
     totals: Totals,
+    /// Per endpoint: kept and evicted.
+    held: HashMap<u32, Held>,
 }
 
 impl Default for PacketStore {
@@ -185,16 +198,20 @@ impl PacketStore {
             budget,
             evicted: 0,
             totals: Totals::default(),
+            held: HashMap::new(),
         }
     }
 
     /// Appends a packet, evicting the oldest ones if the budget is exceeded.
     pub fn push(&mut self, packet: &Packet) {
         self.totals.add(packet);
+        let held = self.held.entry(packet.endpoint.0).or_default();
         if self.budget == 0 {
+            held.evicted += 1;
             self.evicted += 1;
             return;
         }
+        held.kept += 1;
         let (chunk, offset) = self.place(&packet.bytes);
         let entry = Entry {
             seq: packet.seq,
@@ -301,6 +318,12 @@ impl PacketStore {
         self.evicted
     }
 
+    /// An endpoint's packets kept and evicted since the last clear.
+    #[must_use]
+    pub fn held(&self, id: EndpointId) -> Held {
+        self.held.get(&id.0).copied().unwrap_or_default()
+    }
+
     /// The memory budget in bytes.
     #[must_use]
     pub fn budget(&self) -> usize {
@@ -311,15 +334,6 @@ impl PacketStore {
     pub fn set_budget(&mut self, budget: usize) {
         self.budget = budget;
         self.chunk_size = chunk_size(budget);
-        if budget == 0 {
-            self.evicted += self.len as u64;
-            let totals = self.totals;
-            let evicted = self.evicted;
-            *self = PacketStore::new(0);
-            self.totals = totals;
-            self.evicted = evicted;
-            return;
-        }
         self.fit();
     }
 
@@ -389,6 +403,11 @@ impl PacketStore {
     }
 
     fn pop_front(&mut self) {
+        if let Some(e) = self.entry(0) {
+            let held = self.held.entry(e.endpoint).or_default();
+            held.kept = held.kept.saturating_sub(1);
+            held.evicted += 1;
+        }
         self.front += 1;
         self.len -= 1;
         self.evicted += 1;
@@ -462,6 +481,9 @@ mod tests {
         assert!(store.evicted() > 0);
         assert_eq!(store.len() as u64 + store.evicted(), pushed);
         assert_eq!(store.totals().packets_in, pushed);
+        let held = store.held(EndpointId(1));
+        assert_eq!(held.kept, store.len() as u64);
+        assert_eq!(held.kept + held.evicted, pushed);
         // What is left is the newest, in order, intact.
         let first = store.seq(0).unwrap();
         assert_eq!(first, store.evicted() + 1);

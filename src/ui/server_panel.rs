@@ -11,7 +11,7 @@ use crate::settings::{ReplyKind, ServerForm};
 
 use super::widgets::{
     ERROR_RED, OK_GREEN, bytes_label, encoding_combo_ui, field_error_ui, labelled_field_ui,
-    missed_ui,
+    held_ui, missed_ui,
 };
 
 /// What the user asked of the server.
@@ -33,6 +33,7 @@ pub fn server_panel_ui(
     form: &mut ServerForm,
     view: &mut ServerView,
     tally: Counters,
+    held: crate::capture::Held,
     addresses: &[IpAddr],
 ) -> Option<ServerAction> {
     let mut action = None;
@@ -138,6 +139,7 @@ pub fn server_panel_ui(
         .on_hover_text("What the kernel granted for the 4 MiB receive and 1 MiB send buffers asked for; Linux caps them at net.core.rmem_max and wmem_max.");
     }
     missed_ui(ui, &tally);
+    held_ui(ui, &tally, held);
     field_error_ui(ui, view.error.as_ref(), Field::General);
     if let Some(note) = &view.note {
         ui.label(RichText::new(note).color(ERROR_RED));

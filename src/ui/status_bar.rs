@@ -50,10 +50,22 @@ impl Rates {
     }
 }
 
+/// The packet log's use of its memory budget.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    /// Bytes held.
+    pub used: usize,
+    /// Bytes allowed.
+    pub budget: usize,
+    /// Packets that left memory since the log was cleared.
+    pub evicted: u64,
+}
+
 /// Draws the bar.
 pub fn status_bar_ui(
     ui: &mut Ui,
     totals: Counters,
+    memory: Memory,
     rates: &Rates,
     error: Option<&str>,
     status: Option<&str>,
@@ -76,6 +88,18 @@ pub fn status_bar_ui(
             ui.separator();
             missed_ui(ui, &totals);
         }
+        ui.separator();
+        let mut text = format!(
+            "Memory {} of {}",
+            bytes_label(memory.used as u64),
+            bytes_label(memory.budget as u64)
+        );
+        if memory.evicted > 0 {
+            text.push_str(&format!(", {} oldest left", memory.evicted));
+        }
+        ui.weak(text).on_hover_text(
+            "The packet log's memory and its budget (View → Memory for packets). When it is full the oldest packets leave memory; a live capture keeps every one on disk.",
+        );
         if let Some(s) = status {
             ui.separator();
             ui.label(s);

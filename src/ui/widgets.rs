@@ -94,3 +94,26 @@ pub fn missed_ui(ui: &mut Ui, counters: &crate::net::Counters) {
         );
     }
 }
+
+/// Packets that left memory for the budget, with how the endpoint's figures
+/// add up on hover. Draws nothing while none has left.
+pub fn held_ui(ui: &mut Ui, tally: &crate::net::Counters, held: crate::capture::Held) {
+    if held.evicted == 0 {
+        return;
+    }
+    ui.label(
+        RichText::new(format!(
+            "{} oldest left memory (packet memory full)",
+            held.evicted
+        ))
+        .color(WARN_AMBER),
+    )
+    .on_hover_text(format!(
+        "Carried by the socket: {} = {} in memory + {} left memory + {} not shown. \
+         A live capture keeps every packet on disk; View → Memory for packets keeps more here.",
+        tally.packets(),
+        held.kept,
+        held.evicted,
+        tally.not_shown
+    ));
+}
