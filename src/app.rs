@@ -523,7 +523,9 @@ impl eframe::App for UdpDeskApp {
                     .table
                     .selected
                     .and_then(|seq| rows::find(&self.session.store, seq));
-                let endpoint = packet.as_ref().map_or("", |p| self.session.name(p.endpoint));
+                let endpoint = packet
+                    .as_ref()
+                    .map_or("", |p| self.session.name(p.endpoint));
                 packet_detail::packet_detail_ui(ui, &mut self.detail, packet.as_ref(), endpoint);
             });
         egui::CentralPanel::default().show(ui, |ui| {

@@ -334,7 +334,13 @@ fn saving_the_log_writes_a_file_that_reads_back() {
         }
     }
     let back = udpdesk::capture::load_log(&dir.path().join("log.jsonl")).unwrap();
-    let kept: Vec<_> = ui.app().session.store.views().map(|v| v.to_packet()).collect();
+    let kept: Vec<_> = ui
+        .app()
+        .session
+        .store
+        .views()
+        .map(|v| v.to_packet())
+        .collect();
     assert_eq!(back, kept);
     assert_eq!(
         codec::decode(&back[0].bytes, back[0].encoding),
@@ -600,6 +606,8 @@ fn a_full_packet_memory_evicts_the_oldest_and_the_figures_add_up() {
     assert!(app.session.store.memory() <= 16 << 20);
     assert_eq!(held.kept, app.session.store.len() as u64);
     assert_eq!(held.kept + held.evicted + tally.not_shown, tally.packets());
-    ui.h
-        .get_by_label(&format!("{} oldest left memory (packet memory full)", held.evicted));
+    ui.h.get_by_label(&format!(
+        "{} oldest left memory (packet memory full)",
+        held.evicted
+    ));
 }

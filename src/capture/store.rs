@@ -261,7 +261,9 @@ impl PacketStore {
     #[must_use]
     pub fn view(&self, i: usize) -> Option<PacketView<'_>> {
         let e = self.entry(i)?;
-        let chunk = self.chunks.get(e.chunk.wrapping_sub(self.first_chunk) as usize)?;
+        let chunk = self
+            .chunks
+            .get(e.chunk.wrapping_sub(self.first_chunk) as usize)?;
         let start = e.offset as usize;
         let bytes = chunk.data.get(start..start + e.len as usize)?;
         Some(PacketView {

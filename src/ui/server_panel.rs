@@ -10,8 +10,8 @@ use crate::net::Counters;
 use crate::settings::{ReplyKind, ServerForm};
 
 use super::widgets::{
-    ERROR_RED, OK_GREEN, bytes_label, encoding_combo_ui, field_error_ui, labelled_field_ui,
-    held_ui, missed_ui,
+    ERROR_RED, OK_GREEN, bytes_label, encoding_combo_ui, field_error_ui, held_ui,
+    labelled_field_ui, missed_ui,
 };
 
 /// What the user asked of the server.

@@ -10,6 +10,7 @@
 //!   against a bare loop in the same run, interleaved.
 //! - The display work the window does per visible row: hex, decoding, escaping.
 //! - One window frame (layout, no pixels) with 1,000 and 1,000,000 packets stored.
+//! - The packet log's memory per stored packet, counted by the allocator.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -47,12 +48,20 @@ fn main() {
     if wanted("frame") {
         frame::compare();
     }
+    if wanted("store") {
+        store::measure();
+    }
 }
+
+#[global_allocator]
+static ALLOCATOR: store::Counting = store::Counting;
 
 #[path = "throughput/frame.rs"]
 mod frame;
 #[path = "throughput/paced.rs"]
 mod paced;
+#[path = "throughput/store.rs"]
+mod store;
 
 /// Nanoseconds the named thread of this process has spent on a CPU.
 pub(crate) fn thread_cpu_ns(name: &str) -> Option<u64> {
