@@ -50,7 +50,7 @@ fn packet(seq: u64) -> Packet {
         seq,
         time: SystemTime::now(),
         endpoint: EndpointId(1),
-        direction: if seq % 2 == 0 {
+        direction: if seq.is_multiple_of(2) {
             Direction::Out
         } else {
             Direction::In
