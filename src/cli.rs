@@ -86,6 +86,10 @@ pub struct WindowArgs {
     /// How that server answers.
     #[command(flatten)]
     pub server: ReplyArgs,
+    /// Capture every packet to this file from the start (the extension picks
+    /// the format: .pcapng, .pcap, .jsonl, .csv or .txt).
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<std::path::PathBuf>,
 }
 
 /// `udpdesk serve`.

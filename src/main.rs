@@ -13,6 +13,10 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => return usage_error(&e),
     };
+    let capture = match &args.command {
+        Some(CliCommand::Window(w)) => w.capture.clone(),
+        _ => None,
+    };
     let serve = match &args.command {
         Some(CliCommand::Window(w)) => match cli::window_server(w) {
             Ok(serve) => Some(serve),
@@ -24,7 +28,7 @@ fn main() -> ExitCode {
         _ => None,
     };
     match args.command {
-        None | Some(CliCommand::Window(_)) => match run_window(serve.flatten()) {
+        None | Some(CliCommand::Window(_)) => match run_window(serve.flatten(), capture) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("udpdesk: cannot open the window: {e}");
@@ -72,7 +76,10 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run_window(serve: Option<ServerConfig>) -> Result<(), eframe::Error> {
+fn run_window(
+    serve: Option<ServerConfig>,
+    capture: Option<std::path::PathBuf>,
+) -> Result<(), eframe::Error> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(TITLE)
         .with_app_id("udpdesk")
@@ -90,7 +97,13 @@ fn run_window(serve: Option<ServerConfig>) -> Result<(), eframe::Error> {
     eframe::run_native(
         "udpdesk",
         options,
-        Box::new(move |cc| Ok(Box::new(UdpDeskApp::serving(cc, serve.as_ref())))),
+        Box::new(move |cc| {
+            let mut app = UdpDeskApp::serving(cc, serve.as_ref());
+            if let Some(path) = capture {
+                app.start_capture_to(path);
+            }
+            Ok(Box::new(app))
+        }),
     )
 }
 

@@ -369,8 +369,16 @@ impl PacketStore {
             .back()
             .is_some_and(|c| c.data.capacity() - c.data.len() >= bytes.len());
         if !fits {
+            // Chunks start small and double up to the budget's chunk size, so
+            // a log of a few packets holds little.
+            let next = self
+                .chunks
+                .back()
+                .map_or(64 << 10, |c| c.data.capacity().saturating_mul(2))
+                .min(self.chunk_size)
+                .max(bytes.len());
             self.chunks.push_back(Chunk {
-                data: Vec::with_capacity(self.chunk_size.max(bytes.len())),
+                data: Vec::with_capacity(next),
             });
         }
         let serial = self

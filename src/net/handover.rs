@@ -76,6 +76,8 @@ struct Capturing {
     baseline: HashMap<EndpointId, Counters>,
     /// When progress was last told, and what it said.
     told: (Instant, u64, u64),
+    /// Packets offered to the capture so far.
+    offered: u64,
 }
 
 /// How often a running capture's figures are told at most.
@@ -127,6 +129,7 @@ impl Handover {
             live,
             baseline,
             told: (Instant::now(), 0, 0),
+            offered: 0,
         });
         before
     }
@@ -138,11 +141,12 @@ impl Handover {
             return;
         }
         let summary = c.live.summary();
-        if (summary.packets, summary.dropped) == (c.told.1, c.told.2) {
-            return;
-        }
+        let unchanged = (summary.packets, summary.dropped) == (c.told.1, c.told.2);
+        // Looked at now, told or not: the next look is a second away.
         c.told = (Instant::now(), summary.packets, summary.dropped);
-        self.push(Event::CaptureProgress { summary });
+        if !unchanged {
+            self.push(Event::CaptureProgress { summary });
+        }
     }
 
     /// True when a capture runs but its writing failed.
@@ -268,7 +272,13 @@ impl Handover {
             || self.batch.is_empty() && self.counters.values().any(|c| c.changed);
         let waiting = waiting.then(|| retry.unwrap_or(now));
         let batch = self.first_unsent.map(|t| t + self.delay);
-        waiting.into_iter().chain(batch).min()
+        // A capture's figures are told until they include every packet offered.
+        let progress = self
+            .capture
+            .as_ref()
+            .filter(|c| c.told.1 + c.told.2 < c.offered)
+            .map(|c| c.told.0 + CAPTURE_PROGRESS_EVERY);
+        waiting.into_iter().chain(batch).chain(progress).min()
     }
 
     /// True while the owner is not taking events: the channel was full and
@@ -362,8 +372,9 @@ impl Handover {
         }
         let packets = std::mem::take(&mut self.batch);
         // The capture gets every packet, before any display copy is dropped.
-        if let Some(c) = &self.capture {
+        if let Some(c) = &mut self.capture {
             c.live.offer(&packets);
+            c.offered += packets.len() as u64;
         }
         let (n, bytes) = packet_cost(&packets);
         self.batch_bytes = 0;
