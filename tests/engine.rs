@@ -772,3 +772,45 @@ fn at_twenty_thousand_a_second_each_hand_over_carries_many_packets() {
         "{packets} packets came in {events} hand-overs"
     );
 }
+
+#[test]
+fn sockets_bound_to_every_address_log_the_address_really_used() {
+    let e = engine();
+    for (any, lo) in [("0.0.0.0:0", "127.0.0.1"), ("[::]:0", "::1")] {
+        e.send(Command::StartServer {
+            id: EndpointId(1),
+            config: ServerConfig::new(any.parse().unwrap()),
+        })
+        .unwrap();
+        let bound = wait_for(&e, "the server to start", |ev| match ev {
+            Event::Started { local, .. } => Some(*local),
+            _ => None,
+        });
+        assert!(bound.ip().is_unspecified());
+        let at = SocketAddr::new(lo.parse().unwrap(), bound.port());
+        // The client binds every address too, at its first send.
+        open_client(&e, 2);
+        send(
+            &e,
+            2,
+            SendJob::once(at.to_string(), b"where am I?".to_vec()),
+        );
+        let packets = wait_packets(&e, 4, |_| true);
+        for p in &packets {
+            assert_eq!(p.local.ip(), at.ip(), "{p:?}");
+            assert_eq!(p.peer.ip(), at.ip(), "{p:?}");
+        }
+        let server_side: Vec<_> = packets
+            .iter()
+            .filter(|p| p.endpoint == EndpointId(1))
+            .collect();
+        assert_eq!(server_side.len(), 2);
+        assert!(server_side.iter().all(|p| p.local == at));
+        for id in [1, 2] {
+            e.send(Command::Close { id: EndpointId(id) }).unwrap();
+            wait_for(&e, "the close", |ev| {
+                matches!(ev, Event::Stopped { id: i, .. } if *i == EndpointId(id)).then_some(())
+            });
+        }
+    }
+}

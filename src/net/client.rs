@@ -61,6 +61,7 @@ impl Worker {
         let local = socket::local_addr(&sock)?;
         self.register(ep.id, &sock)?;
         if let Some(old) = ep.socket.take() {
+            self.recv.forget_socket();
             let _gone = self
                 .poll
                 .registry()

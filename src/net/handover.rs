@@ -6,7 +6,7 @@
 //! counted, while every other event waits its turn and is never lost.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Sender, TrySendError};
@@ -68,7 +68,13 @@ pub struct Handover {
     names: HashMap<EndpointId, String>,
     /// The capture file every packet also goes to, if one runs.
     capture: Option<Capturing>,
+    /// The source address the routing table picks for each destination, for
+    /// packets sent from a socket bound to every address.
+    sources: HashMap<IpAddr, IpAddr>,
 }
+
+/// Destinations whose route source is remembered, at most (then forgotten and relearnt).
+const SOURCES: usize = 4096;
 
 /// A running capture and the counters as it began, for its statistics.
 struct Capturing {
@@ -102,6 +108,7 @@ impl Handover {
             counters: HashMap::new(),
             names: HashMap::new(),
             capture: None,
+            sources: HashMap::new(),
         }
     }
 
@@ -205,6 +212,10 @@ impl Handover {
         truncated: bool,
     ) -> SystemTime {
         self.seq += 1;
+        let mut local = origin.local;
+        if direction == Direction::Out && local.ip().is_unspecified() {
+            local.set_ip(self.source_for(peer.ip(), local.ip()));
+        }
         let time = crate::packet::now_micros();
         let counted = self.counters.entry(origin.id).or_default();
         counted.counters.count(direction, bytes.len());
@@ -218,7 +229,7 @@ impl Handover {
             time,
             endpoint: origin.id,
             direction,
-            local: origin.local,
+            local,
             peer,
             encoding: origin.encoding,
             bytes: bytes.into(),
@@ -228,6 +239,26 @@ impl Handover {
             self.close_batch();
         }
         time
+    }
+
+    /// The address a datagram to `to` leaves from when the socket is bound to
+    /// `any`: the routing table's choice, learnt from a connected socket that
+    /// sends nothing, and remembered.
+    fn source_for(&mut self, to: IpAddr, any: IpAddr) -> IpAddr {
+        if let Some(&ip) = self.sources.get(&to) {
+            return ip;
+        }
+        let learnt = std::net::UdpSocket::bind(SocketAddr::new(any, 0))
+            .and_then(|s| {
+                s.connect(SocketAddr::new(to, 9))?;
+                s.local_addr()
+            })
+            .map_or(any, |a| a.ip());
+        if self.sources.len() >= SOURCES {
+            self.sources.clear();
+        }
+        self.sources.insert(to, learnt);
+        learnt
     }
 
     /// Counts an automatic reply (already recorded as a packet out).

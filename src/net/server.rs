@@ -132,9 +132,14 @@ impl Worker {
                 let Some(peer) = got.peer else { continue };
                 // One clock reading per datagram: the packet, the peer table and
                 // the template's {time} all use it.
+                // A socket bound to every address logs the one the datagram was sent to.
+                let mut here = origin;
+                if let Some(ip) = got.destination {
+                    here.local.set_ip(ip);
+                }
                 let time = self
                     .out
-                    .record(origin, Direction::In, peer, bytes, got.truncated);
+                    .record(here, Direction::In, peer, bytes, got.truncated);
                 let Role::Server(server) = &mut ep.role else {
                     continue;
                 };

@@ -37,6 +37,9 @@ pub fn bind(addr: SocketAddr, options: &SocketOptions) -> Result<Socket, NetErro
     apply_broadcast(&socket, options.broadcast, addr)?;
     enable_error_queue(&socket, addr)?;
     count_kernel_drops(&socket);
+    if addr.ip().is_unspecified() {
+        ask_destination(&socket, addr);
+    }
     socket
         .bind(&SockAddr::from(addr))
         .map_err(|e| NetError::from_bind(&e, addr))?;
@@ -146,6 +149,9 @@ pub struct Received {
     pub peer: Option<SocketAddr>,
     /// The datagram was longer than the buffer.
     pub truncated: bool,
+    /// The address it was sent to, when the socket is bound to every
+    /// address and the kernel said (Linux).
+    pub destination: Option<std::net::IpAddr>,
 }
 
 /// Reads one datagram into `buf`, telling whether the kernel had to cut it.
@@ -166,6 +172,7 @@ pub fn recv(socket: &Socket, buf: &mut [u8]) -> io::Result<Received> {
         len: msg.bytes,
         peer,
         truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
+        destination: None,
     })
 }
 
@@ -181,6 +188,23 @@ fn count_kernel_drops(socket: &Socket) {
 
 #[cfg(not(target_os = "linux"))]
 fn count_kernel_drops(_socket: &Socket) {}
+
+/// A socket bound to every address asks the kernel to say, with each
+/// datagram, which of this machine's addresses it was sent to (`IP_PKTINFO`,
+/// `IPV6_RECVPKTINFO`): the log shows that address, as a sniffer would, not
+/// `0.0.0.0`. Best effort: without it the bound address is shown.
+#[cfg(target_os = "linux")]
+fn ask_destination(socket: &Socket, addr: SocketAddr) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    let _unsupported = if addr.is_ipv4() {
+        setsockopt(socket, sockopt::Ipv4PacketInfo, &true)
+    } else {
+        setsockopt(socket, sockopt::Ipv6RecvPacketInfo, &true)
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn ask_destination(_socket: &Socket, _addr: SocketAddr) {}
 
 #[cfg(target_os = "linux")]
 fn enable_error_queue(socket: &Socket, addr: SocketAddr) -> Result<(), NetError> {
@@ -281,6 +305,9 @@ pub struct RecvBatch {
     /// A drop count did not fit in the last read: renew the headers.
     #[cfg(target_os = "linux")]
     truncated: bool,
+    /// The socket the headers last read from.
+    #[cfg(target_os = "linux")]
+    last_fd: Option<std::os::fd::RawFd>,
 }
 
 impl RecvBatch {
@@ -296,10 +323,12 @@ impl RecvBatch {
             #[cfg(target_os = "linux")]
             headers: nix::sys::socket::MultiHeaders::preallocate(
                 RECV_SLOTS,
-                Some(nix::cmsg_space!(u32)),
+                Some(nix::cmsg_space!(u32, nix::libc::in6_pktinfo)),
             ),
             #[cfg(target_os = "linux")]
             truncated: false,
+            #[cfg(target_os = "linux")]
+            last_fd: None,
         }
     }
 
@@ -315,6 +344,16 @@ impl RecvBatch {
         use std::os::fd::AsRawFd;
 
         let keep = keep.clamp(1, self.slot);
+        // The kernel also writes back each slot's address length, and nix's
+        // headers keep that too: after an IPv4 socket's 16-byte addresses an
+        // IPv6 sender's 28-byte one would be cut to garbage (and answered at
+        // that garbage). Another socket gets fresh headers; reads of the same
+        // socket, the common case, reuse them.
+        let fd = socket.as_raw_fd();
+        if self.last_fd != Some(fd) {
+            self.truncated = true;
+            self.last_fd = Some(fd);
+        }
         if self.truncated {
             // The kernel writes back each slot's control length (zero while a
             // socket has dropped nothing), and nix's headers keep it; once a
@@ -323,7 +362,7 @@ impl RecvBatch {
             // happens about once per socket, not once per read.
             self.headers = nix::sys::socket::MultiHeaders::preallocate(
                 RECV_SLOTS,
-                Some(nix::cmsg_space!(u32)),
+                Some(nix::cmsg_space!(u32, nix::libc::in6_pktinfo)),
             );
             self.truncated = false;
         }
@@ -343,11 +382,25 @@ impl RecvBatch {
         self.got.clear();
         self.kernel_drops = None;
         for r in results {
+            let mut destination = None;
             match r.cmsgs() {
                 Ok(cmsgs) => {
+                    use nix::sys::socket::ControlMessageOwned as C;
                     for c in cmsgs {
-                        if let nix::sys::socket::ControlMessageOwned::RxqOvfl(n) = c {
-                            self.kernel_drops = Some(self.kernel_drops.map_or(n, |k| k.max(n)));
+                        match c {
+                            C::RxqOvfl(n) => {
+                                self.kernel_drops = Some(self.kernel_drops.map_or(n, |k| k.max(n)));
+                            }
+                            C::Ipv4PacketInfo(info) => {
+                                let ip =
+                                    std::net::Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr));
+                                destination = Some(std::net::IpAddr::V4(ip));
+                            }
+                            C::Ipv6PacketInfo(info) => {
+                                let ip = std::net::Ipv6Addr::from(info.ipi6_addr.s6_addr);
+                                destination = Some(std::net::IpAddr::V6(ip));
+                            }
+                            _ => {}
                         }
                     }
                 }
@@ -360,6 +413,7 @@ impl RecvBatch {
                 // should one, it is skipped.
                 peer: r.address.as_ref().and_then(storage_to_addr),
                 truncated: r.flags.contains(MsgFlags::MSG_TRUNC),
+                destination,
             });
         }
         Ok(self.got.len())
@@ -376,6 +430,15 @@ impl RecvBatch {
         self.got.clear();
         self.got.push(got);
         Ok(1)
+    }
+
+    /// A socket was closed: its descriptor may come back as another socket's,
+    /// so the next read starts with fresh headers whatever its descriptor.
+    pub fn forget_socket(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            self.last_fd = None;
+        }
     }
 
     /// How many datagrams the kernel had dropped on the socket so far, as the

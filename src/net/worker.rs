@@ -364,6 +364,7 @@ impl Worker {
             return;
         };
         self.ready.remove(&id);
+        self.recv.forget_socket();
         if let Some(sock) = ep.socket.take() {
             let _gone = self
                 .poll

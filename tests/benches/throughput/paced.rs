@@ -1,5 +1,6 @@
 //! Echo at a fixed rate: CPU per datagram of the engine, of `udpdesk serve`
-//! and of a bare loop, measured in turns so the machine's state is shared.
+//! (quiet, printing to a file, and capturing to pcapng) and of a bare loop,
+//! measured in turns so the machine's state is shared.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command as Process, Stdio};
@@ -22,6 +23,9 @@ enum Target {
     Serve(&'static [&'static str]),
 }
 
+/// Where `serve --capture` writes (pcapng, both directions); replaced each run.
+const CAPTURE_FILE: &str = "/tmp/udpdesk-bench-capture.pcapng";
+
 /// The core the server under test runs on; the load generator gets the other.
 /// Pinned, the cost of waking a server for each datagram is the same for every
 /// target; left to the scheduler, runs differed by 2× depending on whether the
@@ -42,11 +46,15 @@ fn pin(cpus: &[usize]) {
 
 /// Runs each target three times in turn and prints medians and ratios to the bare loop.
 pub fn compare(name: &str, size: usize, rate: u64, secs: Duration) {
-    let targets: [(&str, Target); 4] = [
+    let targets: [(&str, Target); 5] = [
         ("bare loop", Target::Plain),
         ("engine", Target::Engine),
         ("serve --quiet", Target::Serve(&["--quiet"])),
         ("serve > file", Target::Serve(&[])),
+        (
+            "serve --capture",
+            Target::Serve(&["--quiet", "--capture", CAPTURE_FILE]),
+        ),
     ];
     let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
     let mut split: Vec<(f64, f64)> = Vec::new();
