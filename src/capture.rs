@@ -2,10 +2,12 @@
 //! saving it to (and loading it back from) log files in text, CSV, JSON Lines
 //! pcap and pcapng formats. Pure data and file I/O: no GUI, no sockets.
 
+mod dissect;
 mod error;
 mod format;
 mod frame;
 mod live;
+mod open;
 mod read;
 mod record;
 mod store;
@@ -16,6 +18,7 @@ mod write;
 pub use error::CaptureError;
 pub use format::LogFormat;
 pub use live::{CaptureSummary, FLUSH_EVERY, LiveCapture, QUEUE_BYTES, QUEUE_PACKETS};
+pub use open::{FIRST_FILE_ENDPOINT, Opened, open_capture};
 pub use read::load_log;
 pub use record::PacketRecord;
 pub use store::{Held, PacketStore, PacketView, Totals};

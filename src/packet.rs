@@ -105,13 +105,18 @@ impl Packet {
 /// saved log reads back identical.
 #[must_use]
 pub fn now_micros() -> SystemTime {
-    let now = SystemTime::now();
-    match now.duration_since(SystemTime::UNIX_EPOCH) {
+    micros(SystemTime::now())
+}
+
+/// A time cut to whole microseconds.
+#[must_use]
+pub fn micros(time: SystemTime) -> SystemTime {
+    match time.duration_since(SystemTime::UNIX_EPOCH) {
         Ok(d) => {
             SystemTime::UNIX_EPOCH
                 + Duration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
         }
-        Err(_) => now,
+        Err(_) => time,
     }
 }
 

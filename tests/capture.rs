@@ -323,3 +323,66 @@ fn a_flood_into_a_capturing_server_is_all_accounted_for() {
     assert_eq!(counts.received, Some(counts.packets_in + not_captured));
     assert_eq!(figure(captured, " packets ("), counts.packets_in);
 }
+
+#[test]
+fn a_wireshark_made_capture_opens_with_only_its_udp() {
+    // Made by tests/fixtures/make-fixtures.sh with text2pcap and mergecap.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wireshark-mixed.pcapng");
+    let mut packets = Vec::new();
+    let opened = udpdesk::capture::open_capture(
+        &path,
+        &mut |p| packets.push(p),
+        &|_, _| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .unwrap();
+    let mut seen: Vec<(String, String, Vec<u8>, bool)> = packets
+        .iter()
+        .map(|p| {
+            (
+                p.peer.to_string(),
+                p.local.to_string(),
+                p.bytes.to_vec(),
+                p.truncated,
+            )
+        })
+        .collect();
+    seen.sort();
+    let want = |peer: &str, local: &str, bytes: &[u8], cut: bool| {
+        (peer.to_owned(), local.to_owned(), bytes.to_vec(), cut)
+    };
+    assert_eq!(
+        seen,
+        [
+            want("10.1.1.1:5000", "10.1.1.2:9999", b"eth udp", false),
+            // The first of two fragments: its part of the payload, marked cut.
+            want("10.1.1.1:5002", "10.1.1.2:9999", b"frag-fir", true),
+            want("10.2.2.1:6000", "10.2.2.2:9999", b"sll udp", false),
+            want("10.3.3.1:7000", "10.3.3.2:9999", b"sll2 udp", false),
+            want(
+                "[fd00::1]:5001",
+                "[fd00::2]:9999",
+                "vlan 你好".as_bytes(),
+                false
+            ),
+        ]
+    );
+    assert_eq!(opened.packets, 5);
+    assert_eq!(
+        (opened.not_udp, opened.fragments, opened.unknown_link),
+        (2, 1, 0)
+    );
+    assert_eq!(opened.interfaces.len(), 3);
+    let summary = opened.summary(&path);
+    assert!(
+        summary.starts_with("opened 5 UDP packets from ")
+            && summary.ends_with("; skipped 2 not UDP, 1 IP fragments"),
+        "{summary}"
+    );
+    // File order, numbered from 1, times as captured.
+    let seqs: Vec<u64> = packets.iter().map(|p| p.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+    assert!(packets.iter().all(
+        |p| p.time > std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000 - 1)
+    ));
+}

@@ -54,6 +54,26 @@ pub enum CaptureError {
         /// What is wrong with it.
         message: String,
     },
+    /// The file is neither a pcap or pcapng capture nor a udpdesk log.
+    #[error(
+        "{}: not a capture udpdesk can open; open a .pcapng or .pcap file (from udpdesk, tcpdump or Wireshark) or a udpdesk .jsonl or .csv log",
+        .path.display()
+    )]
+    NotACapture {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A capture is damaged part way through.
+    #[error("{}: the capture is damaged: {message}", .path.display())]
+    BadCapture {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and how much was read before it.
+        message: String,
+    },
+    /// The person cancelled the opening.
+    #[error("opening cancelled")]
+    Cancelled,
     /// A `PacketRecord` does not describe a valid packet (no file involved yet).
     #[error("invalid packet record: {0}")]
     BadRecord(String),
@@ -68,8 +88,10 @@ impl CaptureError {
             | CaptureError::Write { path, .. }
             | CaptureError::Read { path, .. }
             | CaptureError::CannotLoad { path, .. }
-            | CaptureError::BadLine { path, .. } => Some(path),
-            CaptureError::BadRecord(_) => None,
+            | CaptureError::BadLine { path, .. }
+            | CaptureError::NotACapture { path }
+            | CaptureError::BadCapture { path, .. } => Some(path),
+            CaptureError::BadRecord(_) | CaptureError::Cancelled => None,
         }
     }
 }
