@@ -3,6 +3,7 @@
 //! state, then applies what the panels asked for.
 
 pub mod forms;
+pub mod open;
 pub mod pacing;
 pub mod rows;
 pub mod save;
@@ -22,6 +23,7 @@ use crate::ui::packet_table::{self, TableAction, TableState};
 use crate::ui::server_panel::{self, ServerAction};
 use crate::ui::status_bar::{self, Rates};
 
+use open::{Loaded, Opener};
 use pacing::{Pacing, RedrawRate};
 use save::{Outcome, Purpose, Saver};
 use session::{DRAIN_BUDGET, Session};
@@ -40,6 +42,7 @@ pub struct UdpDeskApp {
     /// The detail view's state.
     pub detail: DetailState,
     saver: Saver,
+    opener: Opener,
     rates: Rates,
     addresses: Vec<IpAddr>,
     pacing: Arc<Pacing>,
@@ -118,7 +121,8 @@ impl UdpDeskApp {
                 ..TableState::default()
             },
             detail: DetailState::default(),
-            saver: Saver::new(wake),
+            saver: Saver::new(Arc::clone(&wake)),
+            opener: Opener::new(wake),
             rates: Rates::default(),
             addresses: crate::net::local_addresses(),
             pacing,
@@ -161,6 +165,42 @@ impl UdpDeskApp {
         self.session.start_capture(path);
     }
 
+    /// Opens a capture into the table on a thread of its own (progress and
+    /// Cancel show in the status bar). The open dialog and a file dropped on
+    /// the window end here too, so tests can hand a path in directly.
+    pub fn open_capture_from(&mut self, path: PathBuf) {
+        let budget = self.settings.memory_budget();
+        if let Err(e) = self.opener.open(path, budget) {
+            self.session.last_error = Some(e);
+        }
+    }
+
+    /// True while a capture is being opened.
+    #[must_use]
+    pub fn opening(&self) -> bool {
+        self.opener.progress().is_some()
+    }
+
+    fn poll_open(&mut self) {
+        match self.opener.poll() {
+            Some(Loaded::Done {
+                path,
+                store,
+                opened,
+            }) => {
+                self.session.show_capture(store, &opened, &path);
+                self.table.selected = None;
+                self.table.paused_at = None;
+                self.table.following = true;
+            }
+            Some(Loaded::Failed(message)) => self.session.last_error = Some(message),
+            Some(Loaded::Cancelled) => {
+                self.session.status = Some("Opening cancelled; the log is as it was".to_owned());
+            }
+            None => {}
+        }
+    }
+
     fn ask_path(&mut self, purpose: Purpose) {
         if self.saver.busy() {
             self.session.status = Some("A file dialog or a save is already under way".to_owned());
@@ -175,6 +215,7 @@ impl UdpDeskApp {
         match self.saver.poll() {
             Some(Outcome::Picked(Purpose::SaveLog, path)) => self.save_log_to(path),
             Some(Outcome::Picked(Purpose::Capture, path)) => self.start_capture_to(path),
+            Some(Outcome::Picked(Purpose::Open, path)) => self.open_capture_from(path),
             Some(Outcome::Saved(msg)) => {
                 self.session.status = Some(msg);
             }
@@ -183,6 +224,7 @@ impl UdpDeskApp {
                 let what = match purpose {
                     Purpose::SaveLog => "Log not saved",
                     Purpose::Capture => "Capture not started",
+                    Purpose::Open => "Nothing opened",
                 };
                 self.session.status = Some(format!(
                     "{what}: no file chosen (if no dialog appeared, install zenity or an XDG desktop portal)"
@@ -275,6 +317,7 @@ impl UdpDeskApp {
                 };
             }
             TableAction::Save => self.ask_path(Purpose::SaveLog),
+            TableAction::Open => self.ask_path(Purpose::Open),
             TableAction::Capture => self.ask_path(Purpose::Capture),
             TableAction::StopCapture => self.session.stop_capture(),
         }
@@ -284,6 +327,13 @@ impl UdpDeskApp {
         let mut action = None;
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
+                if ui
+                    .button("Open capture…")
+                    .on_hover_text("pcapng or pcap from udpdesk, tcpdump or Wireshark, or a udpdesk .jsonl or .csv log; dropping a file on the window opens it too")
+                    .clicked()
+                {
+                    action = Some(TableAction::Open);
+                }
                 if ui.button("Save log…").clicked() {
                     action = Some(TableAction::Save);
                 }
@@ -439,6 +489,7 @@ impl eframe::App for UdpDeskApp {
             ctx.request_repaint_after(next);
         }
         self.poll_save();
+        self.poll_open();
         let upto = self.table.paused_at;
         if self
             .table
@@ -464,7 +515,32 @@ impl eframe::App for UdpDeskApp {
         egui::Panel::top("menu").show(ui, |ui| {
             table_action = self.menu_ui(ui);
         });
+        let dropped = ui
+            .ctx()
+            .input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
+        if let Some(path) = dropped {
+            self.open_capture_from(path);
+        }
         egui::Panel::bottom("status").show(ui, |ui| {
+            if let Some((path, done)) = self.opener.progress() {
+                let name = path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                let mut cancel = false;
+                ui.horizontal(|ui| {
+                    ui.label(format!("Opening {name}…"));
+                    ui.add(
+                        egui::ProgressBar::new(done)
+                            .desired_width(240.0)
+                            .show_percentage(),
+                    );
+                    cancel = ui.button("Cancel").clicked();
+                });
+                if cancel {
+                    self.opener.cancel();
+                }
+            }
             let store = &self.session.store;
             let memory = status_bar::Memory {
                 used: store.memory(),

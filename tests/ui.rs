@@ -611,3 +611,104 @@ fn a_full_packet_memory_evicts_the_oldest_and_the_figures_add_up() {
         held.evicted
     ));
 }
+
+/// A file dropped on the window, as the windowing layer hands it over.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_capture_dropped_on_the_window_opens_in_the_table() {
+    let mut ui = Ui::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/wireshark-mixed.pcapng");
+    ui.h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(fixture)));
+    ui.wait_until("the capture to open", |a| {
+        !a.opening() && a.session.store.len() == 5
+    });
+    let app = ui.app();
+    let status = app.session.status.clone().unwrap();
+    assert!(
+        status.starts_with("opened 5 UDP packets from ")
+            && status.ends_with("; skipped 2 not UDP, 1 IP fragments"),
+        "{status}"
+    );
+    ui.h.get_by_label(&status);
+    // The rows show the capture's addresses and text, named by interface.
+    ui.h.get_by_label("10.1.1.1:5000");
+    ui.h.get_by_label("vlan 你好");
+    let first = app.session.store.get(0).unwrap();
+    assert!(
+        app.session
+            .name(first.endpoint)
+            .starts_with("wireshark-mixed.pcapng: ")
+    );
+}
+
+#[test]
+fn live_packets_after_an_opened_capture_follow_it_in_order() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    let me = UdpSocket::bind("127.0.0.1:0").unwrap();
+    me.send_to(b"before", at).unwrap();
+    ui.wait_until("the first echo", |a| a.session.store.len() == 2);
+    // A udpdesk capture of 10,000 packets, opened over the live log.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.pcapng");
+    let packets: Vec<udpdesk::packet::Packet> = (1..=10_000u64)
+        .map(|seq| udpdesk::packet::Packet {
+            seq,
+            time: std::time::SystemTime::now(),
+            endpoint: udpdesk::packet::EndpointId(1),
+            direction: Direction::In,
+            local: "127.0.0.1:9999".parse().unwrap(),
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            encoding: Encoding::Utf8,
+            bytes: format!("old {seq}").into_bytes().into(),
+            truncated: false,
+        })
+        .collect();
+    udpdesk::capture::save_log(&path, &packets).unwrap();
+    ui.h.state_mut().open_capture_from(path);
+    ui.wait_until("the capture to open", |a| {
+        !a.opening() && a.session.store.len() == 10_000
+    });
+    me.send_to(b"after", at).unwrap();
+    ui.wait_until("the live echo", |a| a.session.store.len() == 10_002);
+    let store = &ui.app().session.store;
+    let seqs: Vec<u64> = (0..store.len()).map(|i| store.seq(i).unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "numbers only rise");
+    assert_eq!(&store.get(10_000).unwrap().bytes[..], b"after");
+}
+
+#[test]
+fn a_file_that_is_no_capture_is_said_and_the_log_stays() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .send_to(b"keep me", at)
+        .unwrap();
+    ui.wait_until("the echo", |a| a.session.store.len() == 2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "not a capture").unwrap();
+    ui.h.state_mut().open_capture_from(path);
+    ui.wait_until("the failure", |a| {
+        !a.opening() && a.session.last_error.is_some()
+    });
+    let error = ui.app().session.last_error.clone().unwrap();
+    assert!(error.contains("not a capture udpdesk can open"), "{error}");
+    assert_eq!(ui.app().session.store.len(), 2);
+}

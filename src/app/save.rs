@@ -16,6 +16,8 @@ pub enum Purpose {
     SaveLog,
     /// Capturing every packet from now on.
     Capture,
+    /// Opening a capture into the table.
+    Open,
 }
 
 /// What a background save step reports.
@@ -79,6 +81,7 @@ impl Saver {
                 "Capture every packet to",
                 format!("udpdesk-capture-{stamp}.pcapng"),
             ),
+            Purpose::Open => ("Open a capture", String::new()),
         };
         std::thread::Builder::new()
             .name("udpdesk-dialog".to_owned())

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::capture::{CaptureSummary, PacketStore};
+use crate::capture::{CaptureSummary, Opened, PacketStore};
 use crate::codec;
 use crate::net::{Buffers, ClientConfig, Command, Counters, Engine, Event, NetError, PeerInfo};
 use crate::packet::EndpointId;
@@ -172,6 +172,11 @@ pub struct Session {
     pub status: Option<String>,
     /// The live capture to a file.
     pub capture: CaptureView,
+    /// The engine's number of the last packet it handed over.
+    engine_seq: u64,
+    /// Added to the engine's numbers, so packets after an opened capture's
+    /// number on from it (the log's numbers only ever rise).
+    seq_offset: u64,
 }
 
 impl Session {
@@ -191,7 +196,31 @@ impl Session {
             last_error,
             status: None,
             capture: CaptureView::default(),
+            engine_seq: 0,
+            seq_offset: 0,
         }
+    }
+
+    /// Shows an opened capture in place of the log: its packets, its
+    /// interfaces' names, counters on show from zero. Packets that arrive
+    /// later follow it.
+    pub fn show_capture(&mut self, store: PacketStore, opened: &Opened, path: &std::path::Path) {
+        let last = store
+            .len()
+            .checked_sub(1)
+            .and_then(|i| store.seq(i))
+            .unwrap_or(0);
+        self.seq_offset = self.seq_offset.max(last.saturating_sub(self.engine_seq));
+        let file = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        for (id, name) in &opened.interfaces {
+            self.names.insert(*id, format!("{file}: {name}"));
+        }
+        self.store = store;
+        self.cleared.clone_from(&self.counters);
+        self.status = Some(opened.summary(path));
     }
 
     /// Starts streaming every packet to `path` (the extension picks the format).
@@ -269,7 +298,14 @@ impl Session {
                     self.server.manual_pending = false;
                 }
                 self.counters.extend(counters);
-                self.store.extend(packets);
+                if let Some(last) = packets.last() {
+                    self.engine_seq = last.seq;
+                }
+                let offset = self.seq_offset;
+                self.store.extend(packets.into_iter().map(|mut p| {
+                    p.seq += offset;
+                    p
+                }));
             }
             Event::Peers { id, changed } => {
                 if Some(id) == self.server.id {

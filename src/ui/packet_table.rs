@@ -25,6 +25,8 @@ pub enum TableAction {
     Save,
     /// Choose a file and capture every packet to it from now on.
     Capture,
+    /// Choose a capture and show it in the table.
+    Open,
     /// End the live capture.
     StopCapture,
 }
