@@ -4,23 +4,27 @@
 
 mod dissect;
 mod error;
+mod filter;
 mod format;
 mod frame;
 mod live;
 mod open;
 mod read;
 mod record;
+mod replay;
 mod store;
 mod stream;
 mod text;
 mod write;
 
 pub use error::CaptureError;
+pub use filter::{FilterError, PacketFilter};
 pub use format::LogFormat;
 pub use live::{CaptureSummary, FLUSH_EVERY, LiveCapture, QUEUE_BYTES, QUEUE_PACKETS};
 pub use open::{FIRST_FILE_ENDPOINT, Opened, open_capture};
 pub use read::load_log;
 pub use record::PacketRecord;
+pub use replay::{Speed, timetable};
 pub use store::{Held, PacketStore, PacketView, Totals};
 pub use stream::{EndpointStats, LogWriter};
 pub use write::{SaveSummary, Written, save_log, write_log};

@@ -5,6 +5,7 @@
 mod bench;
 mod capture;
 mod print;
+mod replay;
 mod send;
 mod serve;
 
@@ -39,6 +40,8 @@ pub enum CliCommand {
     Send(SendArgs),
     /// Load a server with numbered datagrams and report rate, loss and round-trip times.
     Bench(BenchArgs),
+    /// Send the datagrams of a capture again, with their timing, and print the replies.
+    Replay(ReplayArgs),
     /// Open the window, with a server already running when --serve is given.
     Window(WindowArgs),
 }
@@ -167,6 +170,38 @@ pub struct SendArgs {
     pub output: Output,
 }
 
+/// `udpdesk replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The capture: pcapng or pcap (from udpdesk, tcpdump or Wireshark), or a udpdesk .jsonl or .csv log.
+    pub file: std::path::PathBuf,
+    /// Where to send: HOST:PORT, IP:PORT or [IPv6]:PORT.
+    #[arg(long)]
+    pub to: String,
+    /// Go this many times the captured pace (0.1 to 100; 2 is twice as fast).
+    #[arg(long, conflicts_with = "fast")]
+    pub speed: Option<f64>,
+    /// Send back to back, ignoring the captured timing.
+    #[arg(long)]
+    pub fast: bool,
+    /// Replay only the packets this passes, such as 'udp.dstport == 5000 && dir == in'
+    /// (fields udp.port, udp.srcport, udp.dstport, ip.addr, ip.src, ip.dst, len, dir).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Local address to send from (default: any free port).
+    #[arg(long, short)]
+    pub bind: Option<String>,
+    /// How replies are decoded.
+    #[arg(long, short, default_value = "utf-8")]
+    pub encoding: Encoding,
+    /// How long to wait for replies after the last datagram.
+    #[arg(long, short, default_value = "1s", value_parser = parse_duration)]
+    pub wait: Duration,
+    /// Printing options.
+    #[command(flatten)]
+    pub output: Output,
+}
+
 /// `udpdesk bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -267,6 +302,7 @@ pub fn run(command: CliCommand) -> Result<(), CliError> {
         CliCommand::Serve(args) => serve::serve(&args),
         CliCommand::Send(args) => send::send(&args),
         CliCommand::Bench(args) => bench::bench(&args),
+        CliCommand::Replay(args) => replay::replay(&args),
         CliCommand::Window(_) => Err(CliError::runtime(
             "the window is opened by the binary, not by cli::run",
         )),

@@ -386,3 +386,118 @@ fn a_wireshark_made_capture_opens_with_only_its_udp() {
         |p| p.time > std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000 - 1)
     ));
 }
+
+/// A udpdesk capture of datagrams captured at these offsets, in milliseconds.
+fn timed_capture(dir: &Path, offsets_ms: &[u64]) -> std::path::PathBuf {
+    use udpdesk::codec::Encoding;
+    use udpdesk::packet::{EndpointId, Packet};
+    let t0 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
+    let packets: Vec<Packet> = offsets_ms
+        .iter()
+        .enumerate()
+        .map(|(i, ms)| Packet {
+            seq: i as u64 + 1,
+            time: t0 + std::time::Duration::from_millis(*ms),
+            endpoint: EndpointId(1),
+            direction: if i % 2 == 0 {
+                Direction::In
+            } else {
+                Direction::Out
+            },
+            local: "127.0.0.1:9999".parse().unwrap(),
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            encoding: Encoding::Utf8,
+            bytes: format!("datagram {i}").into_bytes().into(),
+            truncated: false,
+        })
+        .collect();
+    let path = dir.join("timed.pcapng");
+    udpdesk::capture::save_log(&path, &packets).unwrap();
+    path
+}
+
+#[test]
+fn replay_keeps_the_captured_timing_within_5_ms() {
+    let dir = tempfile::tempdir().unwrap();
+    let offsets = [0u64, 40, 100, 250, 260, 400];
+    let path = timed_capture(dir.path(), &offsets);
+    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    receiver.set_read_timeout(Some(DEADLINE)).unwrap();
+    let child = udpdesk()
+        .arg("replay")
+        .arg(&path)
+        .args(["--to", &receiver.local_addr().unwrap().to_string()])
+        .args(["--wait", "0ms", "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut arrivals = Vec::new();
+    let mut buf = [0u8; 64];
+    for i in 0..offsets.len() {
+        let (n, _) = receiver.recv_from(&mut buf).unwrap();
+        arrivals.push(Instant::now());
+        assert_eq!(&buf[..n], format!("datagram {i}").as_bytes());
+    }
+    let out = wait_exit(child);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("replayed 6 of 6 datagrams"), "{err}");
+    for (i, ms) in offsets.iter().enumerate() {
+        let got = arrivals[i].duration_since(arrivals[0]).as_secs_f64() * 1000.0;
+        assert!(
+            (got - *ms as f64).abs() <= 5.0,
+            "datagram {i}: {got:.1} ms after the first, captured {ms} ms after"
+        );
+    }
+}
+
+#[test]
+fn replay_filters_scales_and_says_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = timed_capture(dir.path(), &[0, 1000, 2000, 3000]);
+    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    receiver.set_read_timeout(Some(DEADLINE)).unwrap();
+    let to = receiver.local_addr().unwrap().to_string();
+    // Only what came in, a hundred times faster: two datagrams, 20 ms apart.
+    let out = wait_exit(
+        udpdesk()
+            .arg("replay")
+            .arg(&path)
+            .args(["--to", &to, "--speed", "100", "--filter", "dir == in"])
+            .args(["--wait", "0ms", "--quiet"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("replayed 2 of 2 datagrams"), "{err}");
+    let mut buf = [0u8; 64];
+    for want in ["datagram 0", "datagram 2"] {
+        let (n, _) = receiver.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], want.as_bytes());
+    }
+    for (args, says) in [
+        (vec!["--filter", "udp.prot == 1"], "unknown field"),
+        (vec!["--filter", "len > 1000"], "none passed the filter"),
+        (vec!["--speed", "1000"], "from 0.1 to 100"),
+        (vec!["--speed", "2", "--fast"], "cannot be used with"),
+    ] {
+        let out = wait_exit(
+            udpdesk()
+                .arg("replay")
+                .arg(&path)
+                .args(["--to", &to])
+                .args(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -218,6 +218,7 @@ fn three_names_batch_gets_three_greetings_in_order() {
         payloads: vec![b"Michael".to_vec(), b"Tracy".to_vec(), b"Sarah".to_vec()],
         count: 1,
         interval: Duration::ZERO,
+        at: Vec::new(),
     };
     send(&e, 2, job);
     let replies = wait_packets(&e, 3, |p| {
@@ -240,6 +241,7 @@ fn repeated_sends_with_an_interval_finish_with_a_count() {
         payloads: vec![b"tick".to_vec()],
         count: 5,
         interval: Duration::from_millis(5),
+        at: Vec::new(),
     };
     send(&e, 2, job);
     let sent = wait_for(&e, "the job to finish", |ev| match ev {
@@ -588,6 +590,7 @@ fn a_new_send_replaces_a_running_one_and_both_are_accounted() {
         payloads: vec![b"tick".to_vec()],
         count: 0,
         interval: Duration::from_millis(10),
+        at: Vec::new(),
     };
     send(&e, 2, endless);
     wait_packets(&e, 1, |p| p.endpoint == EndpointId(2));
@@ -613,6 +616,7 @@ fn rounds_are_paced_by_the_interval() {
         payloads: vec![b"a".to_vec(), b"b".to_vec()],
         count: 5,
         interval: Duration::from_millis(20),
+        at: Vec::new(),
     };
     let start = std::time::Instant::now();
     send(&e, 2, job);

@@ -176,6 +176,7 @@ pub fn send_job(form: &ClientForm) -> Result<SendJob, FieldError> {
         payloads: payloads(form)?,
         count: form.count,
         interval: Duration::from_millis(form.interval_ms),
+        at: Vec::new(),
     })
 }
 

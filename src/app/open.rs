@@ -11,6 +11,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::capture::{self, CaptureError, Opened, PacketStore};
 
 /// What an opening ended with.
+#[allow(clippy::large_enum_variant)]
 pub enum Loaded {
     /// The capture, in a log of its own, and what was skipped.
     Done {

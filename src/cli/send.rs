@@ -179,6 +179,7 @@ impl<'a> SendState<'a> {
             payloads,
             count: self.args.count,
             interval: self.args.interval,
+            at: Vec::new(),
         };
         send_cmd(engine, Command::Send { id: CLIENT, job })?;
         self.in_flight = true;

@@ -221,15 +221,20 @@ impl Worker {
             self.bind_client(ep, any)?;
         }
         if let Role::Client(client) = &mut ep.role {
+            let now = Instant::now();
+            let timed = !job.at.is_empty();
             client.job = Some(Job {
                 target,
                 payloads: job.payloads,
-                count: job.count,
+                // A timetable is one round.
+                count: if timed { 1 } else { job.count },
                 interval: job.interval,
                 index: 0,
                 rounds: 0,
                 sent: 0,
-                next_at: Instant::now(),
+                next_at: now + job.at.first().copied().unwrap_or_default(),
+                at: job.at,
+                started: now,
             });
         }
         Ok(())

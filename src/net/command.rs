@@ -139,6 +139,9 @@ pub struct SendJob {
     /// The pause between two rounds; the datagrams of one round go back to back,
     /// as a batch does. Zero sends every round back to back.
     pub interval: Duration,
+    /// When each payload goes, counted from the job's start (a replay keeps a
+    /// capture's timing so); empty for back to back. With it, one round goes.
+    pub at: Vec<Duration>,
 }
 
 impl SendJob {
@@ -150,6 +153,7 @@ impl SendJob {
             payloads: vec![payload],
             count: 1,
             interval: Duration::ZERO,
+            at: Vec::new(),
         }
     }
 }

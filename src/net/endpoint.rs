@@ -93,6 +93,10 @@ pub struct Job {
     pub sent: u64,
     /// When the next datagram is due.
     pub next_at: Instant,
+    /// When each payload is due, from `started` (a replay's timing); empty for none.
+    pub at: Vec<std::time::Duration>,
+    /// When the job began.
+    pub started: Instant,
 }
 
 impl Job {
@@ -113,6 +117,12 @@ impl Job {
     /// After a datagram: when a round has just ended, the next waits an interval.
     /// After a stall it goes on from `now` rather than firing a catch-up burst.
     pub fn schedule_next(&mut self, now: Instant) {
+        if let Some(at) = self.at.get(self.index).filter(|_| self.index > 0) {
+            // A replay keeps to its timetable; one that fell behind sends what
+            // is due at once and catches up.
+            self.next_at = self.started.checked_add(*at).unwrap_or(now);
+            return;
+        }
         if self.index == 0 && !self.interval.is_zero() {
             let interval = self.interval.min(MAX_INTERVAL);
             self.next_at = self.next_at.checked_add(interval).unwrap_or(now).max(now);
@@ -211,6 +221,37 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn a_timetable_sets_each_datagram_from_the_start() {
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        let mut job = Job {
+            target: "127.0.0.1:1".parse().unwrap(),
+            payloads: vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()],
+            count: 1,
+            interval: Duration::from_secs(9),
+            index: 0,
+            rounds: 0,
+            sent: 0,
+            next_at: start,
+            at: vec![ms(0), ms(50), ms(120)],
+            started: start,
+        };
+        let late = start + ms(80);
+        job.advance();
+        job.schedule_next(late);
+        assert_eq!(
+            job.next_at,
+            start + ms(50),
+            "behind: due at once, not later"
+        );
+        job.advance();
+        job.schedule_next(late);
+        assert_eq!(job.next_at, start + ms(120));
+        job.advance();
+        assert!(job.finished());
+    }
+
+    #[test]
     fn job_walks_rounds_in_order() {
         let mut job = Job {
             target: "127.0.0.1:1".parse().unwrap(),
@@ -221,6 +262,8 @@ mod tests {
             rounds: 0,
             sent: 0,
             next_at: Instant::now(),
+            at: Vec::new(),
+            started: Instant::now(),
         };
         let order: Vec<usize> = std::iter::from_fn(|| job.advance()).collect();
         assert_eq!(order, vec![0, 1, 0, 1]);
@@ -239,6 +282,8 @@ mod tests {
             rounds: 0,
             sent: 0,
             next_at: start,
+            at: Vec::new(),
+            started: start,
         };
         job.advance();
         job.schedule_next(start);
