@@ -20,6 +20,7 @@ use crate::settings::{SavedMessage, Settings, Theme};
 use crate::ui::client_panel::{self, ClientAction};
 use crate::ui::packet_detail::{self, DetailState};
 use crate::ui::packet_table::{self, TableAction, TableState};
+use crate::ui::replay_window::{self, ReplayAction, ReplayState};
 use crate::ui::server_panel::{self, ServerAction};
 use crate::ui::status_bar::{self, Rates};
 
@@ -41,6 +42,8 @@ pub struct UdpDeskApp {
     pub table: TableState,
     /// The detail view's state.
     pub detail: DetailState,
+    /// The Replay window's state.
+    pub replay: ReplayState,
     saver: Saver,
     opener: Opener,
     rates: Rates,
@@ -121,6 +124,7 @@ impl UdpDeskApp {
                 ..TableState::default()
             },
             detail: DetailState::default(),
+            replay: ReplayState::default(),
             saver: Saver::new(Arc::clone(&wake)),
             opener: Opener::new(wake),
             rates: Rates::default(),
@@ -197,6 +201,36 @@ impl UdpDeskApp {
             Some(Loaded::Cancelled) => {
                 self.session.status = Some("Opening cancelled; the log is as it was".to_owned());
             }
+            None => {}
+        }
+    }
+
+    /// Draws the Replay window if open and does what it asks.
+    fn replay_ui(&mut self, ctx: &egui::Context) {
+        if !self.replay.open {
+            return;
+        }
+        let store = &self.session.store;
+        let rows = self.table.view.len(store);
+        let target = forms::target(&self.settings.client).map_err(|e| e.message);
+        let progress = self.session.replay_progress();
+        let action = replay_window::replay_window(
+            ctx,
+            &mut self.replay,
+            rows,
+            target.as_deref().map_err(String::as_str),
+            progress,
+        );
+        match action {
+            Some(ReplayAction::Start) => {
+                let packets: Vec<_> = (0..rows)
+                    .filter_map(|row| self.table.view.packet(store, row))
+                    .map(|p| (p.bytes.to_vec(), p.time))
+                    .collect();
+                let speed = self.replay.speed();
+                self.session.replay(&self.settings.client, packets, speed);
+            }
+            Some(ReplayAction::Stop) => self.session.stop_sending(),
             None => {}
         }
     }
@@ -318,6 +352,7 @@ impl UdpDeskApp {
             }
             TableAction::Save => self.ask_path(Purpose::SaveLog),
             TableAction::Open => self.ask_path(Purpose::Open),
+            TableAction::Replay => self.replay.open = true,
             TableAction::Capture => self.ask_path(Purpose::Capture),
             TableAction::StopCapture => self.session.stop_capture(),
         }
@@ -622,6 +657,7 @@ impl eframe::App for UdpDeskApp {
         if let Some(a) = table_action {
             self.apply_table(a);
         }
+        self.replay_ui(&ui.ctx().clone());
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -712,3 +712,53 @@ fn a_file_that_is_no_capture_is_said_and_the_log_stays() {
     assert!(error.contains("not a capture udpdesk can open"), "{error}");
     assert_eq!(ui.app().session.store.len(), 2);
 }
+
+#[test]
+fn the_rows_shown_replay_to_the_clients_target() {
+    let mut ui = Ui::new();
+    // A capture from elsewhere: three datagrams 30 ms apart, plus one filtered out.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replay.jsonl");
+    let t0 = std::time::SystemTime::now();
+    let packets: Vec<udpdesk::packet::Packet> = ["alpha 1", "alpha 2", "beta", "alpha 3"]
+        .iter()
+        .enumerate()
+        .map(|(i, text)| udpdesk::packet::Packet {
+            seq: i as u64 + 1,
+            time: t0 + Duration::from_millis(30 * i as u64),
+            endpoint: udpdesk::packet::EndpointId(1),
+            direction: Direction::In,
+            local: "127.0.0.1:9999".parse().unwrap(),
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            encoding: Encoding::Utf8,
+            bytes: text.as_bytes().into(),
+            truncated: false,
+        })
+        .collect();
+    udpdesk::capture::save_log(&path, &packets).unwrap();
+    ui.h.state_mut().open_capture_from(path);
+    ui.wait_until("the capture to open", |a| {
+        !a.opening() && a.session.store.len() == 4
+    });
+    ui.type_into("Filter", 0, "alpha");
+    ui.wait_until("the filter", |a| a.table.view.len(&a.session.store) == 3);
+    // A plain socket receives what the client replays.
+    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    receiver.set_read_timeout(Some(DEADLINE)).unwrap();
+    let port = receiver.local_addr().unwrap().port();
+    ui.type_into("Port", 1, &port.to_string());
+    ui.click("Replay…");
+    ui.h.get_by_label_contains("Sends the 3 rows the table shows");
+    ui.click("Start replay");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    for _ in 0..3 {
+        let (n, _) = receiver.recv_from(&mut buf).unwrap();
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert_eq!(got, ["alpha 1", "alpha 2", "alpha 3"]);
+    ui.wait_until("the replay to end", |a| {
+        a.session.status.as_deref() == Some("replayed 3 of 3 datagrams")
+    });
+    ui.h.get_by_label("Start replay");
+}

@@ -157,6 +157,20 @@ pub fn payloads(form: &ClientForm) -> Result<Vec<Vec<u8>>, FieldError> {
 /// # Errors
 /// A bad target or message.
 pub fn send_job(form: &ClientForm) -> Result<SendJob, FieldError> {
+    Ok(SendJob {
+        target: target(form)?,
+        payloads: payloads(form)?,
+        count: form.count,
+        interval: Duration::from_millis(form.interval_ms),
+        at: Vec::new(),
+    })
+}
+
+/// The client's target as `host:port` (`[v6]:port`), checked.
+///
+/// # Errors
+/// An empty host, a bad port or an address that does not parse, beside the target.
+pub fn target(form: &ClientForm) -> Result<String, FieldError> {
     let host = form.host.trim();
     if host.is_empty() {
         return Err(field_error(
@@ -171,13 +185,7 @@ pub fn send_job(form: &ClientForm) -> Result<SendJob, FieldError> {
         format!("{host}:{port}")
     };
     crate::net::parse_target(&target).map_err(|e| field_error(Field::Target, e.to_string()))?;
-    Ok(SendJob {
-        target,
-        payloads: payloads(form)?,
-        count: form.count,
-        interval: Duration::from_millis(form.interval_ms),
-        at: Vec::new(),
-    })
+    Ok(target)
 }
 
 /// Converts the message between text and hex; on failure the message stays as it was.

@@ -150,6 +150,15 @@ pub struct CaptureView {
     pub failed: bool,
 }
 
+/// A replay the client is sending.
+#[derive(Debug, Clone, Copy)]
+struct ReplayRun {
+    /// Datagrams in it.
+    total: u64,
+    /// The client's datagrams out before it began.
+    before: u64,
+}
+
 /// The runtime model.
 pub struct Session {
     engine: Result<Engine, String>,
@@ -172,6 +181,8 @@ pub struct Session {
     pub status: Option<String>,
     /// The live capture to a file.
     pub capture: CaptureView,
+    /// A replay under way from the client.
+    replay: Option<ReplayRun>,
     /// The engine's number of the last packet it handed over.
     engine_seq: u64,
     /// Added to the engine's numbers, so packets after an opened capture's
@@ -196,6 +207,7 @@ impl Session {
             last_error,
             status: None,
             capture: CaptureView::default(),
+            replay: None,
             engine_seq: 0,
             seq_offset: 0,
         }
@@ -312,11 +324,16 @@ impl Session {
                     self.server.merge_peers(changed);
                 }
             }
-            Event::SendDone { id, .. } => {
+            Event::SendDone { id, sent } => {
                 // A send replaced by a newer one also ends in SendDone: only the
                 // last outstanding one means nothing is sending any more.
                 if Some(id) == self.client.id {
                     self.client.pending = self.client.pending.saturating_sub(1);
+                    if self.client.pending == 0
+                        && let Some(run) = self.replay.take()
+                    {
+                        self.status = Some(format!("replayed {sent} of {} datagrams", run.total));
+                    }
                 }
             }
             Event::Stopped { id, reason } => {
@@ -507,6 +524,51 @@ impl Session {
                 return;
             }
         };
+        self.send_from_client(form, job);
+    }
+
+    /// Replays packets (payload and capture time each) to the client's
+    /// target, from the client's socket, at `speed`.
+    pub fn replay(
+        &mut self,
+        form: &ClientForm,
+        packets: Vec<(Vec<u8>, std::time::SystemTime)>,
+        speed: crate::capture::Speed,
+    ) {
+        let target = match super::forms::target(form) {
+            Ok(t) => t,
+            Err(error) => {
+                self.client.error = Some(error);
+                return;
+            }
+        };
+        let times: Vec<_> = packets.iter().map(|(_, t)| *t).collect();
+        let total = packets.len() as u64;
+        let job = crate::net::SendJob {
+            target,
+            payloads: packets.into_iter().map(|(b, _)| b).collect(),
+            count: 1,
+            interval: Duration::ZERO,
+            at: crate::capture::timetable(&times, speed),
+        };
+        self.send_from_client(form, job);
+        let before = self.tally(self.client.id).packets_out;
+        self.replay = Some(ReplayRun { total, before });
+    }
+
+    /// How far the replay under way has got: datagrams sent and in all.
+    #[must_use]
+    pub fn replay_progress(&self) -> Option<(u64, u64)> {
+        let run = self.replay.as_ref()?;
+        let sent = self
+            .tally(self.client.id)
+            .packets_out
+            .saturating_sub(run.before);
+        Some((sent.min(run.total), run.total))
+    }
+
+    /// Hands `job` to the client, opening (or reopening) it as the form says.
+    fn send_from_client(&mut self, form: &ClientForm, job: crate::net::SendJob) {
         let config = match client_config(form) {
             Ok(c) => c,
             Err(error) => {

@@ -27,6 +27,8 @@ pub enum TableAction {
     Capture,
     /// Choose a capture and show it in the table.
     Open,
+    /// Show the Replay window.
+    Replay,
     /// End the live capture.
     StopCapture,
 }
@@ -88,6 +90,13 @@ pub fn table_toolbar_ui(
         }
         if ui.button("Save log…").clicked() {
             action = Some(TableAction::Save);
+        }
+        if ui
+            .button("Replay…")
+            .on_hover_text("Send the rows shown again, to the client's target, with their timing")
+            .clicked()
+        {
+            action = Some(TableAction::Replay);
         }
         if let Some(a) = super::capture_bar::capture_ui(ui, &session.capture) {
             action = Some(a);
