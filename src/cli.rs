@@ -234,6 +234,10 @@ pub struct BenchArgs {
     /// Print the summary as one JSON object instead of a line of text.
     #[arg(long)]
     pub json: bool,
+    /// Capture what is sent (whole) and the replies (their first 64 bytes) to
+    /// this file; the extension picks the format.
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<std::path::PathBuf>,
 }
 
 /// A failure that ends the command, with the exit status to use.

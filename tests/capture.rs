@@ -501,3 +501,135 @@ fn replay_filters_scales_and_says_what_is_wrong() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// 10,000 packets of every awkward kind: Chinese in GBK and UTF-8, binary,
+/// empty and 65,507-byte payloads, IPv4 and IPv6, both directions.
+fn awkward_packets() -> Vec<udpdesk::packet::Packet> {
+    use udpdesk::codec::Encoding;
+    use udpdesk::packet::{EndpointId, Packet};
+    let t0 = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_795_000_000_000_001);
+    let big = vec![0xa5u8; 65_507];
+    let gbk = udpdesk::codec::encode("你好，世界", Encoding::Gbk).unwrap();
+    (0..10_000u64)
+        .map(|i| {
+            let (bytes, encoding): (Vec<u8>, Encoding) = match i % 5 {
+                0 => ("Hello, 世界".as_bytes().to_vec(), Encoding::Utf8),
+                1 => (gbk.clone(), Encoding::Gbk),
+                2 => ((0..=255u8).collect(), Encoding::Utf8),
+                3 => (Vec::new(), Encoding::Utf8),
+                _ if i % 1000 == 4 => (big.clone(), Encoding::Utf8),
+                _ => (format!("#{i}\r\n").into_bytes(), Encoding::Utf8),
+            };
+            let v6 = i % 2 == 0;
+            Packet {
+                seq: i + 1,
+                time: t0 + std::time::Duration::from_micros(i * 137),
+                endpoint: EndpointId(1 + (i % 3) as u32),
+                direction: if i % 3 == 0 {
+                    Direction::Out
+                } else {
+                    Direction::In
+                },
+                local: if v6 { "[::1]:9999" } else { "127.0.0.1:9999" }
+                    .parse()
+                    .unwrap(),
+                peer: if v6 { "[::1]:40000" } else { "127.0.0.1:40000" }
+                    .parse()
+                    .unwrap(),
+                encoding,
+                bytes: bytes.into(),
+                truncated: false,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_format_writes_and_reads_back_10_000_awkward_packets() {
+    use udpdesk::capture::{LogFormat, open_capture, save_log};
+    let dir = tempfile::tempdir().unwrap();
+    let packets = awkward_packets();
+    for format in LogFormat::ALL {
+        let path = dir.path().join(format!("all.{}", format.extension()));
+        let summary = save_log(&path, &packets).unwrap();
+        assert_eq!(summary.packets, 10_000, "{format}");
+        if format == LogFormat::Text {
+            // Text is for reading: every packet is there, with its hex.
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(text.lines().filter(|l| l.contains(" B  ")).count(), 10_000);
+            assert!(text.contains("你好，世界"));
+            continue;
+        }
+        let mut back = Vec::new();
+        let opened = open_capture(
+            &path,
+            &mut |p| back.push(p),
+            &|_, _| {},
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(opened.packets, 10_000, "{format}");
+        for (b, p) in back.iter().zip(&packets) {
+            assert_eq!(b.bytes, p.bytes, "{format} #{}", p.seq);
+            assert_eq!(b.time, p.time, "{format} #{}", p.seq);
+            if format == LogFormat::Pcap {
+                // No direction in pcap: seen from the receiver.
+                let (src, dst) = match p.direction {
+                    Direction::In => (p.peer, p.local),
+                    Direction::Out => (p.local, p.peer),
+                };
+                assert_eq!((b.peer, b.local), (src, dst), "{format}");
+            } else {
+                assert_eq!(
+                    (b.direction, b.local, b.peer),
+                    (p.direction, p.local, p.peer)
+                );
+            }
+            if matches!(format, LogFormat::Csv | LogFormat::JsonLines) {
+                assert_eq!(b.encoding, p.encoding, "{format}");
+            }
+        }
+    }
+}
+
+#[test]
+fn bench_captures_what_it_sends_and_the_replies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.pcapng");
+    let server = Server::start(&["--quiet"]);
+    let out = wait_exit(
+        udpdesk()
+            .args(["bench", &server.addr.to_string(), "--count", "2000"])
+            .args(["--size", "100", "--wait", "5s", "--json", "--capture"])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (sent, received) = (
+        summary["sent"].as_u64().unwrap(),
+        summary["received"].as_u64().unwrap(),
+    );
+    let counts = read_pcapng(&path);
+    let captured = err
+        .lines()
+        .find(|l| l.starts_with("udpdesk: captured "))
+        .expect("a capture summary");
+    let not_captured = if captured.contains("not captured") {
+        figure(captured, " not captured")
+    } else {
+        0
+    };
+    assert_eq!(
+        counts.packets_out + counts.packets_in + not_captured,
+        sent + received,
+        "{captured}"
+    );
+    assert!(counts.interfaces[0].starts_with("bench socket 127.0.0.1:"));
+    interrupt(&server);
+    server.finish();
+}

@@ -12,6 +12,7 @@ mod closed_loop;
 mod header;
 mod input;
 mod receiver;
+mod record;
 mod rtt;
 mod sender;
 mod socket;
@@ -46,16 +47,39 @@ pub(super) fn bench(args: &BenchArgs) -> Result<(), CliError> {
     let sockets = socket::open(target, args.sockets)
         .map_err(|e| CliError::runtime(format!("cannot open a socket to {target}: {e}")))?;
     let interrupted = ctrl_c()?;
+    let recorder = args
+        .capture
+        .as_deref()
+        .map(|path| record::Recorder::start(path, target, &sockets))
+        .transpose()?;
     eprintln!("udpdesk: {}", input::banner(args, target, limit));
+    let outcome = if args.closed {
+        run_closed(
+            args,
+            target,
+            &sockets,
+            limit,
+            &interrupted,
+            recorder.as_ref(),
+        )
+    } else {
+        run_open(
+            args,
+            target,
+            &sockets,
+            limit,
+            &interrupted,
+            recorder.as_ref(),
+        )
+    };
+    if let Some(r) = recorder {
+        eprintln!("udpdesk: {}", r.finish());
+    }
     let Outcome {
         summary,
         failure,
         refused,
-    } = if args.closed {
-        run_closed(args, target, &sockets, limit, &interrupted)?
-    } else {
-        run_open(args, target, &sockets, limit, &interrupted)?
-    };
+    } = outcome?;
     let line = if args.json {
         serde_json::to_string(&summary)
             .map_err(|e| CliError::runtime(format!("cannot write the summary: {e}")))?
@@ -93,6 +117,7 @@ fn run_open(
     sockets: &[UdpSocket],
     limit: Limit,
     interrupted: &Receiver<()>,
+    recorder: Option<&record::Recorder>,
 ) -> Result<Outcome, CliError> {
     let (poll, waker) = receiver::watch(sockets)
         .map_err(|e| CliError::runtime(format!("cannot wait for replies: {e}")))?;
@@ -115,7 +140,14 @@ fn run_open(
             .name("udpdesk-bench-recv".to_owned())
             .spawn_scoped(scope, move || {
                 got_tx
-                    .send(receiver::receive(sockets, issued, poll, &control_rx, start))
+                    .send(receiver::receive(
+                        sockets,
+                        issued,
+                        poll,
+                        &control_rx,
+                        start,
+                        recorder,
+                    ))
                     .ok();
             })
             .map_err(|e| CliError::runtime(format!("cannot start the receiving thread: {e}")))?;
@@ -123,8 +155,9 @@ fn run_open(
             .name("udpdesk-bench-send".to_owned())
             .spawn_scoped(scope, move || {
                 let pacer = Pacer { rate: args.rate };
-                let sent =
-                    sender::send_all(sockets, issued, args.size, pacer, limit, start, &signal);
+                let sent = sender::send_all(
+                    sockets, issued, args.size, pacer, limit, start, &signal, recorder,
+                );
                 sent_tx.send(sent).ok();
             });
         if let Err(e) = spawned {
@@ -183,6 +216,7 @@ fn run_closed(
     sockets: &[UdpSocket],
     limit: Limit,
     interrupted: &Receiver<()>,
+    recorder: Option<&record::Recorder>,
 ) -> Result<Outcome, CliError> {
     let (poll, waker) = receiver::watch(sockets)
         .map_err(|e| CliError::runtime(format!("cannot wait for replies: {e}")))?;
@@ -195,7 +229,7 @@ fn run_closed(
             .spawn_scoped(scope, move || {
                 let timeout = args.timeout;
                 let r = closed_loop::round_trips(
-                    sockets, poll, args.size, limit, timeout, start, &signal,
+                    sockets, poll, args.size, limit, timeout, start, &signal, recorder,
                 );
                 done_tx.send(r).ok();
             })

@@ -14,6 +14,7 @@ use mio::{Events, Poll};
 
 use super::header::{HEADER_LEN, Header, nanos, since};
 use super::receiver::WAKE;
+use super::record::Recorder;
 use super::rtt::Rtt;
 use super::sender::Limit;
 use super::socket::{BATCH, BatchReceiver, transient};
@@ -58,6 +59,8 @@ struct Lane {
 }
 
 /// Runs round trips on every socket until `limit` or the stop signal.
+// Each is a plain input of one thread's run; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn round_trips(
     sockets: &[UdpSocket],
     mut poll: Poll,
@@ -66,8 +69,10 @@ pub(super) fn round_trips(
     timeout: Duration,
     start: Instant,
     stop: &StopSignal,
+    recorder: Option<&Recorder>,
 ) -> RoundTrips {
     let mut run = ClosedLoop::new(sockets.len(), size, limit, start);
+    run.recorder = recorder;
     let mut events = Events::with_capacity(sockets.len() + 1);
     loop {
         let now = Instant::now();
@@ -121,7 +126,9 @@ pub(super) fn round_trips(
 }
 
 /// The closed loop between polls.
-struct ClosedLoop {
+struct ClosedLoop<'r> {
+    /// Where the datagrams and replies are captured, if anywhere.
+    recorder: Option<&'r Recorder>,
     out: RoundTrips,
     lanes: Vec<Lane>,
     datagram: Vec<u8>,
@@ -133,13 +140,14 @@ struct ClosedLoop {
     start: Instant,
 }
 
-impl ClosedLoop {
-    fn new(sockets: usize, size: usize, limit: Limit, start: Instant) -> ClosedLoop {
+impl ClosedLoop<'_> {
+    fn new<'r>(sockets: usize, size: usize, limit: Limit, start: Instant) -> ClosedLoop<'r> {
         let (budget, end) = match limit {
             Limit::Count(n) => (n, None),
             Limit::Time(d) => (u64::MAX, start.checked_add(d)),
         };
         ClosedLoop {
+            recorder: None,
             out: RoundTrips {
                 sent: 0,
                 received: 0,
@@ -194,6 +202,13 @@ impl ClosedLoop {
             let sent_at = Instant::now();
             match socket.send(&self.datagram) {
                 Ok(_) => {
+                    if let Some(r) = self.recorder {
+                        let (head, padding) =
+                            self.datagram.split_at(HEADER_LEN.min(self.datagram.len()));
+                        let mut h = [0u8; HEADER_LEN];
+                        h.copy_from_slice(head);
+                        r.sent(k, &[h], padding);
+                    }
                     lane.flight = Some(Flight {
                         seq: lane.next_seq,
                         sent_at,
@@ -222,7 +237,20 @@ impl ClosedLoop {
                 continue;
             }
             let out = &mut self.out;
-            match self.input.recv(socket, |bytes| reply(out, k, lane, bytes)) {
+            let mut kept = Vec::new();
+            let recording = self.recorder.is_some();
+            let read = self.input.recv(socket, |bytes, cut| {
+                reply(out, k, lane, bytes);
+                if recording {
+                    kept.push((bytes.to_vec(), cut));
+                }
+            });
+            if let Some(r) = self.recorder
+                && !kept.is_empty()
+            {
+                r.received(k, kept);
+            }
+            match read {
                 // A full batch may have left more behind.
                 Ok(n) => lane.ready = n == BATCH,
                 Err(e) if transient(&e) => {

@@ -18,6 +18,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::header::since;
+use super::record::Recorder;
 use super::socket::{BATCH, BatchReceiver, transient};
 use super::tally::Tally;
 
@@ -67,6 +68,7 @@ pub(super) fn receive(
     mut poll: Poll,
     control: &Receiver<Control>,
     start: Instant,
+    recorder: Option<&Recorder>,
 ) -> Received {
     let mut run = Receiving {
         got: Received {
@@ -78,6 +80,7 @@ pub(super) fn receive(
         input: BatchReceiver::new(),
         finish: None,
         start,
+        recorder,
     };
     let mut events = Events::with_capacity(sockets.len() + 1);
     loop {
@@ -127,16 +130,18 @@ enum Watch {
 const REFUSED_PAUSE: Duration = Duration::from_millis(50);
 
 /// The receiving thread between polls.
-struct Receiving {
+struct Receiving<'r> {
     got: Received,
     watch: Vec<Watch>,
     input: BatchReceiver,
+    /// Where the replies are captured, if anywhere.
+    recorder: Option<&'r Recorder>,
     /// Once sending is over: how many went, and when to give up on the rest.
     finish: Option<(u64, Instant)>,
     start: Instant,
 }
 
-impl Receiving {
+impl Receiving<'_> {
     /// How long the next poll may wait.
     fn timeout(&self) -> Option<Duration> {
         if self.watch.contains(&Watch::Ready) {
@@ -195,10 +200,20 @@ impl Receiving {
                 // and `issued` already covers every datagram answered.
                 let mut now_ns = None;
                 let tally = &mut self.got.tally;
-                let read = self.input.recv(socket, |bytes| {
+                let mut kept = Vec::new();
+                let recording = self.recorder.is_some();
+                let read = self.input.recv(socket, |bytes, cut| {
                     let now = *now_ns.get_or_insert_with(|| since(start));
                     tally.reply(k, issued.load(Ordering::Acquire), bytes, now);
+                    if recording {
+                        kept.push((bytes.to_vec(), cut));
+                    }
                 });
+                if let Some(r) = self.recorder
+                    && !kept.is_empty()
+                {
+                    r.received(k, kept);
+                }
                 match read {
                     Ok(n) if n < BATCH => {
                         *watch = Watch::Idle;

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::header::{HEADER_LEN, Header, nanos};
+use super::record::Recorder;
 use super::socket::{BATCH, BatchSender, transient};
 use super::stop::StopSignal;
 
@@ -64,6 +65,8 @@ pub(super) struct Sent {
 
 /// Sends until `limit` or the stop signal. `issued[k]` is raised before each
 /// batch on socket `k`, so the receiver knows which sequence numbers are real.
+// Each is a plain input of one thread's run; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn send_all(
     sockets: &[UdpSocket],
     issued: &[AtomicU64],
@@ -72,12 +75,14 @@ pub(super) fn send_all(
     limit: Limit,
     start: Instant,
     stop: &StopSignal,
+    recorder: Option<&Recorder>,
 ) -> Sent {
     let (count, end) = match limit {
         Limit::Count(n) => (n, None),
         Limit::Time(d) => (u64::MAX, Some(d)),
     };
     let mut run = Sending {
+        recorder,
         sockets,
         issued,
         next_seq: vec![0; sockets.len()],
@@ -135,6 +140,8 @@ struct Batch {
 
 /// The sending thread between batches.
 struct Sending<'a> {
+    /// Where what is sent is captured, if anywhere.
+    recorder: Option<&'a Recorder>,
     sockets: &'a [UdpSocket],
     issued: &'a [AtomicU64],
     next_seq: Vec<u64>,
@@ -186,6 +193,9 @@ impl Sending<'_> {
         };
         match self.out.send(socket, left, &self.padding) {
             Ok(m) => {
+                if let (Some(r), Some(went)) = (self.recorder, left.get(..m)) {
+                    r.sent(b.socket, went, &self.padding);
+                }
                 b.done += m;
                 self.sent.total += m as u64;
             }

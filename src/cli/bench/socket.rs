@@ -169,8 +169,8 @@ impl BatchReceiver {
     }
 
     /// Reads what is waiting on `socket`, at most one batch, and hands the
-    /// start of each datagram to `each`. Returns how many were read: fewer than
-    /// [`BATCH`] means the socket is drained.
+    /// start of each datagram to `each`, with whether it was longer. Returns
+    /// how many were read: fewer than [`BATCH`] means the socket is drained.
     ///
     /// # Errors
     /// As the kernel reports them (`ConnectionRefused` after a "port unreachable").
@@ -178,7 +178,7 @@ impl BatchReceiver {
     pub(super) fn recv(
         &mut self,
         socket: &UdpSocket,
-        mut each: impl FnMut(&[u8]),
+        mut each: impl FnMut(&[u8], bool),
     ) -> io::Result<usize> {
         use nix::sys::socket::{MsgFlags, recvmmsg};
         use std::io::IoSliceMut;
@@ -196,7 +196,8 @@ impl BatchReceiver {
             Ok(replies) => {
                 let mut n = 0;
                 for reply in replies {
-                    each(reply.iovs().next().unwrap_or_default());
+                    let cut = reply.flags.contains(MsgFlags::MSG_TRUNC);
+                    each(reply.iovs().next().unwrap_or_default(), cut);
                     n += 1;
                 }
                 Ok(n)
@@ -216,7 +217,7 @@ impl BatchReceiver {
     pub(super) fn recv(
         &mut self,
         socket: &UdpSocket,
-        mut each: impl FnMut(&[u8]),
+        mut each: impl FnMut(&[u8], bool),
     ) -> io::Result<usize> {
         use nix::sys::socket::{MsgFlags, recv};
         use std::os::fd::AsRawFd;
@@ -226,7 +227,7 @@ impl BatchReceiver {
         };
         for n in 0..BATCH {
             match recv(socket.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT) {
-                Ok(len) => each(buf.get(..len).unwrap_or(buf)),
+                Ok(len) => each(buf.get(..len).unwrap_or(buf), false),
                 Err(nix::errno::Errno::EAGAIN) => return Ok(n),
                 Err(e) if n == 0 => return Err(e.into()),
                 Err(_) => return Ok(n),
