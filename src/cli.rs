@@ -93,6 +93,9 @@ pub struct WindowArgs {
     /// the format: .pcapng, .pcap, .jsonl, .csv or .txt).
     #[arg(long, value_name = "FILE")]
     pub capture: Option<std::path::PathBuf>,
+    /// Open this capture (pcapng, pcap, .jsonl or .csv) in the table.
+    #[arg(long, value_name = "FILE")]
+    pub open: Option<std::path::PathBuf>,
 }
 
 /// `udpdesk serve`.

@@ -13,9 +13,9 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => return usage_error(&e),
     };
-    let capture = match &args.command {
-        Some(CliCommand::Window(w)) => w.capture.clone(),
-        _ => None,
+    let (capture, open) = match &args.command {
+        Some(CliCommand::Window(w)) => (w.capture.clone(), w.open.clone()),
+        _ => (None, None),
     };
     let serve = match &args.command {
         Some(CliCommand::Window(w)) => match cli::window_server(w) {
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         _ => None,
     };
     match args.command {
-        None | Some(CliCommand::Window(_)) => match run_window(serve.flatten(), capture) {
+        None | Some(CliCommand::Window(_)) => match run_window(serve.flatten(), capture, open) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("udpdesk: cannot open the window: {e}");
@@ -79,6 +79,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
 fn run_window(
     serve: Option<ServerConfig>,
     capture: Option<std::path::PathBuf>,
+    open: Option<std::path::PathBuf>,
 ) -> Result<(), eframe::Error> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(TITLE)
@@ -101,6 +102,9 @@ fn run_window(
             let mut app = UdpDeskApp::serving(cc, serve.as_ref());
             if let Some(path) = capture {
                 app.start_capture_to(path);
+            }
+            if let Some(path) = open {
+                app.open_capture_from(path);
             }
             Ok(Box::new(app))
         }),

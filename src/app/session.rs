@@ -223,12 +223,9 @@ impl Session {
             .and_then(|i| store.seq(i))
             .unwrap_or(0);
         self.seq_offset = self.seq_offset.max(last.saturating_sub(self.engine_seq));
-        let file = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        // The interface's own name: the file is named in the status line.
         for (id, name) in &opened.interfaces {
-            self.names.insert(*id, format!("{file}: {name}"));
+            self.names.insert(*id, name.clone());
         }
         self.store = store;
         self.cleared.clone_from(&self.counters);

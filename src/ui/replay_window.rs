@@ -75,6 +75,8 @@ pub fn replay_window(
     let mut open = state.open;
     egui::Window::new("Replay")
         .open(&mut open)
+        // Over the table, clear of the panels on the left.
+        .default_pos([760.0, 90.0])
         .resizable(false)
         .collapsible(false)
         .show(ctx, |ui| {
