@@ -129,6 +129,8 @@ pub struct ServerForm {
     pub quit_word: String,
     /// Allow broadcast replies.
     pub broadcast: bool,
+    /// The receive buffer to ask the kernel for, in MiB (0 keeps the default, 4 MiB).
+    pub recv_buffer_mib: usize,
 }
 
 impl Default for ServerForm {
@@ -142,6 +144,7 @@ impl Default for ServerForm {
             encoding: Encoding::Utf8,
             quit_word: String::new(),
             broadcast: false,
+            recv_buffer_mib: 0,
         }
     }
 }

@@ -759,3 +759,19 @@ fn the_rows_shown_replay_to_the_clients_target() {
     });
     ui.h.get_by_label("Start replay");
 }
+
+#[test]
+fn the_receive_buffer_asked_for_is_the_one_granted() {
+    let mut settings = Settings::default();
+    settings.server.port = "0".into();
+    settings.server.recv_buffer_mib = 1;
+    let mut ui = Ui::with(settings);
+    ui.start_server();
+    let granted = ui.app().session.server.buffers.unwrap().recv;
+    // Linux doubles the request for its own bookkeeping (and caps it at rmem_max).
+    assert!(granted > 0 && granted <= 2 << 20, "{granted}");
+    ui.h.get_by_label_contains(&format!(
+        "granted: receive {}",
+        udpdesk::ui::widgets::bytes_label(granted as u64)
+    ));
+}

@@ -84,10 +84,17 @@ pub fn server_config(form: &ServerForm) -> Result<ServerConfig, FieldError> {
         quit_word: Some(form.quit_word.clone()).filter(|w| !w.is_empty()),
         options: SocketOptions {
             broadcast: form.broadcast,
+            recv_buffer: match form.recv_buffer_mib {
+                0 => crate::net::DEFAULT_RECV_BUFFER,
+                mib => mib.min(MAX_RECV_BUFFER_MIB) << 20,
+            },
             ..SocketOptions::default()
         },
     })
 }
+
+/// The largest receive buffer the server panel asks for, in MiB.
+pub const MAX_RECV_BUFFER_MIB: usize = 1024;
 
 fn parse_port(text: &str, field: Field) -> Result<u16, FieldError> {
     text.trim().parse::<u16>().map_err(|_| {

@@ -130,14 +130,32 @@ pub fn server_panel_ui(
             tally.replies
         ));
     });
-    if let Some(b) = view.buffers {
-        ui.weak(format!(
-            "socket buffers granted: receive {}, send {}",
-            bytes_label(b.recv as u64),
-            bytes_label(b.send as u64)
-        ))
-        .on_hover_text("What the kernel granted for the 4 MiB receive and 1 MiB send buffers asked for; Linux caps them at net.core.rmem_max and wmem_max.");
-    }
+    ui.horizontal(|ui| {
+        let label = ui.label("Receive buffer").id;
+        let mut mib = match form.recv_buffer_mib {
+            0 => crate::net::DEFAULT_RECV_BUFFER >> 20,
+            n => n,
+        };
+        let asked = mib;
+        ui.add(
+            egui::DragValue::new(&mut mib)
+                .range(1..=crate::app::forms::MAX_RECV_BUFFER_MIB)
+                .suffix(" MiB"),
+        )
+        .labelled_by(label)
+        .on_hover_text("What to ask the kernel for at the next Start. A bigger buffer rides out longer bursts before the kernel drops datagrams; Linux caps it at net.core.rmem_max.");
+        if mib != asked {
+            form.recv_buffer_mib = mib;
+        }
+        if let Some(b) = view.buffers {
+            ui.weak(format!(
+                "granted: receive {}, send {}",
+                bytes_label(b.recv as u64),
+                bytes_label(b.send as u64)
+            ))
+            .on_hover_text("What the kernel granted (Linux reports twice the data it allows, and caps requests at net.core.rmem_max and wmem_max).");
+        }
+    });
     missed_ui(ui, &tally);
     held_ui(ui, &tally, held);
     field_error_ui(ui, view.error.as_ref(), Field::General);
