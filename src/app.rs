@@ -637,7 +637,11 @@ impl eframe::App for UdpDeskApp {
                 let endpoint = packet
                     .as_ref()
                     .map_or("", |p| self.session.name(p.endpoint));
-                packet_detail::packet_detail_ui(ui, &mut self.detail, packet.as_ref(), endpoint);
+                if let Some(peer) =
+                    packet_detail::packet_detail_ui(ui, &mut self.detail, packet.as_ref(), endpoint)
+                {
+                    self.table.filter.peer = peer;
+                }
             });
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(a) = packet_table::table_toolbar_ui(ui, &mut self.table, &self.session) {

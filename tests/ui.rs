@@ -775,3 +775,24 @@ fn the_receive_buffer_asked_for_is_the_one_granted() {
         udpdesk::ui::widgets::bytes_label(granted as u64)
     ));
 }
+
+#[test]
+fn only_this_peer_narrows_the_table_to_one_flow() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
+    alice.send_to(b"from alice", at).unwrap();
+    bob.send_to(b"from bob", at).unwrap();
+    ui.wait_until("both echoes", |a| a.session.store.len() == 4);
+    ui.h.get_all_by_label("from alice").next().unwrap().click();
+    ui.h.run_ok();
+    ui.click("Only this peer");
+    ui.wait_until("the filter", |a| a.table.view.len(&a.session.store) == 2);
+    let app = ui.app();
+    assert_eq!(
+        app.table.filter.peer,
+        alice.local_addr().unwrap().to_string()
+    );
+    assert_eq!(ui.h.query_all_by_label("from bob").count(), 0);
+}

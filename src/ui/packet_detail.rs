@@ -33,17 +33,19 @@ enum Copy {
     Escaped,
 }
 
-/// Draws the detail of `packet` (or a hint when none is selected).
+/// Draws the detail of `packet` (or a hint when none is selected). Returns a
+/// peer address when "Only this peer" was clicked: the table's peer filter.
 pub fn packet_detail_ui(
     ui: &mut Ui,
     state: &mut DetailState,
     packet: Option<&Packet>,
     endpoint: &str,
-) {
+) -> Option<String> {
     let Some(p) = packet else {
         ui.weak("Select a packet to see its bytes.");
-        return;
+        return None;
     };
+    let mut only_peer = None;
     let encoding = state.encoding.unwrap_or(p.encoding);
     let fresh = state
         .cache
@@ -57,7 +59,9 @@ pub fn packet_detail_ui(
             dump: codec::hex_dump(&p.bytes),
         });
     }
-    let Some(cache) = &state.cache else { return };
+    let Some(cache) = &state.cache else {
+        return None;
+    };
     let mut copy = None;
     ui.horizontal(|ui| {
         let t: chrono::DateTime<chrono::Local> = p.time.into();
@@ -102,6 +106,17 @@ pub fn packet_detail_ui(
         {
             copy = Some(Copy::Escaped);
         }
+        ui.separator();
+        if ui
+            .button("Only this peer")
+            .on_hover_text(format!(
+                "Show only the packets to and from {} (the table's Peer filter); Replay… then sends that flow again",
+                p.peer
+            ))
+            .clicked()
+        {
+            only_peer = Some(p.peer.to_string());
+        }
     });
     let mut text = cache.text.as_str();
     let dump = cache.dump.as_str();
@@ -145,4 +160,5 @@ pub fn packet_detail_ui(
         };
         ui.ctx().copy_text(out);
     }
+    only_peer
 }
