@@ -193,6 +193,8 @@ impl UdpDeskApp {
                 opened,
             }) => {
                 self.session.show_capture(store, &opened, &path);
+                // The rows on show were worked out over the old log.
+                self.table.view = crate::app::rows::View::default();
                 self.table.selected = None;
                 self.table.paused_at = None;
                 self.table.following = true;

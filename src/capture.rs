@@ -20,7 +20,7 @@ mod write;
 pub use error::CaptureError;
 pub use filter::{FilterError, PacketFilter};
 pub use format::LogFormat;
-pub use live::{CaptureSummary, FLUSH_EVERY, LiveCapture, QUEUE_BYTES, QUEUE_PACKETS};
+pub use live::{CaptureSummary, Closing, FLUSH_EVERY, LiveCapture, QUEUE_BYTES, QUEUE_PACKETS};
 pub use open::{FIRST_FILE_ENDPOINT, Opened, open_capture};
 pub use read::load_log;
 pub use record::PacketRecord;

@@ -796,3 +796,43 @@ fn only_this_peer_narrows_the_table_to_one_flow() {
     );
     assert_eq!(ui.h.query_all_by_label("from bob").count(), 0);
 }
+
+#[test]
+fn a_capture_opened_under_a_filter_shows_its_own_matches() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    ui.type_into("Filter", 0, "zz");
+    let me = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for text in ["a", "b", "zz live"] {
+        me.send_to(text.as_bytes(), at).unwrap();
+    }
+    ui.wait_until("the echoes", |a| a.session.store.len() == 6);
+    ui.wait_until("the live match", |a| {
+        a.table.view.len(&a.session.store) == 2
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("five.jsonl");
+    let packets: Vec<udpdesk::packet::Packet> = ["p1", "p2", "zz file", "p4", "p5"]
+        .iter()
+        .enumerate()
+        .map(|(i, text)| udpdesk::packet::Packet {
+            seq: i as u64 + 1,
+            time: std::time::SystemTime::now(),
+            endpoint: udpdesk::packet::EndpointId(1),
+            direction: Direction::In,
+            local: "127.0.0.1:9999".parse().unwrap(),
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            encoding: Encoding::Utf8,
+            bytes: text.as_bytes().into(),
+            truncated: false,
+        })
+        .collect();
+    udpdesk::capture::save_log(&path, &packets).unwrap();
+    ui.h.state_mut().open_capture_from(path);
+    ui.wait_until("the capture and its one match", |a| {
+        !a.opening() && a.session.store.len() == 5 && a.table.view.len(&a.session.store) == 1
+    });
+    let app = ui.app();
+    let shown = app.table.view.packet(&app.session.store, 0).unwrap();
+    assert_eq!(&shown.bytes[..], b"zz file");
+}

@@ -85,16 +85,23 @@ impl Opener {
                     );
                     wake();
                 };
-                let result =
-                    capture::open_capture(&file, &mut |p| store.push(&p), &progress, &cancel);
+                // Whatever happens in the reader, the window hears an end:
+                // otherwise "Opening…" would stay up and block every later open.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    capture::open_capture(&file, &mut |p| store.push(&p), &progress, &cancel)
+                }));
                 let loaded = match result {
-                    Ok(opened) => Loaded::Done {
+                    Ok(Ok(opened)) => Loaded::Done {
                         path: file,
                         store,
                         opened,
                     },
-                    Err(CaptureError::Cancelled) => Loaded::Cancelled,
-                    Err(e) => Loaded::Failed(e.to_string()),
+                    Ok(Err(CaptureError::Cancelled)) => Loaded::Cancelled,
+                    Ok(Err(e)) => Loaded::Failed(e.to_string()),
+                    Err(_) => Loaded::Failed(format!(
+                        "{}: the capture could not be read (the reader failed on it)",
+                        file.display()
+                    )),
                 };
                 if tx.send(loaded).is_ok() {
                     wake();

@@ -80,8 +80,17 @@ impl<'f> Matcher<'f> {
             (DirFilter::In, Direction::Out) | (DirFilter::Out, Direction::In) => return false,
             _ => {}
         }
-        if !self.peer.is_empty() && !p.peer.to_string().contains(self.peer) {
-            return false;
+        if !self.peer.is_empty() {
+            // A whole address with its port is one flow: exactly that peer
+            // ("10.0.0.1:5000" is not "10.0.0.1:50000"). Anything less is a
+            // part of the address to look for.
+            let keep = match self.peer.parse::<std::net::SocketAddr>() {
+                Ok(exact) => p.peer == exact,
+                Err(_) => p.peer.to_string().contains(self.peer),
+            };
+            if !keep {
+                return false;
+            }
         }
         if self.text.is_empty() {
             return true;
@@ -224,6 +233,27 @@ pub fn find(store: &PacketStore, seq: u64) -> Option<Packet> {
     index_of(store, seq)
         .and_then(|i| store.get(i))
         .filter(|p| p.seq == seq)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod peer_tests {
+    use super::*;
+    use crate::capture::testdata::packet as sample_packet;
+
+    #[test]
+    fn a_whole_address_is_one_peer_and_a_part_is_searched() {
+        let mut p = sample_packet(1, Direction::In, b"x");
+        p.peer = "10.0.0.1:50000".parse().unwrap();
+        let with = |peer: &str| Filter {
+            peer: peer.to_owned(),
+            ..Filter::default()
+        };
+        assert!(!with("10.0.0.1:5000").keeps(&p), "not a prefix of the port");
+        assert!(with("10.0.0.1:50000").keeps(&p));
+        assert!(with("10.0.0.1").keeps(&p));
+        assert!(with(":5000").keeps(&p), "a part is still searched");
+    }
 }
 
 #[cfg(test)]

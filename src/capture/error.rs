@@ -105,6 +105,11 @@ fn folder_of(path: &Path) -> String {
 
 fn write_advice(err: &io::Error, path: &Path) -> String {
     use io::ErrorKind as K;
+    #[cfg(unix)]
+    if err.raw_os_error() == Some(nix::errno::Errno::ENXIO as i32) {
+        return "nothing is reading that pipe — start its reader (such as Wireshark) first"
+            .to_owned();
+    }
     match err.kind() {
         K::NotFound => format!(
             "the folder {} does not exist — choose an existing folder",

@@ -79,7 +79,12 @@ impl PacketFilter {
     /// operators that would be right.
     pub fn parse(text: &str) -> Result<PacketFilter, FilterError> {
         let tokens = tokenize(text)?;
-        let mut p = Parser { tokens, at: 0 };
+        let mut p = Parser {
+            tokens,
+            at: 0,
+            depth: 0,
+            tests: 0,
+        };
         let expr = p.or()?;
         match p.tokens.get(p.at) {
             None => Ok(PacketFilter(expr)),
@@ -201,7 +206,18 @@ fn tokenize(text: &str) -> Result<Vec<String>, FilterError> {
 struct Parser {
     tokens: Vec<String>,
     at: usize,
+    /// Parentheses and negations open around the current test.
+    depth: usize,
+    /// Tests read so far (a chain of them nests as deep as it is long).
+    tests: usize,
 }
+
+/// How many tests one filter may hold.
+const MAX_TESTS: usize = 256;
+
+/// How deeply parentheses and `!` may nest: plenty for a person, and the
+/// parser, the test and the drop all recurse that deep.
+const MAX_DEPTH: usize = 64;
 
 impl Parser {
     fn peek(&self) -> Option<&str> {
@@ -233,6 +249,18 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(FilterError(format!(
+                "the filter nests more than {MAX_DEPTH} deep; write it more simply"
+            )));
+        }
+        let expr = self.unary_inner();
+        self.depth -= 1;
+        expr
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, FilterError> {
         match self.peek() {
             Some("!" | "not") => {
                 self.at += 1;
@@ -253,6 +281,12 @@ impl Parser {
     fn test(&mut self) -> Result<Expr, FilterError> {
         const FIELDS: &str =
             "udp.port, udp.srcport, udp.dstport, ip.addr, ip.src, ip.dst, len or dir";
+        self.tests += 1;
+        if self.tests > MAX_TESTS {
+            return Err(FilterError(format!(
+                "the filter holds more than {MAX_TESTS} tests; write it more simply"
+            )));
+        }
         let name = self
             .next()
             .ok_or_else(|| FilterError(format!("a test is missing; test {FIELDS}")))?;
@@ -393,6 +427,12 @@ mod tests {
             ("(len == 1", "not closed"),
             ("len == 1 len == 2", "join tests"),
             ("len == 1; drop", "no meaning"),
+            (&"(".repeat(100_000), "nests more than 64"),
+            (&"!".repeat(100_000), "nests more than 64"),
+            (
+                &vec!["len == 1"; 10_000].join(" && "),
+                "more than 256 tests",
+            ),
         ] {
             let err = PacketFilter::parse(bad).unwrap_err().to_string();
             assert!(err.contains(says), "{bad}: {err}");

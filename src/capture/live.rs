@@ -46,6 +46,8 @@ struct Shared {
     dropped: AtomicU64,
     queued_packets: AtomicU64,
     queued_bytes: AtomicU64,
+    /// Packets taken but not written because writing failed.
+    lost: AtomicU64,
     failed: AtomicBool,
     error: Mutex<Option<String>>,
 }
@@ -63,6 +65,8 @@ pub struct CaptureSummary {
     pub bytes: u64,
     /// Packets that found the writer's queue full (the disk was slower than the network).
     pub dropped: u64,
+    /// Packets not written because writing failed (the capture had stopped).
+    pub lost: u64,
     /// Why the capture stopped early, if it did.
     pub error: Option<String>,
 }
@@ -84,6 +88,9 @@ impl fmt::Display for CaptureSummary {
                 self.dropped
             )?;
         }
+        if self.lost > 0 {
+            write!(f, ", {} not written after writing failed", self.lost)?;
+        }
         if let Some(error) = &self.error {
             write!(f, "; stopped: {error}")?;
         }
@@ -103,27 +110,20 @@ pub struct LiveCapture {
 
 impl LiveCapture {
     /// Creates (or empties) the file at `path`, writes the header of the
-    /// format its extension names, and starts the writer. `on_failure` is
-    /// called once, from the writer's thread, if a write fails later.
+    /// format its extension names, and starts the writer. `wake` is called
+    /// from the writer's thread when a write fails and when the writer has
+    /// closed the file after [`LiveCapture::close`].
     ///
     /// # Errors
     /// `UnknownExtension`, or `Write` when the file cannot be created or written.
-    pub fn start(
-        path: &Path,
-        on_failure: Box<dyn Fn() + Send>,
-    ) -> Result<LiveCapture, CaptureError> {
+    pub fn start(path: &Path, wake: Box<dyn Fn() + Send>) -> Result<LiveCapture, CaptureError> {
         let format = LogFormat::from_path(path)?;
         let fail = |source| CaptureError::Write {
             path: path.to_path_buf(),
             source,
         };
         let mut log = LogWriter::new(format).map_err(fail)?;
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .map_err(fail)?;
+        let mut file = open_for_writing(path).map_err(fail)?;
         log.drain_to(&mut file).map_err(fail)?;
         let (tx, rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared::default());
@@ -133,10 +133,14 @@ impl LiveCapture {
             file,
             shared: Arc::clone(&shared),
             started: SystemTime::now(),
+            unwritten: (0, 0),
         };
         let thread = std::thread::Builder::new()
             .name("udpdesk-capture".to_owned())
-            .spawn(move || writer.run(&rx, &*on_failure))
+            .spawn(move || {
+                writer.run(&rx, &*wake);
+                wake();
+            })
             .map_err(fail)?;
         Ok(LiveCapture {
             path: path.to_path_buf(),
@@ -163,10 +167,14 @@ impl LiveCapture {
     /// Hands packets to the writer, or counts them as dropped when its queue
     /// is full. Never blocks.
     pub fn offer(&self, packets: &[Packet]) {
-        if packets.is_empty() || self.failed() {
+        if packets.is_empty() {
             return;
         }
         let n = packets.len() as u64;
+        if self.failed() {
+            self.shared.lost.fetch_add(n, Ordering::Relaxed);
+            return;
+        }
         let bytes: u64 = packets.iter().map(|p| p.len() as u64).sum();
         let s = &self.shared;
         let queued = s.queued_packets.load(Ordering::Relaxed);
@@ -207,6 +215,7 @@ impl LiveCapture {
             packets: s.written.load(Ordering::Relaxed),
             bytes: s.bytes.load(Ordering::Relaxed),
             dropped: s.dropped.load(Ordering::Relaxed),
+            lost: s.lost.load(Ordering::Relaxed),
             error: s.error.lock().ok().and_then(|e| e.clone()),
         }
     }
@@ -218,19 +227,109 @@ impl LiveCapture {
     }
 
     /// Writes what is queued and the per-endpoint statistics, closes the
-    /// file, and says what was captured.
+    /// file, and says what was captured; waits for all of it.
     #[must_use]
-    pub fn finish(mut self, stats: Vec<(EndpointId, EndpointStats)>) -> CaptureSummary {
+    pub fn finish(self, stats: Vec<(EndpointId, EndpointStats)>) -> CaptureSummary {
+        self.close(stats).summary()
+    }
+
+    /// Like [`LiveCapture::finish`] without waiting: the writer goes on
+    /// writing what is queued on its own thread (a slow disk must not hold up
+    /// the caller), calls `wake` once the file is closed, and the returned
+    /// handle then gives the summary at once.
+    #[must_use]
+    pub fn close(mut self, stats: Vec<(EndpointId, EndpointStats)>) -> Closing {
         if let Some(tx) = self.tx.take() {
             let _gone = tx.send(Item::Close { stats });
         }
+        Closing {
+            path: self.path.clone(),
+            format: self.format,
+            shared: Arc::clone(&self.shared),
+            thread: self.thread.take(),
+        }
+    }
+
+    /// True when `path` is this capture's file (so a new capture to it must
+    /// wait for this one to close).
+    #[must_use]
+    pub fn writes_to(&self, path: &Path) -> bool {
+        same_file(&self.path, path)
+    }
+}
+
+/// A capture whose writer is finishing its file.
+pub struct Closing {
+    path: PathBuf,
+    format: LogFormat,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Closing {
+    /// True once the file is closed.
+    #[must_use]
+    pub fn done(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Waits for the file to be closed (at once when [`Closing::done`]) and
+    /// says what was captured.
+    #[must_use]
+    pub fn summary(mut self) -> CaptureSummary {
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
         {
             self.shared
                 .set_error("the capture writer crashed".to_owned());
         }
-        self.summary()
+        let s = &self.shared;
+        CaptureSummary {
+            path: self.path.clone(),
+            format: self.format,
+            packets: s.written.load(Ordering::Relaxed),
+            bytes: s.bytes.load(Ordering::Relaxed),
+            dropped: s.dropped.load(Ordering::Relaxed),
+            lost: s.lost.load(Ordering::Relaxed),
+            error: s.error.lock().ok().and_then(|e| e.clone()),
+        }
+    }
+}
+
+/// Opens a capture file for writing. A FIFO is opened without waiting for a
+/// reader (none there is an error to report, not a hang), then written to
+/// normally.
+#[cfg(unix)]
+fn open_for_writing(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)?;
+    nix::fcntl::fcntl(
+        &file,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
+    )
+    .map_err(io::Error::from)?;
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_for_writing(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+}
+
+/// True when both paths name one file that exists.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -259,10 +358,12 @@ struct Writer {
     file: File,
     shared: Arc<Shared>,
     started: SystemTime,
+    /// Packets and bytes encoded since the last write to the file.
+    unwritten: (u64, u64),
 }
 
 impl Writer {
-    fn run(mut self, rx: &Receiver<Item>, on_failure: &dyn Fn()) {
+    fn run(mut self, rx: &Receiver<Item>, wake: &dyn Fn()) {
         let mut written_at = Instant::now();
         let mut closing = None;
         loop {
@@ -304,10 +405,17 @@ impl Writer {
                         path: self.path.clone(),
                         source: e,
                     };
-                    self.shared.set_error(error.to_string());
-                    on_failure();
-                    // Take (and forget) whatever is still sent until the owner closes.
-                    while rx.recv().is_ok() {}
+                    let s = &self.shared;
+                    // What was encoded and not written, and what is still
+                    // queued, will not reach the file: count it.
+                    s.lost.fetch_add(self.unwritten.0, Ordering::Relaxed);
+                    s.set_error(error.to_string());
+                    wake();
+                    while let Ok(item) = rx.recv() {
+                        if let Item::Packets(p) = item {
+                            s.lost.fetch_add(p.len() as u64, Ordering::Relaxed);
+                        }
+                    }
                     return;
                 }
             }
@@ -320,11 +428,16 @@ impl Writer {
         s.queued_packets
             .fetch_sub(packets.len() as u64, Ordering::Relaxed);
         s.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
-        for p in packets {
-            self.log.packet(p)?;
+        for (i, p) in packets.iter().enumerate() {
+            if let Err(e) = self.log.packet(p) {
+                // Those not encoded are lost; the encoded ones are counted by the failure.
+                let rest = (packets.len() - i) as u64;
+                s.lost.fetch_add(rest, Ordering::Relaxed);
+                return Err(e);
+            }
+            self.unwritten.0 += 1;
+            self.unwritten.1 += p.len() as u64;
         }
-        s.written.fetch_add(packets.len() as u64, Ordering::Relaxed);
-        s.bytes.fetch_add(bytes, Ordering::Relaxed);
         Ok(())
     }
 
@@ -333,7 +446,12 @@ impl Writer {
     /// removed would lose everything while seeming to work.
     fn write_out(&mut self) -> io::Result<()> {
         still_there(&self.path, &self.file)?;
-        self.log.drain_to(&mut self.file)
+        self.log.drain_to(&mut self.file)?;
+        // Counted as captured only now that they are in the file.
+        let (n, bytes) = std::mem::take(&mut self.unwritten);
+        self.shared.written.fetch_add(n, Ordering::Relaxed);
+        self.shared.bytes.fetch_add(bytes, Ordering::Relaxed);
+        Ok(())
     }
 
     fn close(&mut self, stats: &[(EndpointId, EndpointStats)]) -> io::Result<()> {
@@ -341,7 +459,17 @@ impl Writer {
             .statistics(stats, self.started, SystemTime::now())?;
         self.write_out()?;
         self.file.flush()?;
-        self.file.sync_data()
+        // A pipe or a device (a Wireshark reading a FIFO, /dev/null) has
+        // nothing to sync, and says so; that is no failure.
+        match self.file.sync_data() {
+            Err(e)
+                if e.raw_os_error() == Some(nix::errno::Errno::EINVAL as i32)
+                    || e.kind() == io::ErrorKind::Unsupported =>
+            {
+                Ok(())
+            }
+            other => other,
+        }
     }
 }
 
@@ -399,11 +527,69 @@ mod tests {
         }
         capture.offer(&packets[3..]);
         let summary = capture.finish(Vec::new());
-        assert!(failed.try_recv().is_err());
+        // Woken once, as the file closed: no failure on the way.
+        assert_eq!(failed.try_iter().count(), 1);
         assert_eq!(load_log(&path).unwrap(), packets);
         assert_eq!(summary.packets, packets.len() as u64);
         assert_eq!((summary.dropped, &summary.error), (0, &None));
         assert!(summary.to_string().starts_with("captured 6 packets ("));
+    }
+
+    #[test]
+    fn closing_does_not_wait_and_wakes_when_the_file_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("closing.pcapng");
+        let (wake, woken) = signal();
+        let capture = LiveCapture::start(&path, wake).unwrap();
+        assert!(capture.writes_to(&path));
+        assert!(!capture.writes_to(&dir.path().join("other.pcapng")));
+        capture.offer(&sample());
+        let closing = capture.close(Vec::new());
+        woken.recv_timeout(Duration::from_secs(10)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !closing.done() {
+            assert!(Instant::now() < deadline, "the writer did not end");
+            std::thread::yield_now();
+        }
+        let summary = closing.summary();
+        assert_eq!((summary.packets, summary.lost), (6, 0));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_needs_its_reader_and_then_ends_cleanly() {
+        use std::io::Read as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipe.pcapng");
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        // No reader: said at once, not a hang.
+        let err = LiveCapture::start(&path, Box::new(|| {})).err().unwrap();
+        assert!(
+            err.to_string().contains("nothing is reading that pipe"),
+            "{err}"
+        );
+        let reading = path.clone();
+        let reader = std::thread::spawn(move || {
+            // Waits in open for a writer (and counts as a reader meanwhile).
+            let mut f = std::fs::File::open(&reading).unwrap();
+            let mut all = Vec::new();
+            f.read_to_end(&mut all).unwrap();
+            all
+        });
+        // The reader opens first; the writer may start then.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let capture = loop {
+            match LiveCapture::start(&path, Box::new(|| {})) {
+                Ok(c) => break c,
+                Err(_) if Instant::now() < deadline => std::thread::yield_now(),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        capture.offer(&sample());
+        let summary = capture.finish(Vec::new());
+        assert_eq!((summary.packets, &summary.error), (6, &None), "{summary}");
+        let bytes = reader.join().unwrap();
+        assert_eq!(&bytes[..4], &0x0a0d_0d0a_u32.to_le_bytes());
     }
 
     #[test]

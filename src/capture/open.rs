@@ -225,7 +225,7 @@ impl State<'_> {
                 TsResolution::MicroSecond => Duration::from_micros(u64::from(raw.ts_frac)),
                 TsResolution::NanoSecond => Duration::from_nanos(u64::from(raw.ts_frac)),
             };
-            let time = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(raw.ts_sec)) + frac;
+            let time = at(Duration::from_secs(u64::from(raw.ts_sec)) + frac);
             self.frame(header.datalink, &raw.data, time, endpoint, None);
         }
         Ok(())
@@ -275,9 +275,10 @@ impl State<'_> {
                     // pcap-file hands the raw 64-bit count over as nanoseconds;
                     // its unit is the interface's.
                     let raw = u64::try_from(epb.timestamp.as_nanos()).unwrap_or(u64::MAX);
-                    let time = SystemTime::UNIX_EPOCH
-                        + Duration::from_secs(iface.offset_secs)
-                        + ticks(raw, iface.resolution);
+                    // A time no clock can hold (a damaged or hostile file) reads as the epoch.
+                    let time = Duration::from_secs(iface.offset_secs)
+                        .checked_add(ticks(raw, iface.resolution))
+                        .map_or(SystemTime::UNIX_EPOCH, at);
                     let direction = epb.options.iter().find_map(|o| match o {
                         EnhancedPacketOption::Flags(f) => match f & 0b11 {
                             1 => Some(Direction::In),
@@ -343,6 +344,14 @@ impl State<'_> {
     }
 }
 
+/// The time `since` the epoch, or the epoch itself when the sum overflows
+/// what the system clock can hold.
+fn at(since: Duration) -> SystemTime {
+    SystemTime::UNIX_EPOCH
+        .checked_add(since)
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
 /// A pcapng timestamp in the interface's units (`if_tsresol`: 10^-n seconds,
 /// or 2^-n with the high bit set) as a duration.
 fn ticks(raw: u64, resolution: u8) -> Duration {
@@ -353,7 +362,8 @@ fn ticks(raw: u64, resolution: u8) -> Duration {
     };
     let secs = raw / per_sec;
     let frac = u128::from(raw % per_sec) * 1_000_000_000 / u128::from(per_sec);
-    Duration::from_secs(secs) + Duration::from_nanos(u64::try_from(frac).unwrap_or(0))
+    // Under a second of nanoseconds: Duration::new cannot overflow here.
+    Duration::new(secs, u32::try_from(frac).unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -380,6 +390,10 @@ mod tests {
         assert_eq!(ticks(1_500_000, 6), Duration::from_millis(1500));
         assert_eq!(ticks(1_500_000_000, 9), Duration::from_millis(1500));
         assert_eq!(ticks(3, 0x81), Duration::from_millis(1500));
+        // Nanosecond ticks of the largest count, on top of the largest offset.
+        let huge = Duration::from_secs(u64::MAX).checked_add(ticks(u64::MAX, 0));
+        assert!(huge.is_none_or(|d| at(d) >= SystemTime::UNIX_EPOCH));
+        assert_eq!(at(Duration::MAX), SystemTime::UNIX_EPOCH);
     }
 
     #[test]

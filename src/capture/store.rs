@@ -164,6 +164,10 @@ pub struct PacketStore {
     chunks: VecDeque<Chunk>,
     /// The serial number of `chunks[0]`.
     first_chunk: u32,
+    /// The chunks' capacities added up (kept, not walked, on every push).
+    chunk_bytes: usize,
+    /// Addresses kept when the table was last rebuilt.
+    addresses_kept: usize,
     chunk_size: usize,
     addresses: Addresses,
     budget: usize,
@@ -193,6 +197,8 @@ impl PacketStore {
             len: 0,
             chunks: VecDeque::new(),
             first_chunk: 0,
+            chunk_bytes: 0,
+            addresses_kept: 0,
             chunk_size: chunk_size(budget),
             addresses: Addresses::default(),
             budget,
@@ -342,9 +348,8 @@ impl PacketStore {
     /// Bytes the store holds now: payload chunks, index blocks and addresses.
     #[must_use]
     pub fn memory(&self) -> usize {
-        let chunks: usize = self.chunks.iter().map(|c| c.data.capacity()).sum();
         let index = self.blocks.len() * BLOCK * std::mem::size_of::<Entry>();
-        chunks + index + self.addresses.memory()
+        self.chunk_bytes + index + self.addresses.memory()
     }
 
     /// Counts over everything pushed since the last clear, evicted or not.
@@ -377,9 +382,9 @@ impl PacketStore {
                 .map_or(64 << 10, |c| c.data.capacity().saturating_mul(2))
                 .min(self.chunk_size)
                 .max(bytes.len());
-            self.chunks.push_back(Chunk {
-                data: Vec::with_capacity(next),
-            });
+            let data = Vec::with_capacity(next);
+            self.chunk_bytes += data.capacity();
+            self.chunks.push_back(Chunk { data });
         }
         let serial = self
             .first_chunk
@@ -400,12 +405,16 @@ impl PacketStore {
             while self.entry(0).is_some_and(|e| e.chunk == oldest) {
                 self.pop_front();
             }
-            self.chunks.pop_front();
+            if let Some(gone) = self.chunks.pop_front() {
+                self.chunk_bytes -= gone.data.capacity();
+            }
             self.first_chunk = self.first_chunk.wrapping_add(1);
-            // Each kept packet names at most one peer and a handful of local
-            // addresses: many more means most are only evicted packets'.
+            // The table keeps the addresses of evicted packets too. Once it
+            // holds a quarter of the budget and has doubled since it was last
+            // rebuilt, it is rebuilt from the packets still kept: rebuilding
+            // at most as often as it doubles keeps the cost per packet bounded.
             if self.addresses.memory() > self.budget / 4
-                && self.addresses.table.len() > self.len + 1024
+                && self.addresses.table.len() > 2 * self.addresses_kept.max(1024)
             {
                 self.forget_unused_addresses();
             }
@@ -441,6 +450,7 @@ impl PacketStore {
                 e.peer = fresh.id(old.get(e.peer));
             }
         }
+        self.addresses_kept = fresh.table.len();
         self.addresses = fresh;
     }
 }

@@ -48,6 +48,8 @@ pub struct LogWriter {
     format: LogFormat,
     out: Out,
     written: Written,
+    /// Something was added since the buffer was last emptied.
+    dirty: bool,
 }
 
 enum Out {
@@ -132,6 +134,8 @@ impl LogWriter {
             format,
             out,
             written: Written::default(),
+            // The header waits to be written.
+            dirty: true,
         })
     }
 
@@ -155,6 +159,7 @@ impl LogWriter {
     pub fn name_endpoint(&mut self, id: EndpointId, name: &str) -> io::Result<()> {
         if let Out::PcapNg(ng) = &mut self.out {
             ng.interface(id, name)?;
+            self.dirty = true;
         }
         Ok(())
     }
@@ -195,6 +200,7 @@ impl LogWriter {
         }
         self.written.packets += 1;
         self.written.bytes += p.len() as u64;
+        self.dirty = true;
         Ok(())
     }
 
@@ -213,6 +219,7 @@ impl LogWriter {
         let Out::PcapNg(ng) = &mut self.out else {
             return Ok(());
         };
+        self.dirty = true;
         let nanos = |t: SystemTime| u64::try_from(since_epoch(t).as_nanos()).unwrap_or(u64::MAX);
         for (id, s) in stats {
             let interface_id = ng.interface(*id, &format!("endpoint {id}"))?;
@@ -234,6 +241,9 @@ impl LogWriter {
     /// Bytes waiting in the buffer.
     #[must_use]
     pub fn pending(&self) -> usize {
+        if !self.dirty {
+            return 0;
+        }
         match &self.out {
             Out::Text(buf) | Out::JsonLines(buf) => buf.len(),
             // The csv writer keeps a small buffer of its own until flushed.
@@ -249,6 +259,7 @@ impl LogWriter {
     /// Whatever `w` reports. The file then ends on an unknown record: a log
     /// that failed is abandoned, not retried.
     pub fn drain_to(&mut self, w: &mut impl Write) -> io::Result<()> {
+        self.dirty = false;
         let buf = match &mut self.out {
             Out::Text(buf) | Out::JsonLines(buf) => buf,
             Out::Csv(csv) => {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Sender, TrySendError};
 
-use crate::capture::{CaptureSummary, EndpointStats, LiveCapture};
+use crate::capture::{Closing, EndpointStats, LiveCapture};
 use crate::packet::{Direction, EndpointId, Packet};
 
 use super::command::Event;
@@ -122,7 +122,7 @@ impl Handover {
 
     /// Sends every packet recorded from now on to `live` as well, replacing
     /// (and returning the summary of) any capture running.
-    pub fn start_capture(&mut self, live: LiveCapture) -> Option<CaptureSummary> {
+    pub fn start_capture(&mut self, live: LiveCapture) -> Option<Closing> {
         let before = self.stop_capture();
         for (id, name) in &self.names {
             live.name_endpoint(*id, name);
@@ -156,6 +156,14 @@ impl Handover {
         }
     }
 
+    /// True when a capture runs to the file at `path`.
+    #[must_use]
+    pub fn capture_writes_to(&self, path: &std::path::Path) -> bool {
+        self.capture
+            .as_ref()
+            .is_some_and(|c| c.live.writes_to(path))
+    }
+
     /// True when a capture runs but its writing failed.
     #[must_use]
     pub fn capture_failed(&self) -> bool {
@@ -163,8 +171,9 @@ impl Handover {
     }
 
     /// Ends the capture, with every packet recorded so far in it and each
-    /// endpoint's received and kernel-dropped datagrams since it began.
-    pub fn stop_capture(&mut self) -> Option<CaptureSummary> {
+    /// endpoint's received and kernel-dropped datagrams since it began; the
+    /// returned handle says when the file is closed.
+    pub fn stop_capture(&mut self) -> Option<Closing> {
         self.close_batch();
         let Capturing { live, baseline, .. } = self.capture.take()?;
         let mut stats: Vec<(EndpointId, EndpointStats)> = self
@@ -182,7 +191,9 @@ impl Handover {
             })
             .collect();
         stats.sort_by_key(|(id, _)| *id);
-        Some(live.finish(stats))
+        // The writer finishes on its own thread: a slow disk must not hold
+        // up the sockets.
+        Some(live.close(stats))
     }
 
     /// Changes how long a packet may wait for its batch (capped at [`MAX_HANDOVER_DELAY`]).

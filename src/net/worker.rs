@@ -21,7 +21,7 @@ const DROPS_EVERY: Duration = Duration::from_secs(1);
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::capture::LiveCapture;
+use crate::capture::{Closing, LiveCapture};
 use crate::packet::EndpointId;
 
 use super::command::{Command, Event, SendJob, StopReason};
@@ -79,6 +79,8 @@ pub struct Worker {
     timer: DeadlineTimer,
     /// Buffers for reading many datagrams per system call.
     pub(super) recv: RecvBatch,
+    /// Captures whose writers are finishing their files.
+    closing: Vec<Closing>,
     /// The automatic replies to one read, sent together.
     pub(super) replies: ReplyBatch,
 }
@@ -112,6 +114,7 @@ impl Worker {
             drops_read: Instant::now(),
             timer,
             recv: RecvBatch::new(super::command::MAX_DATAGRAM),
+            closing: Vec::new(),
             replies: ReplyBatch::new(super::socket::RECV_SLOTS),
         }
     }
@@ -126,9 +129,7 @@ impl Worker {
             {
                 self.out
                     .fail(None, NetError::io("waiting for sockets failed", &e));
-                if let Some(summary) = self.stop_capture() {
-                    self.out.push(Event::CaptureStopped { summary });
-                }
+                self.finish_captures();
                 self.out.finish(Duration::from_secs(1));
                 return;
             }
@@ -145,14 +146,13 @@ impl Worker {
             }
             if !self.take_commands() {
                 // The owner has gone; the capture file still gets everything.
-                let _unheard = self.stop_capture();
+                self.finish_captures();
                 return;
             }
-            if self.out.capture_failed()
-                && let Some(summary) = self.stop_capture()
-            {
-                self.out.push(Event::CaptureStopped { summary });
+            if self.out.capture_failed() {
+                self.stop_capture();
             }
+            self.closed_captures();
             self.take_lookups();
             self.read_ready();
             self.run_jobs();
@@ -233,24 +233,64 @@ impl Worker {
         }
     }
 
-    /// Ends the capture with every endpoint's drop count as it stands.
-    fn stop_capture(&mut self) -> Option<crate::capture::CaptureSummary> {
+    /// Ends the capture with every endpoint's drop count as it stands; its
+    /// writer finishes the file on its own thread and wakes the poll.
+    fn stop_capture(&mut self) {
         self.read_kernel_drops(None);
-        self.out.stop_capture()
+        if let Some(closing) = self.out.stop_capture() {
+            self.closing.push(closing);
+        }
+    }
+
+    /// Tells the owner of each capture whose file is now closed.
+    fn closed_captures(&mut self) {
+        let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.closing)
+            .into_iter()
+            .partition(Closing::done);
+        self.closing = waiting;
+        for closing in done {
+            self.out.push(Event::CaptureStopped {
+                summary: closing.summary(),
+            });
+        }
+    }
+
+    /// The thread is ending: every capture is finished before it does (the
+    /// owner, if still there, hears of each).
+    fn finish_captures(&mut self) {
+        self.read_kernel_drops(None);
+        if let Some(closing) = self.out.stop_capture() {
+            self.closing.push(closing);
+        }
+        for closing in std::mem::take(&mut self.closing) {
+            self.out.push(Event::CaptureStopped {
+                summary: closing.summary(),
+            });
+        }
     }
 
     /// Starts a capture to `path`; a failing write later wakes the poll so
     /// the owner hears of it at once.
     fn start_capture(&mut self, path: std::path::PathBuf) {
+        // A new capture to the running one's own file waits for it to close,
+        // or the old writer's last words would land in the new file.
+        if self.out.capture_writes_to(&path) {
+            self.read_kernel_drops(None);
+            if let Some(closing) = self.out.stop_capture() {
+                self.out.push(Event::CaptureStopped {
+                    summary: closing.summary(),
+                });
+            }
+        }
         let waker = Arc::clone(&self.waker);
-        let on_failure = Box::new(move || {
+        let wake = Box::new(move || {
             let _woken = waker.wake();
         });
-        match LiveCapture::start(&path, on_failure) {
+        match LiveCapture::start(&path, wake) {
             Ok(live) => {
                 let format = live.format();
-                if let Some(summary) = self.out.start_capture(live) {
-                    self.out.push(Event::CaptureStopped { summary });
+                if let Some(closing) = self.out.start_capture(live) {
+                    self.closing.push(closing);
                 }
                 self.out.push(Event::CaptureStarted { path, format });
             }
@@ -316,11 +356,7 @@ impl Worker {
             Command::Reply { id, peer, payload } => self.reply(id, peer, &payload),
             Command::SetHandoverDelay { delay } => self.out.set_delay(delay),
             Command::StartCapture { path } => self.start_capture(path),
-            Command::StopCapture => {
-                if let Some(summary) = self.stop_capture() {
-                    self.out.push(Event::CaptureStopped { summary });
-                }
-            }
+            Command::StopCapture => self.stop_capture(),
             Command::Close { id } => {
                 self.supersede(id);
                 if !self.endpoints.contains_key(&id) {
