@@ -214,7 +214,13 @@ impl UdpDeskApp {
         }
         let store = &self.session.store;
         let rows = self.table.view.len(store);
-        let target = forms::target(&self.settings.client).map_err(|e| e.message);
+        // While the filter is still looking through the log, the rows shown
+        // are not all there yet: no replay of a part.
+        let target = if self.table.scanning {
+            Err("the filter is still looking through the log".to_owned())
+        } else {
+            forms::target(&self.settings.client).map_err(|e| e.message)
+        };
         let progress = self.session.replay_progress();
         let action = replay_window::replay_window(
             ctx,
@@ -528,11 +534,11 @@ impl eframe::App for UdpDeskApp {
         self.poll_save();
         self.poll_open();
         let upto = self.table.paused_at;
-        if self
-            .table
-            .view
-            .refresh(&self.session.store, &self.table.filter, upto)
-        {
+        self.table.scanning =
+            self.table
+                .view
+                .refresh(&self.session.store, &self.table.filter, upto);
+        if self.table.scanning {
             // The filter has more stored packets to look at: go on next frame.
             ctx.request_repaint_after(next);
         }

@@ -342,7 +342,9 @@ impl Session {
                         other => Some(format!("Stopped: {other}")),
                     };
                 } else if Some(id) == self.client.id {
-                    // Gone (a failed open, or closed): the next send opens a new one.
+                    // Gone (a failed open, or closed): the next send opens a
+                    // new one, and a replay it was sending is over.
+                    self.replay = None;
                     let error = self.client.error.take();
                     self.client = ClientView {
                         error,
@@ -521,7 +523,7 @@ impl Session {
                 return;
             }
         };
-        self.send_from_client(form, job);
+        let _sent = self.send_from_client(form, job);
     }
 
     /// Replays packets (payload and capture time each) to the client's
@@ -548,9 +550,10 @@ impl Session {
             interval: Duration::ZERO,
             at: crate::capture::timetable(&times, speed),
         };
-        self.send_from_client(form, job);
         let before = self.tally(self.client.id).packets_out;
-        self.replay = Some(ReplayRun { total, before });
+        if self.send_from_client(form, job) {
+            self.replay = Some(ReplayRun { total, before });
+        }
     }
 
     /// How far the replay under way has got: datagrams sent and in all.
@@ -564,13 +567,14 @@ impl Session {
         Some((sent.min(run.total), run.total))
     }
 
-    /// Hands `job` to the client, opening (or reopening) it as the form says.
-    fn send_from_client(&mut self, form: &ClientForm, job: crate::net::SendJob) {
+    /// Hands `job` to the client, opening (or reopening) it as the form says;
+    /// false when it could not (the reason is beside the form's field).
+    fn send_from_client(&mut self, form: &ClientForm, job: crate::net::SendJob) -> bool {
         let config = match client_config(form) {
             Ok(c) => c,
             Err(error) => {
                 self.client.error = Some(error);
-                return;
+                return false;
             }
         };
         self.client.error = None;
@@ -606,7 +610,7 @@ impl Session {
                     ..ClientView::default()
                 };
                 if self.command(Command::OpenClient { id, config }).is_err() {
-                    return;
+                    return false;
                 }
             }
         }
@@ -614,7 +618,9 @@ impl Session {
             && self.command(Command::Send { id, job }).is_ok()
         {
             self.client.pending += 1;
+            return true;
         }
+        false
     }
 
     /// Stops repeated sending.

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +22,8 @@ use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{DataLink, PcapError, TsResolution};
 
 use super::dissect::{Dissected, dissect};
-use super::{CaptureError, LogFormat, load_log};
+use super::read::read_log;
+use super::{CaptureError, LogFormat};
 use crate::codec::Encoding;
 use crate::packet::{Direction, EndpointId, Packet};
 
@@ -98,26 +99,34 @@ pub fn open_capture(
         source,
     };
     let file = File::open(path).map_err(read_err)?;
-    let total = file.metadata().map_err(read_err)?.len();
-    let mut magic = [0u8; 4];
-    let got = (&file).take(4).read(&mut magic).map_err(read_err)?;
-    drop(file);
-    let kind = match (got, u32::from_le_bytes(magic)) {
-        (4, 0x0a0d_0d0a) => Kind::PcapNg,
-        (4, 0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1) => Kind::Pcap,
+    // A pipe has no size; progress then stays at the start until the end.
+    let total = file.metadata().map_or(0, |m| m.len());
+    let read = Rc::new(Cell::new(0u64));
+    // One open, read once: the magic is peeked from the buffer, so a pipe
+    // (`<(tcpdump -w -)`) opens as well as a file.
+    let mut reader = BufReader::with_capacity(
+        1 << 20,
+        Counted {
+            inner: file,
+            read: Rc::clone(&read),
+        },
+    );
+    let start = reader.fill_buf().map_err(read_err)?;
+    let magic = start
+        .get(..4)
+        .and_then(|m| <[u8; 4]>::try_from(m).ok())
+        .map(u32::from_le_bytes);
+    let kind = match magic {
+        Some(0x0a0d_0d0a) => Kind::PcapNg,
+        Some(0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1) => Kind::Pcap,
         _ => match LogFormat::from_path(path) {
-            Ok(LogFormat::JsonLines | LogFormat::Csv) => Kind::Log,
+            Ok(format @ (LogFormat::JsonLines | LogFormat::Csv)) => Kind::Log(format),
             _ => {
                 return Err(CaptureError::NotACapture {
                     path: path.to_path_buf(),
                 });
             }
         },
-    };
-    let read = Rc::new(Cell::new(0u64));
-    let reader = Counted {
-        inner: BufReader::with_capacity(1 << 20, File::open(path).map_err(read_err)?),
-        read: Rc::clone(&read),
     };
     let mut state = State {
         path,
@@ -132,13 +141,25 @@ pub fn open_capture(
     match kind {
         Kind::Pcap => state.pcap(reader)?,
         Kind::PcapNg => state.pcapng(reader)?,
-        Kind::Log => {
-            for mut p in load_log(path)? {
+        Kind::Log(format) => {
+            // The log's endpoints keep their numbers, moved clear of a
+            // running window's own.
+            let mut seen = std::collections::HashSet::new();
+            read_log(path, format, reader, &mut |mut p| {
                 state.check()?;
                 state.opened.packets += 1;
                 p.seq = state.opened.packets;
+                let original = p.endpoint.0;
+                p.endpoint = EndpointId(FIRST_FILE_ENDPOINT.saturating_add(original));
+                if seen.insert(original) {
+                    state
+                        .opened
+                        .interfaces
+                        .push((p.endpoint, format!("endpoint {original}")));
+                }
                 (state.take)(p);
-            }
+                Ok(())
+            })?;
         }
     }
     progress(total, total);
@@ -148,7 +169,7 @@ pub fn open_capture(
 enum Kind {
     Pcap,
     PcapNg,
-    Log,
+    Log(LogFormat),
 }
 
 /// A reader that counts the bytes it gives.
@@ -428,6 +449,42 @@ mod tests {
         let err =
             open_capture(&path, &mut |_| {}, &|_, _| {}, &AtomicBool::new(false)).unwrap_err();
         assert!(matches!(err, CaptureError::NotACapture { .. }), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_capture_arriving_through_a_pipe_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.pcapng");
+        save_log(&file, sample()).unwrap();
+        let bytes = std::fs::read(&file).unwrap();
+        let pipe = dir.path().join("pipe");
+        nix::unistd::mkfifo(&pipe, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let writing = pipe.clone();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write as _;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&writing)
+                .unwrap();
+            f.write_all(&bytes).unwrap();
+        });
+        let (packets, opened) = open_all(&pipe);
+        writer.join().unwrap();
+        assert_eq!(opened.packets, 6);
+        assert_eq!(packets[0].bytes, sample()[0].bytes);
+    }
+
+    #[test]
+    fn a_logs_endpoints_move_clear_of_the_windows_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.jsonl");
+        save_log(&path, sample()).unwrap();
+        let (packets, opened) = open_all(&path);
+        assert_eq!(packets[0].endpoint, EndpointId(FIRST_FILE_ENDPOINT + 1));
+        assert_eq!(packets[1].endpoint, EndpointId(FIRST_FILE_ENDPOINT + 7));
+        let names: Vec<&str> = opened.interfaces.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(names, ["endpoint 1", "endpoint 7"]);
     }
 
     #[test]

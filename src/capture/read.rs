@@ -26,10 +26,29 @@ pub fn load_log(path: &Path) -> Result<Vec<Packet>, CaptureError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let reader = BufReader::new(file);
+    let mut packets = Vec::new();
+    read_log(path, format, BufReader::new(file), &mut |p| {
+        packets.push(p);
+        Ok(())
+    })?;
+    Ok(packets)
+}
+
+/// Reads a `.jsonl` or `.csv` log from `reader`, handing each packet to
+/// `take` as it is read; `take` may stop the reading with an error.
+///
+/// # Errors
+/// `Read` for I/O problems, `BadLine` naming the first malformed line, or
+/// whatever `take` returns.
+pub(super) fn read_log(
+    path: &Path,
+    format: LogFormat,
+    reader: impl BufRead,
+    take: &mut dyn FnMut(Packet) -> Result<(), CaptureError>,
+) -> Result<(), CaptureError> {
     match format {
-        LogFormat::Csv => read_csv(path, reader),
-        _ => read_json_lines(path, reader),
+        LogFormat::Csv => read_csv(path, reader, take),
+        _ => read_json_lines(path, reader, take),
     }
 }
 
@@ -49,8 +68,11 @@ fn record_message(err: CaptureError) -> String {
     }
 }
 
-fn read_json_lines(path: &Path, reader: impl BufRead) -> Result<Vec<Packet>, CaptureError> {
-    let mut packets = Vec::new();
+fn read_json_lines(
+    path: &Path,
+    reader: impl BufRead,
+    take: &mut dyn FnMut(Packet) -> Result<(), CaptureError>,
+) -> Result<(), CaptureError> {
     for (index, line) in reader.lines().enumerate() {
         let line = line.map_err(|source| CaptureError::Read {
             path: path.to_path_buf(),
@@ -71,9 +93,9 @@ fn read_json_lines(path: &Path, reader: impl BufRead) -> Result<Vec<Packet>, Cap
         let packet = record
             .to_packet()
             .map_err(|e| bad_line(path, number, record_message(e)))?;
-        packets.push(packet);
+        take(packet)?;
     }
-    Ok(packets)
+    Ok(())
 }
 
 /// serde_json says "at line 1 column N", which is confusing next to the file's
@@ -86,7 +108,11 @@ fn json_message(err: &serde_json::Error) -> String {
     format!("{what} (column {})", err.column())
 }
 
-fn read_csv(path: &Path, mut reader: impl BufRead) -> Result<Vec<Packet>, CaptureError> {
+fn read_csv(
+    path: &Path,
+    mut reader: impl BufRead,
+    take: &mut dyn FnMut(Packet) -> Result<(), CaptureError>,
+) -> Result<(), CaptureError> {
     // The csv crate puts a record that follows a CRLF at the LF, one line
     // early; files with CRLF line ends (RFC 4180, ours) need one added.
     let crlf = {
@@ -107,7 +133,6 @@ fn read_csv(path: &Path, mut reader: impl BufRead) -> Result<Vec<Packet>, Captur
         .map_err(|e| csv_error(path, e, 1, false))?
         .clone();
     let mut row = csv::StringRecord::new();
-    let mut packets = Vec::new();
     loop {
         let last_line = row.position().map_or(1, |_| line_of(row.position()));
         match csv.read_record(&mut row) {
@@ -122,9 +147,9 @@ fn read_csv(path: &Path, mut reader: impl BufRead) -> Result<Vec<Packet>, Captur
         let packet = record
             .to_packet()
             .map_err(|e| bad_line(path, line, record_message(e)))?;
-        packets.push(packet);
+        take(packet)?;
     }
-    Ok(packets)
+    Ok(())
 }
 
 /// Turns a csv error into `Read` (I/O) or `BadLine`, naming the column by its header.

@@ -46,6 +46,8 @@ pub struct TableState {
     pub paused_at: Option<u64>,
     /// The user scrolled away from the bottom, so new rows do not pull the view down.
     pub following: bool,
+    /// The filter has stored packets it has not looked at yet.
+    pub scanning: bool,
 }
 
 const ROW_HEIGHT: f32 = 20.0;
