@@ -78,6 +78,13 @@ pub struct ReplyArgs {
     /// Allow sending to broadcast addresses.
     #[arg(long)]
     pub broadcast: bool,
+    /// Automatic replies a second to any one peer; 0 for no limit. A spoofed
+    /// source cannot then turn the server into a flood.
+    #[arg(long, value_name = "N", default_value_t = crate::net::ReplyLimit::default().per_peer)]
+    pub reply_limit: u32,
+    /// Automatic replies a second to all peers together; 0 for no limit.
+    #[arg(long, value_name = "N", default_value_t = crate::net::ReplyLimit::default().total)]
+    pub reply_limit_total: u32,
 }
 
 /// `udpdesk window`.

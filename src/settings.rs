@@ -131,6 +131,10 @@ pub struct ServerForm {
     pub broadcast: bool,
     /// The receive buffer to ask the kernel for, in MiB (0 keeps the default, 4 MiB).
     pub recv_buffer_mib: usize,
+    /// Automatic replies a second to one peer (0: no limit).
+    pub reply_limit_peer: u32,
+    /// Automatic replies a second in all (0: no limit).
+    pub reply_limit_total: u32,
 }
 
 impl Default for ServerForm {
@@ -145,6 +149,8 @@ impl Default for ServerForm {
             quit_word: String::new(),
             broadcast: false,
             recv_buffer_mib: 0,
+            reply_limit_peer: crate::net::ReplyLimit::default().per_peer,
+            reply_limit_total: crate::net::ReplyLimit::default().total,
         }
     }
 }

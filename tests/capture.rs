@@ -5,7 +5,7 @@
 
 use std::net::UdpSocket;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 use pcap_file::pcapng::blocks::interface_statistics::InterfaceStatisticsOption;
@@ -89,14 +89,6 @@ fn read_pcapng_upto(path: &Path, tail_ok: bool) -> PcapNgCounts {
         }
     }
     counts
-}
-
-fn interrupt(server: &Server) {
-    let status = Command::new("kill")
-        .args(["-INT", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 /// The number after `key` in a summary line such as "12 packets (34 B) in".
@@ -219,7 +211,7 @@ fn a_full_disk_mid_capture_is_said_and_the_server_carries_on() {
             break;
         }
     }
-    interrupt(&server);
+    server.interrupt();
     let (out, _) = server.finish();
     assert!(out.status.success());
 }
@@ -286,7 +278,7 @@ fn a_flood_into_a_capturing_server_is_all_accounted_for() {
     assert!(bench.status.success(), "{}", text(&bench.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&bench.stdout).unwrap();
     let sent = summary["sent"].as_u64().unwrap();
-    interrupt(&server);
+    server.interrupt();
     let (out, lines) = server.finish();
     assert!(out.status.success());
     let stopped = lines
@@ -630,6 +622,6 @@ fn bench_captures_what_it_sends_and_the_replies() {
         "{captured}"
     );
     assert!(counts.interfaces[0].starts_with("bench socket 127.0.0.1:"));
-    interrupt(&server);
+    server.interrupt();
     server.finish();
 }

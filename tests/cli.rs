@@ -12,7 +12,7 @@ mod process;
 mod server;
 
 use process::{DEADLINE, text, udpdesk, wait_exit};
-use server::Server;
+use server::{Server, wait_line};
 
 /// Starts the binary with `args`, its output piped.
 fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Stdio) -> Child {
@@ -385,7 +385,8 @@ fn window_with_a_bad_server_address_says_so_in_one_line() {
 
 #[test]
 fn the_summary_counts_exactly_the_replies_printed() {
-    let server = Server::start(&["--quiet", "--quit-word", "quit"]);
+    // No reply limit: every datagram that arrives is answered.
+    let server = Server::start(&["--quiet", "--quit-word", "quit", "--reply-limit", "0"]);
     let to = server.addr.to_string();
     let out = send(&[&to, "x", "--count", "3000", "--replies", "3000"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -402,4 +403,80 @@ fn the_summary_counts_exactly_the_replies_printed() {
     let quit = send(&[&to, "quit", "--replies", "1"]);
     assert!(quit.status.success());
     server.finish();
+}
+
+#[test]
+fn a_flood_from_one_peer_gets_at_most_the_reply_limit_and_the_rest_is_counted() {
+    let server = Server::start(&[
+        "--quiet",
+        "--reply-limit",
+        "100",
+        "--reply-limit-total",
+        "0",
+    ]);
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..2_000u32 {
+        sock.send_to(&i.to_be_bytes(), server.addr).unwrap();
+    }
+    // A last datagram a second later: a new second, a new allowance.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    sock.send_to(b"later", server.addr).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let mut replies = 0;
+    while let Ok((n, _)) = sock.recv_from(&mut buf) {
+        replies += 1;
+        if &buf[..n] == b"later" {
+            break;
+        }
+    }
+    server.interrupt();
+    let (out, lines) = server.finish();
+    assert!(out.status.success());
+    let summary = lines.iter().find(|l| l.contains("stopped (")).unwrap();
+    // The flood spans one or two one-second windows; the late one is a third.
+    assert!(
+        (101..=201).contains(&replies),
+        "{replies} replies; {summary}"
+    );
+    assert!(
+        summary.contains(&format!("{replies} automatic replies")),
+        "{summary}"
+    );
+    let held = 2_001 - replies;
+    assert!(
+        summary.contains(&format!("{held} automatic replies held back")),
+        "{summary}"
+    );
+}
+
+#[test]
+fn serve_warns_when_it_answers_other_machines() {
+    for (bind, warns) in [("0.0.0.0:0", true), ("127.0.0.1:0", false)] {
+        let mut child = udpdesk()
+            .args(["serve", "--bind", bind])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        wait_line(&rx, "reply limit: 1000/s a peer, 10000/s in all");
+        // The warning, when there is one, is the very next line.
+        let next = rx.recv_timeout(std::time::Duration::from_millis(500));
+        let warned = next
+            .as_deref()
+            .is_ok_and(|l| l.contains("reachable from other machines"));
+        assert_eq!(warned, warns, "{bind}: {next:?}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 }

@@ -818,3 +818,67 @@ fn sockets_bound_to_every_address_log_the_address_really_used() {
         }
     }
 }
+
+#[test]
+fn servers_of_one_engine_never_answer_each_other() {
+    let e = engine();
+    let a = start_server(&e, 1, server(ReplyMode::Echo));
+    let b = start_server(&e, 2, server(ReplyMode::Echo));
+    for _ in 0..2 {
+        // B says something to A by hand: two echo servers would then echo forever.
+        e.send(Command::Reply {
+            id: EndpointId(2),
+            peer: a,
+            payload: b"ping".to_vec(),
+        })
+        .unwrap();
+    }
+    let mut packets = Vec::new();
+    let mut said = Vec::new();
+    let mut held = 0;
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while held < 2 || packets.len() < 4 {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        match e.events().recv_timeout(left).expect("events in time") {
+            Event::Packets {
+                packets: p,
+                counters,
+            } => {
+                packets.extend(p);
+                if let Some((_, c)) = counters.iter().find(|(id, _)| *id == EndpointId(1)) {
+                    held = c.held_back;
+                }
+            }
+            Event::Failed { error, .. } => said.push(error.to_string()),
+            _ => {}
+        }
+    }
+    // Two pings out of B and into A, and nothing out of A.
+    let mut dirs: Vec<(u32, Direction)> = packets
+        .iter()
+        .map(|p| (p.endpoint.0, p.direction))
+        .collect();
+    dirs.sort_by_key(|(id, d)| (*id, *d == Direction::Out));
+    assert_eq!(
+        dirs,
+        [
+            (1, Direction::In),
+            (1, Direction::In),
+            (2, Direction::Out),
+            (2, Direction::Out)
+        ]
+    );
+    assert!(
+        packets
+            .iter()
+            .filter(|p| p.endpoint == EndpointId(1))
+            .all(|p| p.peer == b)
+    );
+    // Said once, counted each time.
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("another udpdesk server"), "{}", said[0]);
+    assert_eq!(held, 2);
+    // A plain peer is still answered.
+    let me = peer("127.0.0.1:0");
+    assert_eq!(ask(&me, a, b"hello"), b"hello");
+}

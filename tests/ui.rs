@@ -414,6 +414,9 @@ fn echo_rounds(at: SocketAddr, rounds: usize, per_round: usize) -> u64 {
 fn a_flood_beyond_the_hand_over_bound_is_counted_and_the_window_catches_up() {
     let mut settings = Settings::default();
     settings.server.port = "0".into();
+    // Every datagram answered: no reply limit.
+    settings.server.reply_limit_peer = 0;
+    settings.server.reply_limit_total = 0;
     let mut ui = Ui::with(settings);
     let at = ui.start_server();
     // 200,000 packets (in and out) while the window draws nothing: far more
@@ -577,6 +580,8 @@ fn a_capture_that_cannot_start_says_why_beside_the_toggle() {
 fn a_full_packet_memory_evicts_the_oldest_and_the_figures_add_up() {
     let mut settings = Settings::default();
     settings.server.port = "0".into();
+    settings.server.reply_limit_peer = 0;
+    settings.server.reply_limit_total = 0;
     // The smallest budget the settings allow.
     settings.memory_mib = 16;
     let mut ui = Ui::with(settings);

@@ -33,6 +33,8 @@ pub fn server_form_for(base: &ServerForm, config: &ServerConfig) -> ServerForm {
     form.encoding = config.encoding;
     form.quit_word = config.quit_word.clone().unwrap_or_default();
     form.broadcast = config.options.broadcast;
+    form.reply_limit_peer = config.reply_limit.per_peer;
+    form.reply_limit_total = config.reply_limit.total;
     form.reply = match &config.reply {
         ReplyMode::Echo => ReplyKind::Echo,
         ReplyMode::Upper => ReplyKind::Upper,
@@ -90,7 +92,17 @@ pub fn server_config(form: &ServerForm) -> Result<ServerConfig, FieldError> {
             },
             ..SocketOptions::default()
         },
+        reply_limit: reply_limit(form),
     })
+}
+
+/// The reply rate limit the form asks for.
+#[must_use]
+pub fn reply_limit(form: &ServerForm) -> crate::net::ReplyLimit {
+    crate::net::ReplyLimit {
+        per_peer: form.reply_limit_peer,
+        total: form.reply_limit_total,
+    }
 }
 
 /// The largest receive buffer the server panel asks for, in MiB.

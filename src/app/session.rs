@@ -486,6 +486,10 @@ impl Session {
             encoding: form.encoding,
             quit_word,
         });
+        let _sent = self.command(Command::SetReplyLimit {
+            id,
+            limit: super::forms::reply_limit(form),
+        });
     }
 
     /// Sends the typed manual reply to the selected peer.

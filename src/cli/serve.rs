@@ -29,6 +29,10 @@ pub fn server_config(bind: SocketAddr, reply: &ReplyArgs) -> ServerConfig {
             broadcast: reply.broadcast,
             ..SocketOptions::default()
         },
+        reply_limit: crate::net::ReplyLimit {
+            per_peer: reply.reply_limit,
+            total: reply.reply_limit_total,
+        },
     }
 }
 
@@ -145,6 +149,21 @@ impl<'a> ServeState<'a> {
                     "udpdesk: listening on {local} (reply: {}, encoding: {}{quit}; buffers granted: receive {} B, send {} B)",
                     r.reply, r.encoding, buffers.recv, buffers.send
                 );
+                let automatic = !matches!(r.reply, ReplyMode::Manual | ReplyMode::None);
+                if automatic {
+                    eprintln!(
+                        "udpdesk: reply limit: {} (--reply-limit, --reply-limit-total)",
+                        crate::net::ReplyLimit {
+                            per_peer: r.reply_limit,
+                            total: r.reply_limit_total,
+                        }
+                    );
+                }
+                if automatic && !local.ip().is_loopback() {
+                    eprintln!(
+                        "udpdesk: warning: {local} is reachable from other machines, and this server answers anyone who sends to it (a spoofed source can aim its replies at someone else; the reply limit caps them)"
+                    );
+                }
                 if r.reply == ReplyMode::Manual {
                     eprintln!(
                         "udpdesk: type a line to answer the last peer, or \"@IP:PORT text\" to answer another"

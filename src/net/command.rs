@@ -11,6 +11,7 @@ use crate::packet::{EndpointId, Packet};
 
 use super::counters::Counters;
 use super::error::NetError;
+use super::limit::ReplyLimit;
 use super::reply::ReplyMode;
 
 /// Default `SO_RCVBUF` request: the default kernel buffer, not the code, is the
@@ -90,6 +91,8 @@ pub struct ServerConfig {
     pub quit_word: Option<String>,
     /// Socket settings.
     pub options: SocketOptions,
+    /// Automatic replies allowed a second, a peer and in all.
+    pub reply_limit: ReplyLimit,
 }
 
 impl ServerConfig {
@@ -102,6 +105,7 @@ impl ServerConfig {
             encoding: Encoding::Utf8,
             quit_word: None,
             options: SocketOptions::default(),
+            reply_limit: ReplyLimit::default(),
         }
     }
 }
@@ -178,6 +182,13 @@ pub enum Command {
         encoding: Encoding,
         /// The new quit word.
         quit_word: Option<String>,
+    },
+    /// Change a server's reply rate limit.
+    SetReplyLimit {
+        /// Which server.
+        id: EndpointId,
+        /// The new limit.
+        limit: ReplyLimit,
     },
     /// Create a client; a fixed `bind` is bound at once, otherwise at the first send.
     OpenClient {

@@ -23,6 +23,9 @@ pub struct Counters {
     /// Datagrams the kernel dropped before udpdesk could read them, because
     /// the socket's receive buffer was full (Linux reports this).
     pub kernel_drops: u64,
+    /// Automatic replies not sent: over the reply rate limit, or to the
+    /// server itself or another server of this engine (a reply loop).
+    pub held_back: u64,
 }
 
 impl Counters {
@@ -57,6 +60,7 @@ impl Counters {
             replies: self.replies.saturating_sub(base.replies),
             not_shown: self.not_shown.saturating_sub(base.not_shown),
             kernel_drops: self.kernel_drops.saturating_sub(base.kernel_drops),
+            held_back: self.held_back.saturating_sub(base.held_back),
         }
     }
 
@@ -71,6 +75,7 @@ impl Counters {
             replies: self.replies + other.replies,
             not_shown: self.not_shown + other.not_shown,
             kernel_drops: self.kernel_drops + other.kernel_drops,
+            held_back: self.held_back + other.held_back,
         }
     }
 
@@ -109,6 +114,13 @@ impl std::fmt::Display for Counters {
         }
         if self.not_shown > 0 {
             write!(f, ", {} not shown (display too slow)", self.not_shown)?;
+        }
+        if self.held_back > 0 {
+            write!(
+                f,
+                ", {} automatic replies held back (reply limit or loop)",
+                self.held_back
+            )?;
         }
         Ok(())
     }

@@ -65,6 +65,8 @@ pub struct Server {
     pub received: u64,
     /// Everyone heard from.
     pub peers: Peers,
+    /// The reply rate limit and its count.
+    pub limiter: super::limit::Limiter,
 }
 
 /// A client's state.

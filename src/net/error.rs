@@ -64,6 +64,16 @@ pub enum NetError {
         /// "IPv4" or "IPv6".
         family: &'static str,
     },
+    /// A server would have answered itself or another server of this engine.
+    #[error(
+        "not answering {peer}: it is {whom}, and the two would answer each other forever; no automatic reply goes there"
+    )]
+    ReplyLoop {
+        /// The source that would have been answered.
+        peer: SocketAddr,
+        /// Which server it is.
+        whom: String,
+    },
     /// The kernel's ICMP port-unreachable came back for something we sent.
     #[error("nobody is listening at {peer} (the host answered \"port unreachable\")")]
     Unreachable {

@@ -272,6 +272,13 @@ impl Handover {
         learnt
     }
 
+    /// Counts an automatic reply not sent (rate limit or loop).
+    pub fn count_held_back(&mut self, id: EndpointId) {
+        let counted = self.counters.entry(id).or_default();
+        counted.counters.held_back += 1;
+        counted.changed = true;
+    }
+
     /// Counts an automatic reply (already recorded as a packet out).
     pub fn count_reply(&mut self, id: EndpointId) {
         let counted = self.counters.entry(id).or_default();

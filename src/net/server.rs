@@ -4,6 +4,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use crate::packet::{Direction, EndpointId};
 
@@ -11,6 +12,7 @@ use super::command::MAX_DATAGRAM;
 use super::command::{Event, ServerConfig, StopReason};
 use super::endpoint::{Endpoint, Peers, Role, Server};
 use super::error::NetError;
+use super::limit::Limiter;
 use super::outbox;
 use super::reply::{Incoming, Responder};
 use super::socket::{self, RECV_SLOTS};
@@ -48,10 +50,12 @@ impl Worker {
                             quit_word: config.quit_word.filter(|w| !w.is_empty()),
                             received: 0,
                             peers: Peers::default(),
+                            limiter: Limiter::new(config.reply_limit),
                         }),
                     },
                 );
                 self.out.name_endpoint(id, format!("server {local}"));
+                self.guard.add(id, local);
                 self.out.push(Event::Started { id, local, buffers });
             }
             Err(e) => self.out.fail(Some(id), e),
@@ -122,6 +126,7 @@ impl Worker {
                 }
             };
             turns += n;
+            let now = Instant::now();
             if let Some(dropped) = self.recv.kernel_drops() {
                 self.out.kernel_drops(id, dropped);
             }
@@ -152,7 +157,22 @@ impl Worker {
                     seq: server.received,
                 };
                 if let Some(answer) = server.responder.answer(&incoming) {
-                    self.replies.push(peer, answer);
+                    if let Some((other, at)) = self.guard.server_at(peer) {
+                        // Answering would start a reply loop: said once, counted always.
+                        self.out.count_held_back(id);
+                        if self.guard.first_time(id, peer) {
+                            let whom = if other == id {
+                                format!("this server itself ({at})")
+                            } else {
+                                format!("another udpdesk server ({at})")
+                            };
+                            self.out.fail(Some(id), NetError::ReplyLoop { peer, whom });
+                        }
+                    } else if server.limiter.allow(peer, now) {
+                        self.replies.push(peer, answer);
+                    } else {
+                        self.out.count_held_back(id);
+                    }
                 }
                 if let Some(word) = &server.quit_word
                     && is_quit(bytes, word, ep.encoding)

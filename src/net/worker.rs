@@ -81,6 +81,8 @@ pub struct Worker {
     pub(super) recv: RecvBatch,
     /// Captures whose writers are finishing their files.
     closing: Vec<Closing>,
+    /// Which sources are this engine's own servers (no replies to them).
+    pub(super) guard: super::guard::LoopGuard,
     /// The automatic replies to one read, sent together.
     pub(super) replies: ReplyBatch,
 }
@@ -115,6 +117,7 @@ impl Worker {
             timer,
             recv: RecvBatch::new(super::command::MAX_DATAGRAM),
             closing: Vec::new(),
+            guard: super::guard::LoopGuard::new(super::interfaces::local_addresses()),
             replies: ReplyBatch::new(super::socket::RECV_SLOTS),
         }
     }
@@ -356,6 +359,13 @@ impl Worker {
             Command::Reply { id, peer, payload } => self.reply(id, peer, &payload),
             Command::SetHandoverDelay { delay } => self.out.set_delay(delay),
             Command::StartCapture { path } => self.start_capture(path),
+            Command::SetReplyLimit { id, limit } => match self.endpoints.get_mut(&id) {
+                Some(Endpoint {
+                    role: Role::Server(s),
+                    ..
+                }) => s.limiter.set(limit),
+                _ => self.out.fail(Some(id), unknown("server", id)),
+            },
             Command::StopCapture => self.stop_capture(),
             Command::Close { id } => {
                 self.supersede(id);
@@ -401,6 +411,7 @@ impl Worker {
         };
         self.ready.remove(&id);
         self.recv.forget_socket();
+        self.guard.remove(id);
         if let Some(sock) = ep.socket.take() {
             let _gone = self
                 .poll

@@ -131,6 +131,40 @@ pub fn server_panel_ui(
         ));
     });
     ui.horizontal(|ui| {
+        let label = ui.label("Reply limit").id;
+        let peer = ui
+            .add(
+                egui::DragValue::new(&mut form.reply_limit_peer)
+                    .range(0..=1_000_000)
+                    .speed(10)
+                    .suffix("/s a peer"),
+            )
+            .labelled_by(label);
+        let total = ui
+            .add(
+                egui::DragValue::new(&mut form.reply_limit_total)
+                    .range(0..=10_000_000)
+                    .speed(100)
+                    .suffix("/s in all"),
+            )
+            .labelled_by(label);
+        let hover = "Automatic replies a second, to one peer and to all (0: no limit). Over it, datagrams are still received and shown, but not answered: a spoofed source cannot turn the server into a flood aimed at someone else.";
+        let (peer, total) = (peer.on_hover_text(hover), total.on_hover_text(hover));
+        update |= peer.changed() || total.changed();
+    });
+    if tally.held_back > 0 {
+        ui.label(
+            RichText::new(format!(
+                "{} automatic replies held back (reply limit or reply loop)",
+                tally.held_back
+            ))
+            .color(super::widgets::WARN_AMBER),
+        );
+    }
+    if let Some(warning) = exposure(form) {
+        ui.label(RichText::new(warning).color(super::widgets::WARN_AMBER));
+    }
+    ui.horizontal(|ui| {
         let label = ui.label("Receive buffer").id;
         let mut mib = match form.recv_buffer_mib {
             0 => crate::net::DEFAULT_RECV_BUFFER >> 20,
@@ -243,4 +277,23 @@ fn bind_choices(addresses: &[IpAddr]) -> Vec<String> {
         }
     }
     out
+}
+
+/// A warning when the server answers by itself on an address other machines
+/// can reach: anyone there (or anyone spoofing a source) gets replies.
+#[must_use]
+pub fn exposure(form: &ServerForm) -> Option<String> {
+    let automatic = !matches!(form.reply, ReplyKind::Manual | ReplyKind::None);
+    let ip: IpAddr = form
+        .bind_ip
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    (automatic && !ip.is_loopback()).then(|| {
+        format!(
+            "Reachable from other machines: this server answers anyone who can send to {ip}, and a spoofed source can aim its replies at someone else (the reply limit caps them)."
+        )
+    })
 }

@@ -116,6 +116,8 @@ fn echo(name: &str, size: usize, server: Server) {
                 let id = EndpointId(1);
                 let config = ServerConfig {
                     reply: ReplyMode::Echo,
+                    // Measured flat out: every datagram answered.
+                    reply_limit: udpdesk::net::ReplyLimit::NONE,
                     ..ServerConfig::new("127.0.0.1:0".parse().unwrap())
                 };
                 engine.send(Command::StartServer { id, config }).unwrap();

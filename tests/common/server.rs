@@ -51,6 +51,15 @@ impl Server {
         }
     }
 
+    /// Ctrl-C, as a person stops it.
+    pub fn interrupt(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
     pub fn finish(self) -> (Output, Vec<String>) {
         let out = wait_exit(self.child);
         // The reader thread ends at the pipe's end: take every line up to there.

@@ -110,6 +110,7 @@ fn run(target: &Target, size: usize, rate: u64, secs: Duration) -> (f64, Option<
             pin(&[GENERATOR_CPU, SERVER_CPU]);
             let config = ServerConfig {
                 reply: ReplyMode::Echo,
+                reply_limit: udpdesk::net::ReplyLimit::NONE,
                 ..ServerConfig::new("127.0.0.1:0".parse().expect("an address"))
             };
             engine
@@ -183,6 +184,7 @@ fn spawn_serve(extra: &[&str]) -> (Child, SocketAddr) {
     let mut child = Process::new("taskset")
         .args(["-c", &SERVER_CPU.to_string(), env!("CARGO_BIN_EXE_udpdesk")])
         .args(["serve", "--bind", &at.to_string(), "--reply", "echo"])
+        .args(["--reply-limit", "0", "--reply-limit-total", "0"])
         .args(extra)
         .stdin(Stdio::null())
         .stdout(out)
