@@ -882,3 +882,49 @@ fn servers_of_one_engine_never_answer_each_other() {
     let me = peer("127.0.0.1:0");
     assert_eq!(ask(&me, a, b"hello"), b"hello");
 }
+
+#[test]
+fn a_dead_peer_is_said_once_a_second_with_a_count_and_the_sending_goes_on() {
+    let e = engine();
+    let closed = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    open_client(&e, 1);
+    // 300 datagrams over about 1.5 s, every one answered "port unreachable".
+    send(
+        &e,
+        1,
+        SendJob {
+            target: closed.to_string(),
+            payloads: vec![b"anyone?".to_vec()],
+            count: 300,
+            interval: Duration::from_millis(5),
+            at: Vec::new(),
+        },
+    );
+    let mut said = Vec::new();
+    let sent = loop {
+        match e.events().recv_timeout(Duration::from_secs(15)).unwrap() {
+            Event::Failed { error, .. } => {
+                assert!(matches!(error.cause(), NetError::Unreachable { peer } if *peer == closed));
+                said.push(error);
+            }
+            Event::SendDone { sent, .. } => break sent,
+            _ => {}
+        }
+    };
+    assert_eq!(sent, 300, "the job went on to the end");
+    assert!((2..=3).contains(&said.len()), "{said:?}");
+    assert_eq!(said[0], NetError::Unreachable { peer: closed });
+    // The next saying counts what was held back in between.
+    let NetError::Repeated { more, .. } = &said[1] else {
+        panic!("{:?}", said[1])
+    };
+    assert!(*more > 100, "{more}");
+    assert!(
+        said[1]
+            .to_string()
+            .contains(" more like it since it was last said")
+    );
+}

@@ -381,13 +381,15 @@ impl Session {
         }
     }
 
-    fn failed(&mut self, id: Option<EndpointId>, error: &NetError) {
+    fn failed(&mut self, id: Option<EndpointId>, said: &NetError) {
+        // Placed by what failed; said with how often.
+        let error = said.cause();
         let current = id.is_some() && (id == self.server.id || id == self.client.id);
         if !current && matches!(error, NetError::UnknownEndpoint { .. }) {
             // A command that raced an endpoint's end: the real reason was said already.
             return;
         }
-        let message = error.to_string();
+        let message = said.to_string();
         self.last_error = Some(message.clone());
         if id.is_some() && id == self.server.id {
             let field = match error {

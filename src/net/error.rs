@@ -64,6 +64,14 @@ pub enum NetError {
         /// "IPv4" or "IPv6".
         family: &'static str,
     },
+    /// The same failure again, held back while it repeated.
+    #[error("{error} (and {more} more like it since it was last said)")]
+    Repeated {
+        /// The failure.
+        error: Box<NetError>,
+        /// How many times it happened since it was last said.
+        more: u64,
+    },
     /// A server would have answered itself or another server of this engine.
     #[error(
         "not answering {peer}: it is {whom}, and the two would answer each other forever; no automatic reply goes there"
@@ -133,6 +141,28 @@ impl NetError {
                     .to_owned(),
             },
             _ => NetError::io(format!("cannot bind {addr}"), err),
+        }
+    }
+
+    /// The failure itself, whatever repeat count wraps it.
+    #[must_use]
+    pub fn cause(&self) -> &NetError {
+        match self {
+            NetError::Repeated { error, .. } => error.cause(),
+            other => other,
+        }
+    }
+
+    /// This failure, saying how many more like it were held back (none: as it is).
+    #[must_use]
+    pub fn repeated(self, more: u64) -> NetError {
+        if more == 0 {
+            self
+        } else {
+            NetError::Repeated {
+                error: Box::new(self),
+                more,
+            }
         }
     }
 

@@ -70,20 +70,20 @@ impl IcmpReports {
         for report in socket::drain_error_queue(sock) {
             match report {
                 Ok(peer) => {
-                    if self.unreachable.allow((id, peer), now) {
-                        out.fail(Some(id), NetError::Unreachable { peer });
+                    if let Some(more) = self.unreachable.let_through((id, peer), now) {
+                        out.fail(Some(id), NetError::Unreachable { peer }.repeated(more));
                     }
                 }
                 Err((dest, e)) => {
                     // Host or network unreachable and the like: said once a second per
                     // destination and kind, like "port unreachable".
                     let key = (id, dest.unwrap_or(NO_PEER), e.raw_os_error().unwrap_or(0));
-                    if self.other.allow(key, now) {
+                    if let Some(more) = self.other.let_through(key, now) {
                         let context = match dest {
                             Some(d) => format!("cannot reach {d}"),
                             None => "the network reported an error".to_owned(),
                         };
-                        out.fail(Some(id), NetError::io(context, &e));
+                        out.fail(Some(id), NetError::io(context, &e).repeated(more));
                     }
                 }
             }
@@ -181,8 +181,8 @@ impl ReplyBatch {
                 Ok(()) => out.count_reply(origin.id),
                 Err(e) => {
                     let cause = (origin.id, std::mem::discriminant(&e));
-                    if self.failures.allow(cause, Instant::now()) {
-                        out.fail(Some(origin.id), e);
+                    if let Some(more) = self.failures.let_through(cause, Instant::now()) {
+                        out.fail(Some(origin.id), e.repeated(more));
                     }
                 }
             }
