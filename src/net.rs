@@ -12,6 +12,7 @@ mod guard;
 mod handover;
 mod interfaces;
 mod limit;
+mod lookup;
 mod outbox;
 mod reply;
 mod resolve;

@@ -928,3 +928,37 @@ fn a_dead_peer_is_said_once_a_second_with_a_count_and_the_sending_goes_on() {
             .contains(" more like it since it was last said")
     );
 }
+
+#[test]
+fn a_burst_of_sends_by_name_looks_up_only_the_first_and_the_last() {
+    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+    probe.set_read_timeout(Some(common::DEADLINE)).unwrap();
+    let port = probe.local_addr().unwrap().port();
+    let (gated, answer) = gated_resolver(port);
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let resolver: udpdesk::net::Resolver = Arc::new(move |host: &str, p: u16| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        gated(host, p)
+    });
+    let e = Engine::spawn_with_resolver(|| {}, resolver).unwrap();
+    open_client(&e, 1);
+    for i in 0..50u8 {
+        send(&e, 1, SendJob::once(format!("server.test:{port}"), vec![i]));
+    }
+    // Each send superseded the one before: 49 end unsent at once.
+    for _ in 0..49 {
+        assert_eq!(send_done(&e, 1), 0);
+    }
+    // The first lookup may have begun before the rest came (its answer is
+    // then ignored); the ones queued behind it are skipped; the last is
+    // looked up and sent.
+    answer.send(()).unwrap();
+    answer.send(()).unwrap();
+    assert_eq!(send_done(&e, 1), 1);
+    let mut buf = [0u8; 8];
+    let (n, _) = probe.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &[49]);
+    let calls = calls.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..=2).contains(&calls), "{calls} lookups for 50 sends");
+}

@@ -4,7 +4,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
 use std::time::Instant;
 
 use mio::unix::SourceFd;
@@ -17,7 +16,7 @@ use super::error::NetError;
 use super::outbox;
 use super::resolve::{self, Target};
 use super::socket;
-use super::worker::{BURST, Resolved, Worker, unknown};
+use super::worker::{BURST, Lookup, Worker, unknown};
 
 impl Worker {
     pub(super) fn open_client(&mut self, id: EndpointId, config: ClientConfig) {
@@ -82,6 +81,7 @@ impl Worker {
     /// Ends whatever sending the client had under way (a job or a lookup),
     /// with the one `SendDone` each `Send` is owed.
     pub(super) fn supersede(&mut self, id: EndpointId) {
+        self.lookup_wanted(id, None);
         if self.lookups.remove(&id).is_some() {
             self.out.push(Event::SendDone { id, sent: 0 });
         }
@@ -126,32 +126,32 @@ impl Worker {
         match resolve::parse_target(&job.target) {
             Ok(Target::Ready(addrs)) => self.begin_job(id, job, &addrs),
             Ok(Target::Lookup { host, port }) => {
+                // One lookup thread for the engine, at most one lookup in
+                // flight per client: a newer send supersedes the older
+                // lookup, which is skipped if not begun and ignored if done.
                 self.next_lookup += 1;
                 let generation = self.next_lookup;
-                let tx = self.resolved_tx.clone();
-                let waker = Arc::clone(&self.waker);
-                let resolver = Arc::clone(&self.resolver);
-                let spawned = std::thread::Builder::new()
-                    .name("udpdesk-resolve".to_owned())
-                    .spawn(move || {
-                        let result = resolver(&host, port);
-                        if tx
-                            .send(Resolved {
-                                id,
-                                job,
-                                generation,
-                                result,
-                            })
-                            .is_ok()
-                        {
-                            let _woken = waker.wake();
-                        }
-                    });
-                match spawned {
-                    Ok(_) => {
-                        self.lookups.insert(id, generation);
-                    }
-                    Err(e) => self.job_failed(id, NetError::io("cannot start a name lookup", &e)),
+                self.lookups.insert(id, generation);
+                self.lookup_wanted(id, Some(generation));
+                let asked = self.lookup_tx.as_ref().is_some_and(|tx| {
+                    tx.send(Lookup {
+                        id,
+                        job,
+                        generation,
+                        host,
+                        port,
+                    })
+                    .is_ok()
+                });
+                if !asked {
+                    self.lookups.remove(&id);
+                    self.job_failed(
+                        id,
+                        NetError::Io {
+                            context: "cannot look the name up".to_owned(),
+                            message: "the lookup thread has stopped; restart udpdesk".to_owned(),
+                        },
+                    );
                 }
             }
             Err(e) => self.job_failed(id, e),

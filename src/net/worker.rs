@@ -24,7 +24,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use crate::capture::{Closing, LiveCapture};
 use crate::packet::EndpointId;
 
-use super::command::{Command, Event, SendJob, StopReason};
+use super::command::{Command, Event, StopReason};
 use super::endpoint::{Client, Endpoint, Role};
 use super::error::NetError;
 use super::handover::Handover;
@@ -45,20 +45,13 @@ pub(super) const BURST: usize = 256;
 /// Looks a host name up; blocking, so it runs on a thread of its own.
 pub type Resolver = Arc<dyn Fn(&str, u16) -> Result<Vec<SocketAddr>, NetError> + Send + Sync>;
 
-/// A finished name lookup for a client's send job.
-pub struct Resolved {
-    pub(super) id: EndpointId,
-    pub(super) job: SendJob,
-    pub(super) generation: u64,
-    pub(super) result: Result<Vec<SocketAddr>, NetError>,
-}
+pub use super::lookup::{Lookup, Resolved};
 
 /// The network thread's state.
 pub struct Worker {
     pub(super) poll: Poll,
     pub(super) waker: Arc<Waker>,
     commands: Receiver<Command>,
-    pub(super) resolved_tx: Sender<Resolved>,
     pub(super) resolved_rx: Receiver<Resolved>,
     pub(super) endpoints: HashMap<EndpointId, Endpoint>,
     /// Endpoints whose sockets may hold more datagrams.
@@ -67,7 +60,10 @@ pub struct Worker {
     /// for a send that was replaced since is ignored.
     pub(super) lookups: HashMap<EndpointId, u64>,
     pub(super) next_lookup: u64,
-    pub(super) resolver: Resolver,
+    /// Requests to the engine's one lookup thread.
+    pub(super) lookup_tx: Option<Sender<Lookup>>,
+    /// The lookup each client wants, shared with that thread.
+    wanted: super::lookup::Wanted,
     /// The record path and the hand-over to the owner.
     pub(super) out: Handover,
     pub(super) icmp: IcmpReports,
@@ -98,18 +94,25 @@ impl Worker {
         resolver: Resolver,
     ) -> Worker {
         let (resolved_tx, resolved_rx) = crossbeam_channel::unbounded();
+        let wanted = super::lookup::Wanted::default();
+        let lookup_tx = super::lookup::spawn(
+            resolver,
+            resolved_tx,
+            Arc::clone(&waker),
+            Arc::clone(&wanted),
+        );
         let timer = DeadlineTimer::new(poll.registry(), TIMER);
         Worker {
             poll,
             waker,
             commands,
-            resolved_tx,
             resolved_rx,
             endpoints: HashMap::new(),
             ready: BTreeSet::new(),
             lookups: HashMap::new(),
             next_lookup: 0,
-            resolver,
+            lookup_tx,
+            wanted,
             out: Handover::new(events, wake),
             icmp: IcmpReports::default(),
             peers_told: Instant::now(),
@@ -269,6 +272,20 @@ impl Worker {
             self.out.push(Event::CaptureStopped {
                 summary: closing.summary(),
             });
+        }
+    }
+
+    /// Notes the lookup a client wants now (older ones are skipped).
+    pub(super) fn lookup_wanted(&mut self, id: EndpointId, generation: Option<u64>) {
+        if let Ok(mut w) = self.wanted.lock() {
+            match generation {
+                Some(g) => {
+                    w.insert(id, g);
+                }
+                None => {
+                    w.remove(&id);
+                }
+            }
         }
     }
 
