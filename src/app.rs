@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use egui::{Key, KeyboardShortcut, Modifiers};
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use crate::settings::{SavedMessage, Settings, Theme};
 use crate::ui::client_panel::{self, ClientAction};
@@ -558,6 +558,24 @@ impl eframe::App for UdpDeskApp {
         egui::Panel::top("menu").show(ui, |ui| {
             table_action = self.menu_ui(ui);
         });
+        if let Some(reason) = self.session.engine_failure.clone() {
+            let mut restart = false;
+            egui::Panel::top("engine-failed").show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(
+                        RichText::new(format!(
+                            "{reason}. The servers and clients stopped; the packets already captured are kept."
+                        ))
+                        .color(crate::ui::widgets::ERROR_RED)
+                        .strong(),
+                    );
+                    restart = ui.button("Restart engine").clicked();
+                });
+            });
+            if restart {
+                self.session.restart_engine();
+            }
+        }
         let dropped = ui
             .ctx()
             .input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));

@@ -28,6 +28,8 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender};
 use mio::{Poll, Waker};
 
+#[cfg(feature = "fault-injection")]
+pub use command::Fault;
 pub use command::{
     Buffers, ClientConfig, Command, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER, Event, MAX_DATAGRAM,
     Multicast, PeerInfo, SendJob, ServerConfig, SocketOptions, StopReason,
@@ -55,7 +57,7 @@ impl Engine {
     ///
     /// # Errors
     /// The system could not create the poller or the thread.
-    pub fn spawn(wake: impl Fn() + Send + 'static) -> Result<Engine, NetError> {
+    pub fn spawn(wake: impl Fn() + Send + Sync + 'static) -> Result<Engine, NetError> {
         Engine::spawn_with_resolver(wake, Arc::new(resolve::lookup))
     }
 
@@ -65,7 +67,7 @@ impl Engine {
     /// # Errors
     /// The system could not create the poller or the thread.
     pub fn spawn_with_resolver(
-        wake: impl Fn() + Send + 'static,
+        wake: impl Fn() + Send + Sync + 'static,
         resolver: Resolver,
     ) -> Result<Engine, NetError> {
         let poll = Poll::new().map_err(|e| NetError::io("cannot create the socket poller", &e))?;
@@ -77,13 +79,33 @@ impl Engine {
         // Bounded: a consumer that falls behind costs display copies, not memory.
         let (ev_tx, ev_rx) = crossbeam_channel::bounded(CHANNEL_EVENTS);
         let thread_waker = Arc::clone(&waker);
-        let wake: Box<dyn Fn() + Send> = Box::new(wake);
+        let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(wake);
+        let failed_tx = ev_tx.clone();
+        let failed_wake = Arc::clone(&wake);
         let thread = std::thread::Builder::new()
             .name("udpdesk-net".to_owned())
             // Made on its own thread: the recvmmsg headers hold raw pointers
             // and may not cross threads.
             .spawn(move || {
-                worker::Worker::new(poll, thread_waker, cmd_rx, ev_tx, wake, resolver).run();
+                let handover_wake: Box<dyn Fn() + Send> = Box::new(move || wake());
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    worker::Worker::new(poll, thread_waker, cmd_rx, ev_tx, handover_wake, resolver)
+                        .run();
+                }));
+                if let Err(panic) = run {
+                    // A bug: say what, so the owner can show it and start anew.
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "an unknown failure".to_owned());
+                    let reason = format!("the network thread failed: {what}");
+                    let _told = failed_tx.send_timeout(
+                        Event::EngineFailed { reason },
+                        std::time::Duration::from_secs(5),
+                    );
+                    failed_wake();
+                }
             })
             .map_err(|e| NetError::io("cannot start the network thread", &e))?;
         Ok(Engine {

@@ -480,3 +480,23 @@ fn serve_warns_when_it_answers_other_machines() {
         child.wait().unwrap();
     }
 }
+
+#[test]
+fn serve_exits_with_status_1_and_the_reason_when_its_engine_fails() {
+    let out = wait_exit(
+        udpdesk()
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("UDPDESK_TEST_ENGINE_PANIC", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let last = err.lines().last().unwrap_or_default();
+    assert_eq!(
+        last, "udpdesk: the network thread failed: a fault injected by a test",
+        "{err}"
+    );
+}

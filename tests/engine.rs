@@ -962,3 +962,37 @@ fn a_burst_of_sends_by_name_looks_up_only_the_first_and_the_last() {
     let calls = calls.load(std::sync::atomic::Ordering::SeqCst);
     assert!((1..=2).contains(&calls), "{calls} lookups for 50 sends");
 }
+
+#[test]
+fn a_failing_network_thread_says_why_and_a_new_engine_starts() {
+    let e = engine();
+    let at = start_server(&e, 1, server(ReplyMode::Echo));
+    let me = peer("127.0.0.1:0");
+    assert_eq!(ask(&me, at, b"before"), b"before");
+    e.send(Command::Fault(udpdesk::net::Fault::Panic)).unwrap();
+    let reason = wait_for(&e, "the failure", |ev| match ev {
+        Event::EngineFailed { reason } => Some(reason.clone()),
+        _ => None,
+    });
+    assert!(reason.contains("a fault injected by a test"), "{reason}");
+    let deadline = Instant::now() + common::DEADLINE;
+    while e.is_running() {
+        assert!(Instant::now() < deadline, "the thread did not end");
+        std::thread::yield_now();
+    }
+    assert!(
+        e.send(Command::StopCapture).is_err(),
+        "no one is listening any more"
+    );
+    // The failed engine's port is free again for a new one.
+    let fresh = engine();
+    let again = start_server(
+        &fresh,
+        1,
+        ServerConfig {
+            bind: at,
+            ..server(ReplyMode::Echo)
+        },
+    );
+    assert_eq!(again, at);
+}

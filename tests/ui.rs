@@ -841,3 +841,33 @@ fn a_capture_opened_under_a_filter_shows_its_own_matches() {
     let shown = app.table.view.packet(&app.session.store, 0).unwrap();
     assert_eq!(&shown.bytes[..], b"zz file");
 }
+
+#[test]
+fn a_failed_engine_shows_a_banner_keeps_the_packets_and_restarts() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .send_to(b"kept", at)
+        .unwrap();
+    ui.wait_until("the echo", |a| a.session.store.len() == 2);
+    ui.h.state_mut()
+        .session
+        .send_command_for_tests(udpdesk::net::Command::Fault(udpdesk::net::Fault::Panic));
+    ui.wait_until("the failure", |a| a.session.engine_failure.is_some());
+    ui.h.get_by_label_contains(
+        "the network thread failed: a fault injected by a test. The servers and clients stopped",
+    );
+    assert!(matches!(ui.app().session.server.state(), RunState::Stopped));
+    assert_eq!(ui.app().session.store.len(), 2, "the packets are kept");
+    ui.click("Restart engine");
+    assert!(ui.app().session.engine_failure.is_none());
+    assert_eq!(ui.h.query_all_by_label("Restart engine").count(), 0);
+    // The server starts again on the new engine, and the log goes on.
+    let at = ui.start_server();
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .send_to(b"after", at)
+        .unwrap();
+    ui.wait_until("the new echo", |a| a.session.store.len() == 4);
+}

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::capture::{CaptureSummary, Opened, PacketStore};
@@ -183,6 +184,12 @@ pub struct Session {
     pub capture: CaptureView,
     /// A replay under way from the client.
     replay: Option<ReplayRun>,
+    /// What the engine calls after each batch (kept for a restart).
+    wake: Arc<dyn Fn() + Send + Sync>,
+    /// The hand-over delay asked for (kept for a restart).
+    handover_delay: Duration,
+    /// Why the engine stopped, when it failed: shown until it is restarted.
+    pub engine_failure: Option<String>,
     /// The engine's number of the last packet it handed over.
     engine_seq: u64,
     /// Added to the engine's numbers, so packets after an opened capture's
@@ -192,8 +199,10 @@ pub struct Session {
 
 impl Session {
     /// A session on a fresh engine that calls `wake` after each batch of events.
-    pub fn new(wake: impl Fn() + Send + 'static, memory_budget: usize) -> Session {
-        let engine = Engine::spawn(wake).map_err(|e| e.to_string());
+    pub fn new(wake: impl Fn() + Send + Sync + 'static, memory_budget: usize) -> Session {
+        let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(wake);
+        let engine_wake = Arc::clone(&wake);
+        let engine = Engine::spawn(move || engine_wake()).map_err(|e| e.to_string());
         let last_error = engine.as_ref().err().cloned();
         Session {
             engine,
@@ -208,6 +217,9 @@ impl Session {
             status: None,
             capture: CaptureView::default(),
             replay: None,
+            wake,
+            handover_delay: crate::net::DEFAULT_HANDOVER_DELAY,
+            engine_failure: None,
             engine_seq: 0,
             seq_offset: 0,
         }
@@ -279,8 +291,32 @@ impl Session {
         }
     }
 
+    /// Hands the engine a command directly (tests inject faults this way).
+    #[cfg(feature = "fault-injection")]
+    pub fn send_command_for_tests(&mut self, command: Command) {
+        let _sent = self.command(command);
+    }
+
+    /// Starts a new engine after the old one failed. The log, its counters
+    /// and the settings stay; the server and client start afresh.
+    pub fn restart_engine(&mut self) {
+        let wake = Arc::clone(&self.wake);
+        self.engine = Engine::spawn(move || wake()).map_err(|e| e.to_string());
+        match &self.engine {
+            Ok(_) => {
+                self.engine_failure = None;
+                self.last_error = None;
+                self.status = Some("The network engine was restarted".to_owned());
+                let delay = self.handover_delay;
+                self.set_handover_delay(delay);
+            }
+            Err(e) => self.engine_failure = Some(format!("cannot restart the engine: {e}")),
+        }
+    }
+
     /// Changes how long the engine lets a packet wait for its batch.
     pub fn set_handover_delay(&mut self, delay: Duration) {
+        self.handover_delay = delay;
         let _sent = self.command(Command::SetHandoverDelay { delay });
     }
 
@@ -353,6 +389,23 @@ impl Session {
                 }
             }
             Event::Failed { id, error } => self.failed(id, &error),
+            Event::EngineFailed { reason } => {
+                self.last_error = Some(reason.clone());
+                self.engine_failure = Some(reason);
+                if self.server.id.take().is_some() {
+                    self.server.state = Some(RunState::Stopped);
+                    self.server.note = Some("Stopped: the network engine failed".to_owned());
+                }
+                self.client = ClientView::default();
+                self.replay = None;
+                if self.capture.file.take().is_some() {
+                    self.capture.message = Some(
+                        "The capture ended with the engine; its file holds what was written"
+                            .to_owned(),
+                    );
+                    self.capture.failed = true;
+                }
+            }
             Event::CaptureStarted { path, .. } => {
                 self.capture = CaptureView {
                     file: Some(path),

@@ -122,6 +122,11 @@ pub(super) fn replay(args: &ReplayArgs) -> Result<(), CliError> {
                         stopped = true;
                         break;
                     }
+                    Event::EngineFailed { reason } => {
+                        failure.get_or_insert(reason);
+                        stopped = true;
+                        break;
+                    }
                     _ => {}
                 }
                 if engine.events().is_empty() {

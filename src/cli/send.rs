@@ -248,6 +248,11 @@ impl<'a> SendState<'a> {
                 return true;
             }
             Event::Started { .. } | Event::Peers { .. } => {}
+            Event::EngineFailed { reason } => {
+                self.failure = Some(reason);
+                self.stopped = true;
+                return true;
+            }
             event @ (Event::CaptureStarted { .. }
             | Event::CaptureFailed { .. }
             | Event::CaptureProgress { .. }

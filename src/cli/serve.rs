@@ -69,6 +69,10 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
                     stopped = true;
                     break end;
                 }
+                #[cfg(feature = "fault-injection")]
+                if std::mem::take(&mut state.inject_panic) {
+                    send_cmd(&engine, Command::Fault(crate::net::Fault::Panic))?;
+                }
                 if engine.events().is_empty() {
                     state.out.flush();
                 }
@@ -110,6 +114,9 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
 
 /// What `serve` keeps between events.
 struct ServeState<'a> {
+    /// A test asked for the engine to fail once the server runs.
+    #[cfg(feature = "fault-injection")]
+    inject_panic: bool,
     /// The capture stopped early (its end was already said).
     capture_ended: bool,
     args: &'a ServeArgs,
@@ -122,6 +129,8 @@ struct ServeState<'a> {
 impl<'a> ServeState<'a> {
     fn new(args: &'a ServeArgs) -> Self {
         ServeState {
+            #[cfg(feature = "fault-injection")]
+            inject_panic: false,
             capture_ended: false,
             args,
             out: Printer::new(&args.output),
@@ -139,6 +148,10 @@ impl<'a> ServeState<'a> {
         match event {
             Event::Started { local, buffers, .. } => {
                 self.bound = Some(local);
+                #[cfg(feature = "fault-injection")]
+                if std::env::var_os("UDPDESK_TEST_ENGINE_PANIC").is_some() {
+                    self.inject_panic = true;
+                }
                 let r = &self.args.server;
                 let quit = r
                     .quit_word
@@ -189,6 +202,7 @@ impl<'a> ServeState<'a> {
                 eprintln!("udpdesk: {error}");
             }
             Event::Peers { .. } | Event::SendDone { .. } => {}
+            Event::EngineFailed { reason } => return Err(CliError::runtime(reason)),
             event @ (Event::CaptureStarted { .. }
             | Event::CaptureFailed { .. }
             | Event::CaptureProgress { .. }

@@ -246,6 +246,17 @@ pub enum Command {
     },
     /// End the capture; answers with [`Event::CaptureStopped`].
     StopCapture,
+    /// Break the engine on purpose (tests only: see the `fault-injection` feature).
+    #[cfg(feature = "fault-injection")]
+    Fault(Fault),
+}
+
+/// How a test breaks the engine.
+#[cfg(feature = "fault-injection")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The network thread panics.
+    Panic,
 }
 
 /// The socket buffer sizes the kernel granted (Linux reports twice what it
@@ -328,6 +339,13 @@ pub enum Event {
     CaptureStopped {
         /// What it captured and why it stopped.
         summary: CaptureSummary,
+    },
+    /// The network thread itself failed (a bug): every endpoint is gone.
+    /// Packets already handed over stay with the owner; a new engine can be
+    /// started.
+    EngineFailed {
+        /// What failed, in one line.
+        reason: String,
     },
     /// Something went wrong; the engine and every other endpoint keep running.
     Failed {

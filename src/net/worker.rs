@@ -384,6 +384,10 @@ impl Worker {
                 _ => self.out.fail(Some(id), unknown("server", id)),
             },
             Command::StopCapture => self.stop_capture(),
+            #[cfg(feature = "fault-injection")]
+            Command::Fault(super::command::Fault::Panic) => {
+                panic!("a fault injected by a test")
+            }
             Command::Close { id } => {
                 self.supersede(id);
                 if !self.endpoints.contains_key(&id) {
