@@ -17,11 +17,12 @@ mod stream;
 mod text;
 mod write;
 
+pub use dissect::{Dissected, dissect};
 pub use error::CaptureError;
 pub use filter::{FilterError, PacketFilter};
 pub use format::LogFormat;
 pub use live::{CaptureSummary, Closing, FLUSH_EVERY, LiveCapture, QUEUE_BYTES, QUEUE_PACKETS};
-pub use open::{FIRST_FILE_ENDPOINT, Opened, open_capture};
+pub use open::{FIRST_FILE_ENDPOINT, Opened, open_capture, read_capture};
 pub use read::load_log;
 pub use record::PacketRecord;
 pub use replay::{Speed, timetable};

@@ -39,7 +39,7 @@ pub use error::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, NetError, max_payload};
 pub use handover::{CHANNEL_EVENTS, DEFAULT_HANDOVER_DELAY, MAX_HANDOVER_DELAY};
 pub use interfaces::local_addresses;
 pub use limit::ReplyLimit;
-pub use reply::ReplyMode;
+pub use reply::{Incoming, ReplyMode, Responder};
 pub use resolve::{parse_bind, parse_target};
 pub use worker::Resolver;
 

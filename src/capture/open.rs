@@ -101,13 +101,34 @@ pub fn open_capture(
     let file = File::open(path).map_err(read_err)?;
     // A pipe has no size; progress then stays at the start until the end.
     let total = file.metadata().map_or(0, |m| m.len());
+    read_capture(path, file, total, take, progress, cancel)
+}
+
+/// Like [`open_capture`], reading from `source` (`total` bytes long, or 0
+/// when unknown); `path` names it in messages and, for logs, its extension
+/// says whether it is `.jsonl` or `.csv`.
+///
+/// # Errors
+/// As [`open_capture`].
+pub fn read_capture(
+    path: &Path,
+    source: impl Read,
+    total: u64,
+    take: &mut dyn FnMut(Packet),
+    progress: &dyn Fn(u64, u64),
+    cancel: &AtomicBool,
+) -> Result<Opened, CaptureError> {
+    let read_err = |source| CaptureError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let read = Rc::new(Cell::new(0u64));
     // One open, read once: the magic is peeked from the buffer, so a pipe
     // (`<(tcpdump -w -)`) opens as well as a file.
     let mut reader = BufReader::with_capacity(
         1 << 20,
         Counted {
-            inner: file,
+            inner: source,
             read: Rc::clone(&read),
         },
     );
