@@ -14,6 +14,11 @@ use crate::packet::{Direction, Packet};
 pub const SCAN_PER_FRAME: usize = 20_000;
 /// Time the filter may spend per frame, whatever the packets' sizes.
 const SCAN_TIME: Duration = Duration::from_millis(4);
+/// Payload bytes the filter looks through per frame at most (with the time,
+/// this bounds a frame however large the datagrams are).
+pub const SCAN_BYTES: usize = 16 << 20;
+/// Bytes looked through between two looks at the clock.
+const CLOCK_EVERY_BYTES: usize = 512 << 10;
 
 /// Which directions to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,25 +59,54 @@ impl Filter {
     }
 }
 
-/// A filter made ready for scanning: the search text lowered once, and the
-/// hex search only when the text could be hex.
+/// A filter made ready for scanning. The text is looked for in the raw
+/// bytes, encoded once per encoding met, not in decoded text: decoding every
+/// stored packet cost a frame its budget on large datagrams. Letters match
+/// whatever their ASCII case; text that reads as hex is looked for as bytes too.
 struct Matcher<'f> {
     filter: &'f Filter,
     peer: &'f str,
+    exact_peer: Option<std::net::SocketAddr>,
     text: String,
-    hex: bool,
+    /// The text has ASCII letters: compare ignoring their case.
+    fold: bool,
+    /// The text as bytes in each encoding met (None: it cannot be written in it).
+    needles: std::cell::RefCell<Vec<(crate::codec::Encoding, Option<Vec<u8>>)>>,
+    /// The text read as hex, when it is hex.
+    hex: Option<Vec<u8>>,
 }
 
 impl<'f> Matcher<'f> {
     fn new(filter: &'f Filter) -> Matcher<'f> {
-        let text = filter.text.trim().to_lowercase();
-        let hex = !text.is_empty() && text.chars().all(|c| c.is_ascii_hexdigit() || c == ' ');
+        let text = filter.text.trim().to_owned();
+        let hex = (!text.is_empty() && text.chars().all(|c| c.is_ascii_hexdigit() || c == ' '))
+            .then(|| codec::parse_hex(&text).ok())
+            .flatten()
+            .filter(|b| !b.is_empty());
+        let peer = filter.peer.trim();
         Matcher {
             filter,
-            peer: filter.peer.trim(),
+            peer,
+            exact_peer: peer.parse().ok(),
+            fold: text.bytes().any(|b| b.is_ascii_alphabetic()),
             text,
+            needles: std::cell::RefCell::new(Vec::new()),
             hex,
         }
+    }
+
+    /// True when `hay` holds the text as written in `encoding`.
+    fn has_text(&self, hay: &[u8], encoding: crate::codec::Encoding) -> bool {
+        let mut needles = self.needles.borrow_mut();
+        let needle = match needles.iter().find(|(e, _)| *e == encoding) {
+            Some((_, n)) => n.clone(),
+            None => {
+                let n = codec::encode(&self.text, encoding).ok();
+                needles.push((encoding, n.clone()));
+                n
+            }
+        };
+        needle.is_some_and(|n| contains(hay, &n, self.fold))
     }
 
     fn keeps(&self, p: &PacketView<'_>) -> bool {
@@ -84,9 +118,9 @@ impl<'f> Matcher<'f> {
             // A whole address with its port is one flow: exactly that peer
             // ("10.0.0.1:5000" is not "10.0.0.1:50000"). Anything less is a
             // part of the address to look for.
-            let keep = match self.peer.parse::<std::net::SocketAddr>() {
-                Ok(exact) => p.peer == exact,
-                Err(_) => p.peer.to_string().contains(self.peer),
+            let keep = match self.exact_peer {
+                Some(exact) => p.peer == exact,
+                None => p.peer.to_string().contains(self.peer),
             };
             if !keep {
                 return false;
@@ -95,11 +129,27 @@ impl<'f> Matcher<'f> {
         if self.text.is_empty() {
             return true;
         }
-        codec::decode(p.bytes, p.encoding)
-            .to_lowercase()
-            .contains(&self.text)
-            || (self.hex && codec::to_hex(p.bytes).contains(&self.text))
+        self.has_text(p.bytes, p.encoding)
+            || self
+                .hex
+                .as_deref()
+                .is_some_and(|h| memchr::memmem::find(p.bytes, h).is_some())
     }
+}
+
+/// True when `hay` contains `needle`, ignoring ASCII case if `fold`.
+fn contains(hay: &[u8], needle: &[u8], fold: bool) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    if !fold {
+        return memchr::memmem::find(hay, needle).is_some();
+    }
+    // Candidates are where the first byte stands in either case.
+    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), hay).any(|at| {
+        hay.get(at..at + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// The rows on show, by packet sequence number.
@@ -148,6 +198,8 @@ impl View {
         }
         let matcher = Matcher::new(&self.filter);
         let began = Instant::now();
+        let mut scanned = 0usize;
+        let mut since_clock = 0usize;
         for i in start..end {
             let Some(p) = store.view(i) else { return false };
             if self.upto.is_some_and(|u| p.seq > u) {
@@ -158,9 +210,19 @@ impl View {
                 self.rows.push_back(p.seq);
             }
             self.checked = p.seq;
-            // Large packets cost more to search: stop on time as well as on count.
-            if i % 256 == 255 && began.elapsed() >= SCAN_TIME {
-                return true;
+            // Large packets cost more to search: stop on bytes and on time as
+            // well as on count, looking at the clock every few packets or
+            // every half a megabyte, whichever comes first.
+            scanned += p.bytes.len();
+            since_clock += p.bytes.len();
+            if scanned >= SCAN_BYTES {
+                return i + 1 < store.len();
+            }
+            if i % 64 == 63 || since_clock >= CLOCK_EVERY_BYTES {
+                since_clock = 0;
+                if began.elapsed() >= SCAN_TIME {
+                    return true;
+                }
             }
         }
         end < store.len()
@@ -233,6 +295,75 @@ pub fn find(store: &PacketStore, seq: u64) -> Option<Packet> {
     index_of(store, seq)
         .and_then(|i| store.get(i))
         .filter(|p| p.seq == seq)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod text_tests {
+    use super::*;
+    use crate::capture::testdata::packet as sample_packet;
+    use crate::codec::Encoding;
+
+    fn with_text(text: &str) -> Filter {
+        Filter {
+            text: text.to_owned(),
+            ..Filter::default()
+        }
+    }
+
+    #[test]
+    fn text_is_found_in_the_bytes_of_each_encoding_whatever_its_ascii_case() {
+        let mut gbk = sample_packet(
+            1,
+            Direction::In,
+            &crate::codec::encode("收到 OK 你好", Encoding::Gbk).unwrap(),
+        );
+        gbk.encoding = Encoding::Gbk;
+        assert!(with_text("你好").keeps(&gbk), "Chinese, as GBK bytes");
+        assert!(with_text("ok").keeps(&gbk), "ASCII in either case");
+        assert!(!with_text("您好").keeps(&gbk));
+        let mut wide = sample_packet(
+            2,
+            Direction::In,
+            &crate::codec::encode("Hello", Encoding::Utf16Le).unwrap(),
+        );
+        wide.encoding = Encoding::Utf16Le;
+        assert!(with_text("hello").keeps(&wide), "UTF-16 bytes");
+        // Hex is looked for as bytes, never across byte boundaries.
+        let bin = sample_packet(3, Direction::In, &[0x48, 0x65, 0x6c]);
+        assert!(with_text("65 6c").keeps(&bin));
+        assert!(
+            !with_text("86").keeps(&bin),
+            "not the 8 of 48 and the 6 of 65"
+        );
+    }
+
+    #[test]
+    fn big_datagrams_are_looked_through_a_bounded_amount_per_frame() {
+        let mut store = PacketStore::default();
+        let mut big = vec![b'x'; 65_507];
+        for seq in 1..=600u64 {
+            if seq % 100 == 0 {
+                big[65_000..65_006].copy_from_slice(b"needle");
+            } else {
+                big[65_000..65_006].copy_from_slice(b"xxxxxx");
+            }
+            store.push(&sample_packet(seq, Direction::In, &big));
+        }
+        let mut view = View::default();
+        let filter = with_text("NEEDLE");
+        let mut frames = 0;
+        while view.refresh(&store, &filter, None) {
+            frames += 1;
+            // Each frame looked through 16 MiB at most: about 256 datagrams.
+            assert!(view.checked <= (frames * (SCAN_BYTES / 65_507 + 1)) as u64);
+        }
+        assert!(
+            frames >= 2,
+            "600 datagrams of 64 KiB take more than one frame"
+        );
+        assert_eq!(view.len(&store), 6);
+    }
 }
 
 #[cfg(test)]
