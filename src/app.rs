@@ -5,6 +5,7 @@
 pub mod forms;
 pub mod open;
 pub mod pacing;
+pub mod restore;
 pub mod rows;
 pub mod save;
 pub mod session;
@@ -58,11 +59,14 @@ impl UdpDeskApp {
     #[must_use]
     pub fn new(cc: &eframe::CreationContext<'_>) -> UdpDeskApp {
         crate::ui::fonts::install(&cc.egui_ctx);
-        let settings: Settings = cc
-            .storage
-            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
-            .unwrap_or_default();
+        let stored = cc.storage.and_then(|s| s.get_string(eframe::APP_KEY));
+        let file = eframe::storage_dir("udpdesk").map(|d| d.join("app.ron"));
+        let (settings, problem) = restore::restore(stored, file.as_deref());
         let mut app = UdpDeskApp::with_settings(&cc.egui_ctx, settings);
+        if let Some(message) = problem {
+            eprintln!("udpdesk: {message}");
+            app.session.last_error = Some(message);
+        }
         let (renderer, cpu) = renderer_of(cc);
         app.cpu_renderer = cpu;
         app.apply_redraw_rate();

@@ -1,0 +1,113 @@
+//! Reading the remembered settings at start. A settings file that cannot be
+//! read is not silently replaced by the defaults at the next save: it is
+//! kept aside under a new name, and the window says so.
+
+use std::path::{Path, PathBuf};
+
+use crate::settings::Settings;
+
+/// The settings to start with, and a message when the remembered ones could
+/// not be read. `stored` is what eframe's storage holds under the app's key;
+/// `file` is that storage's file.
+#[must_use]
+pub fn restore(stored: Option<String>, file: Option<&Path>) -> (Settings, Option<String>) {
+    let problem = match stored {
+        Some(raw) => match ron::from_str::<Settings>(&raw) {
+            Ok(settings) => return (settings, None),
+            Err(e) => e.to_string(),
+        },
+        // Nothing under the key: a first start, or a file eframe itself could not read.
+        None => match file.map(std::fs::read_to_string) {
+            Some(Ok(text)) if !text.trim().is_empty() => {
+                match ron::from_str::<std::collections::HashMap<String, String>>(&text) {
+                    Ok(_) => return (Settings::default(), None),
+                    Err(e) => e.to_string(),
+                }
+            }
+            _ => return (Settings::default(), None),
+        },
+    };
+    let kept = file.map(keep_aside);
+    let message = match kept {
+        Some(Ok(path)) => format!(
+            "The saved settings could not be read ({}); udpdesk started with its defaults and kept the old file as {}",
+            one_line(&problem),
+            path.display()
+        ),
+        Some(Err(e)) => format!(
+            "The saved settings could not be read ({}), nor kept aside ({e}); udpdesk started with its defaults",
+            one_line(&problem)
+        ),
+        None => format!(
+            "The saved settings could not be read ({}); udpdesk started with its defaults",
+            one_line(&problem)
+        ),
+    };
+    (Settings::default(), Some(message))
+}
+
+/// Copies `file` to `NAME.unreadable-DATE-TIME` beside it.
+fn keep_aside(file: &Path) -> std::io::Result<PathBuf> {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let name = file
+        .file_name()
+        .map_or_else(|| "app.ron".into(), |n| n.to_string_lossy());
+    let aside = file.with_file_name(format!("{name}.unreadable-{stamp}"));
+    std::fs::copy(file, &aside)?;
+    Ok(aside)
+}
+
+/// A parser's message on one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_settings_come_back() {
+        let mut s = Settings::default();
+        s.memory_mib = 64;
+        let raw = ron::to_string(&s).unwrap();
+        let (back, message) = restore(Some(raw), None);
+        assert_eq!(back, s);
+        assert!(message.is_none());
+    }
+
+    #[test]
+    fn a_first_start_is_quiet() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, message) = restore(None, Some(&dir.path().join("app.ron")));
+        assert_eq!(s, Settings::default());
+        assert!(message.is_none());
+    }
+
+    #[test]
+    fn unreadable_settings_are_kept_aside_and_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("app.ron");
+        std::fs::write(&file, "{\"app\": \"(server: (port: 7,\"}").unwrap();
+        let (s, message) = restore(Some("(server: (port: 7,".to_owned()), Some(&file));
+        assert_eq!(s, Settings::default());
+        let message = message.unwrap();
+        assert!(
+            message.starts_with("The saved settings could not be read ("),
+            "{message}"
+        );
+        assert!(message.contains("kept the old file as"), "{message}");
+        assert!(!message.contains('\n'));
+        let kept: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("app.ron.unreadable-"))
+            .collect();
+        assert_eq!(kept.len(), 1);
+        // A file eframe itself could not read (so nothing under the key).
+        std::fs::write(&file, "not ron at all {{{").unwrap();
+        let (_, message) = restore(None, Some(&file));
+        assert!(message.unwrap().contains("could not be read"));
+    }
+}
