@@ -69,8 +69,10 @@ mod tests {
 
     #[test]
     fn good_settings_come_back() {
-        let mut s = Settings::default();
-        s.memory_mib = 64;
+        let s = Settings {
+            memory_mib: 64,
+            ..Settings::default()
+        };
         let raw = ron::to_string(&s).unwrap();
         let (back, message) = restore(Some(raw), None);
         assert_eq!(back, s);
