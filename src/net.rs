@@ -35,6 +35,7 @@ pub use command::{
     Multicast, PeerInfo, SendJob, ServerConfig, SocketOptions, StopReason,
 };
 pub use counters::Counters;
+pub use endpoint::{MAX_PEERS, MAX_UNLISTED as MAX_UNLISTED_PEERS};
 pub use error::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, NetError, max_payload};
 pub use handover::{CHANNEL_EVENTS, DEFAULT_HANDOVER_DELAY, MAX_HANDOVER_DELAY};
 pub use interfaces::local_addresses;

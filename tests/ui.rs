@@ -871,3 +871,26 @@ fn a_failed_engine_shows_a_banner_keeps_the_packets_and_restarts() {
         .unwrap();
     ui.wait_until("the new echo", |a| a.session.store.len() == 4);
 }
+
+#[test]
+fn a_flood_from_many_sources_lists_1024_peers_and_counts_the_rest() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    // 2,000 sources, each one datagram (a bench --sockets flood, in small).
+    let socks: Vec<UdpSocket> = (0..2_000)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
+        .collect();
+    for s in &socks {
+        s.send_to(b"hi", at).unwrap();
+    }
+    ui.wait_until("every peer counted", |a| {
+        a.session.server.peers.len() + a.session.server.unlisted as usize == 2_000
+    });
+    let app = ui.app();
+    assert_eq!(app.session.server.peers.len(), udpdesk::net::MAX_PEERS);
+    assert_eq!(app.session.server.unlisted, 976);
+    ui.h.get_by_label("and 976 more");
+    // Everyone was answered all the same.
+    let id = app.session.server.last_id;
+    ui.wait_until("every echo", |a| a.session.tally(id).packets_out == 2_000);
+}

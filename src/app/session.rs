@@ -78,6 +78,8 @@ pub struct ServerView {
     pub peers: Vec<PeerInfo>,
     /// Where each peer sits in `peers`.
     pub peer_index: HashMap<SocketAddr, usize>,
+    /// Peers heard from that the table (1,024) has no room for.
+    pub unlisted: u64,
     /// The socket buffer sizes the kernel granted.
     pub buffers: Option<Buffers>,
     /// The peer a manual reply goes to.
@@ -352,9 +354,14 @@ impl Session {
                     p
                 }));
             }
-            Event::Peers { id, changed } => {
+            Event::Peers {
+                id,
+                changed,
+                unlisted,
+            } => {
                 if Some(id) == self.server.id {
                     self.server.merge_peers(changed);
+                    self.server.unlisted = unlisted;
                 }
             }
             Event::SendDone { id, sent } => {

@@ -299,6 +299,8 @@ pub enum Event {
         id: EndpointId,
         /// The changed peers, by first contact.
         changed: Vec<PeerInfo>,
+        /// Peers heard from that the table (1,024) has no room for.
+        unlisted: u64,
     },
     /// A client finished its send job.
     SendDone {

@@ -15,6 +15,8 @@ use super::reply::Responder;
 
 /// How many peers a server remembers: a flood of spoofed sources must not grow it without end.
 pub const MAX_PEERS: usize = 1024;
+/// Peers beyond the table counted by address at most (about 5 MB of them).
+pub const MAX_UNLISTED: usize = 100_000;
 
 /// The longest pause between rounds: a day.
 pub const MAX_INTERVAL: std::time::Duration = std::time::Duration::from_secs(86_400);
@@ -141,6 +143,11 @@ impl Job {
 /// A server's table of peers, with the ones changed since the owner was last told.
 #[derive(Default)]
 pub struct Peers {
+    /// Peers heard from beyond the table's room, by address, up to
+    /// [`MAX_UNLISTED`] of them (then only counted as "more than").
+    unlisted: std::collections::HashSet<SocketAddr>,
+    /// A new unlisted peer since the owner was last told.
+    unlisted_changed: bool,
     table: HashMap<SocketAddr, Peer>,
     order: Vec<SocketAddr>,
     changed: Vec<SocketAddr>,
@@ -181,17 +188,27 @@ impl Peers {
                 },
             );
             self.order.push(addr);
+        } else if self.unlisted.len() < MAX_UNLISTED && self.unlisted.insert(addr) {
+            self.unlisted_changed = true;
         }
+    }
+
+    /// How many peers were heard from that the table has no room for (at
+    /// most [`MAX_UNLISTED`]: a flood from ever new sources stays bounded).
+    #[must_use]
+    pub fn unlisted(&self) -> u64 {
+        self.unlisted.len() as u64
     }
 
     /// True when some peer changed since [`Peers::take_changed`].
     #[must_use]
     pub fn has_changes(&self) -> bool {
-        !self.changed.is_empty()
+        !self.changed.is_empty() || self.unlisted_changed
     }
 
     /// The peers changed since the last call, by first contact.
     pub fn take_changed(&mut self) -> Vec<PeerInfo> {
+        self.unlisted_changed = false;
         let mut changed: Vec<(usize, PeerInfo)> = std::mem::take(&mut self.changed)
             .into_iter()
             .filter_map(|a| {

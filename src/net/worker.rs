@@ -208,6 +208,7 @@ impl Worker {
                     told = true;
                     self.out.push(Event::Peers {
                         id: ep.id,
+                        unlisted: s.peers.unlisted(),
                         changed: s.peers.take_changed(),
                     });
                 }
@@ -443,6 +444,7 @@ impl Worker {
             Role::Server(s) if s.peers.has_changes() => {
                 self.out.push(Event::Peers {
                     id,
+                    unlisted: s.peers.unlisted(),
                     changed: s.peers.take_changed(),
                 });
             }

@@ -209,15 +209,18 @@ pub fn server_panel_ui(
 fn peers_ui(ui: &mut Ui, form: &ServerForm, view: &mut ServerView) -> bool {
     ui.add_space(4.0);
     ui.label(format!("Peers ({})", view.peers.len()));
+    if view.peers.is_empty() {
+        ui.weak("nobody yet");
+    }
+    // Only the rows in sight are laid out: the table holds 1,024 peers.
+    let row = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
+    let peers = std::mem::take(&mut view.peers);
     egui::ScrollArea::vertical()
         .id_salt("server-peers")
         .max_height(80.0)
         .auto_shrink([false, true])
-        .show(ui, |ui| {
-            if view.peers.is_empty() {
-                ui.weak("nobody yet");
-            }
-            for p in &view.peers {
+        .show_rows(ui, row, peers.len(), |ui, rows| {
+            for p in &peers[rows] {
                 let seen: chrono::DateTime<chrono::Local> = p.last_seen.into();
                 let text = format!(
                     "{}   {} pkt, {}, last {}",
@@ -234,6 +237,17 @@ fn peers_ui(ui: &mut Ui, form: &ServerForm, view: &mut ServerView) -> bool {
                 }
             }
         });
+    view.peers = peers;
+    if view.unlisted > 0 {
+        let more = if view.unlisted >= crate::net::MAX_UNLISTED_PEERS as u64 {
+            format!("and more than {} more", view.unlisted)
+        } else {
+            format!("and {} more", view.unlisted)
+        };
+        ui.weak(more).on_hover_text(
+            "Peers beyond the first 1,024 are not listed (a flood from many sources must not fill the memory); they are still received, counted and answered.",
+        );
+    }
     let mut send = false;
     let to = view
         .selected_peer
