@@ -275,6 +275,27 @@ impl CliError {
     }
 }
 
+/// A message on one line: line breaks and other control characters (which
+/// come from what a person typed or a file held) are written as escapes, so
+/// "one line per error" stays true whatever the input.
+#[must_use]
+pub fn one_line(message: &str) -> std::borrow::Cow<'_, str> {
+    if !message.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(message);
+    }
+    let mut out = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Parses `250ms`, `1s`, `1.5s`, `2m`, `500us`; a bare number is milliseconds.
 ///
 /// # Errors

@@ -21,7 +21,10 @@ fn main() -> ExitCode {
         Some(CliCommand::Window(w)) => match cli::window_server(w) {
             Ok(serve) => Some(serve),
             Err(e) => {
-                eprintln!("udpdesk: {} (see udpdesk window --help)", e.message);
+                eprintln!(
+                    "udpdesk: {} (see udpdesk window --help)",
+                    cli::one_line(&e.message)
+                );
                 return ExitCode::from(e.status);
             }
         },
@@ -41,7 +44,7 @@ fn main() -> ExitCode {
         Some(command) => match cli::run(command) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("udpdesk: {}", e.message);
+                eprintln!("udpdesk: {}", cli::one_line(&e.message));
                 ExitCode::from(e.status)
             }
         },

@@ -500,3 +500,17 @@ fn serve_exits_with_status_1_and_the_reason_when_its_engine_fails() {
         "{err}"
     );
 }
+
+#[test]
+fn an_error_about_typed_text_with_line_breaks_stays_one_line() {
+    for message in ["bad\n\\x4", "\r\n\\u{110000}\u{7}"] {
+        let out = send(&["127.0.0.1:9", message]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err:?}");
+        assert!(
+            err.contains("\\n"),
+            "the break is shown as an escape: {err}"
+        );
+    }
+}

@@ -270,7 +270,7 @@ impl<'a> SendState<'a> {
     fn on_line(&mut self, line: &str) {
         match encode(self.args, line) {
             Ok(p) => self.queue.push_back(p),
-            Err(e) => eprintln!("udpdesk: {}", e.message),
+            Err(e) => eprintln!("udpdesk: {}", super::one_line(&e.message)),
         }
     }
 

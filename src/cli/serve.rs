@@ -255,9 +255,9 @@ pub(super) fn manual_reply(engine: &Engine, line: &str, last: Option<SocketAddr>
                 peer,
                 payload,
             }) {
-                eprintln!("udpdesk: {e}");
+                eprintln!("udpdesk: {}", super::one_line(&e.to_string()));
             }
         }
-        Err(e) => eprintln!("udpdesk: {e}"),
+        Err(e) => eprintln!("udpdesk: {}", super::one_line(&e.to_string())),
     }
 }
