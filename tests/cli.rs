@@ -514,3 +514,15 @@ fn an_error_about_typed_text_with_line_breaks_stays_one_line() {
         );
     }
 }
+
+#[test]
+fn a_multicast_group_that_is_not_one_is_bad_input() {
+    let out = wait_exit(spawn(
+        &["serve", "--bind", "127.0.0.1:0", "--multicast", "10.0.0.1"],
+        Stdio::null(),
+    ));
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not a multicast group"), "{err}");
+}

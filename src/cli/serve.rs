@@ -40,6 +40,11 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
     let bind = crate::net::parse_bind(&args.bind).map_err(|e| CliError::input(e.to_string()))?;
     let mut config = server_config(bind, &args.server);
     config.options.recv_buffer = args.recv_buffer;
+    if let Some(group) = args.multicast.filter(|g| !g.is_multicast()) {
+        return Err(CliError::input(format!(
+            "--multicast {group}: not a multicast group; use 224.0.0.0 to 239.255.255.255, or ff00::/8"
+        )));
+    }
     if let Some(group) = args.multicast {
         config.options.multicast = Some(Multicast {
             group: Some(group),

@@ -41,6 +41,11 @@ pub fn parse_target(input: &str) -> Result<Target, NetError> {
     if host.contains(':') && !host.starts_with('[') {
         return Err(bad("write an IPv6 address in brackets, as in [::1]:9999"));
     }
+    if host.starts_with('[') != host.ends_with(']') {
+        return Err(bad(
+            "a bracket is not closed: write an IPv6 address as [::1]:9999",
+        ));
+    }
     let port: u16 = port
         .parse()
         .map_err(|_| bad("the port must be a number from 0 to 65535"))?;
@@ -57,6 +62,16 @@ pub fn parse_target(input: &str) -> Result<Target, NetError> {
             SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
             SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
         ]));
+    }
+    // A host name is letters, digits, '-', '_' and '.': anything else is a
+    // typing mistake, said now rather than asked of the name service.
+    if !host
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(bad(
+            "that is not an IP address or a host name: use 127.0.0.1, [::1] or a name like example.com",
+        ));
     }
     if lower == "invalid" || lower.ends_with(".invalid") {
         return Err(NetError::Resolve {

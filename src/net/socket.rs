@@ -84,6 +84,13 @@ fn apply_broadcast(socket: &Socket, on: bool, addr: SocketAddr) -> Result<(), Ne
 
 fn apply_multicast(socket: &Socket, m: &Multicast, addr: SocketAddr) -> Result<(), NetError> {
     let ctx = |what: &str| format!("multicast: cannot {what}");
+    if let Some(group) = m.group.filter(|g| !g.is_multicast()) {
+        return Err(NetError::BadAddress {
+            input: group.to_string(),
+            detail: "that is not a multicast group: use 224.0.0.0 to 239.255.255.255, or ff00::/8"
+                .to_owned(),
+        });
+    }
     match addr.ip() {
         IpAddr::V4(_) => {
             let iface = m.interface_v4.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
