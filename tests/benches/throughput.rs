@@ -11,6 +11,8 @@
 //! - The display work the window does per visible row: hex, decoding, escaping.
 //! - One window frame (layout, no pixels) with 1,000 and 1,000,000 packets stored.
 //! - The packet log's memory per stored packet, counted by the allocator.
+//! - `cargo bench -- soak`: ten minutes of `udpdesk bench` flat out into the
+//!   window's capturing server (run only when asked by name).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -51,6 +53,10 @@ fn main() {
     if wanted("store") {
         store::measure();
     }
+    // Ten minutes: only when asked by name.
+    if filter.as_deref() == Some("soak") {
+        soak::run();
+    }
 }
 
 #[global_allocator]
@@ -60,6 +66,8 @@ static ALLOCATOR: store::Counting = store::Counting;
 mod frame;
 #[path = "throughput/paced.rs"]
 mod paced;
+#[path = "throughput/soak.rs"]
+mod soak;
 #[path = "throughput/store.rs"]
 mod store;
 
