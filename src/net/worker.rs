@@ -14,6 +14,8 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 /// How often a server's changed peers are told at most: a table a person reads
 /// needs no more, and a flood must not send one update per datagram.
 const PEERS_EVERY: Duration = Duration::from_millis(100);
+/// How often a closing capture is looked at while its writer finishes.
+const CLOSING_POLL: Duration = Duration::from_millis(20);
 /// Read budgets spent on a socket's queue as it closes (1,024 datagrams each).
 const CLOSE_READS: usize = 64;
 /// How often the kernel's drop counts are read while traffic flows.
@@ -172,6 +174,11 @@ impl Worker {
     fn timeout(&mut self) -> Option<Duration> {
         if !self.ready.is_empty() {
             return Some(Duration::ZERO);
+        }
+        if !self.closing.is_empty() {
+            // A capture writer wakes the poll as it ends, a moment before its
+            // thread is seen as finished: look again shortly until it is.
+            return Some(CLOSING_POLL);
         }
         let now = Instant::now();
         let jobs = self.endpoints.values().filter_map(|e| match &e.role {
