@@ -44,8 +44,14 @@ pub(super) fn bench(args: &BenchArgs) -> Result<(), CliError> {
         Some(n) => Limit::Count(n),
         None => Limit::Time(args.duration),
     };
-    let sockets = socket::open(target, args.sockets)
-        .map_err(|e| CliError::runtime(format!("cannot open a socket to {target}: {e}")))?;
+    let sockets = socket::open(target, args.sockets).map_err(|e| {
+        let advice = if e.raw_os_error() == Some(nix::errno::Errno::EMFILE as i32) {
+            " — raise the open-file limit (ulimit -n) or use fewer --sockets"
+        } else {
+            ""
+        };
+        CliError::runtime(format!("cannot open a socket to {target}: {e}{advice}"))
+    })?;
     let interrupted = ctrl_c()?;
     let recorder = args
         .capture

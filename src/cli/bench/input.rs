@@ -7,8 +7,9 @@ use super::header::HEADER_LEN;
 use super::sender::Limit;
 use crate::cli::{BenchArgs, CliError};
 
-/// More sockets than this is more likely a typo than a test plan.
-const MAX_SOCKETS: u32 = 1024;
+/// More sockets than this is more likely a typo than a test plan (a flood
+/// from 10,000 source ports is one).
+const MAX_SOCKETS: u32 = 16_384;
 
 /// The target's address: an IPv4 one when a name has both.
 pub(super) fn resolve(input: &str) -> Result<SocketAddr, CliError> {
