@@ -208,16 +208,7 @@ impl LiveCapture {
     /// The figures so far (packets counted as written once encoded).
     #[must_use]
     pub fn summary(&self) -> CaptureSummary {
-        let s = &self.shared;
-        CaptureSummary {
-            path: self.path.clone(),
-            format: self.format,
-            packets: s.written.load(Ordering::Relaxed),
-            bytes: s.bytes.load(Ordering::Relaxed),
-            dropped: s.dropped.load(Ordering::Relaxed),
-            lost: s.lost.load(Ordering::Relaxed),
-            error: s.error.lock().ok().and_then(|e| e.clone()),
-        }
+        self.shared.summary(&self.path, self.format)
     }
 
     /// When the capture started.
@@ -283,16 +274,7 @@ impl Closing {
             self.shared
                 .set_error("the capture writer crashed".to_owned());
         }
-        let s = &self.shared;
-        CaptureSummary {
-            path: self.path.clone(),
-            format: self.format,
-            packets: s.written.load(Ordering::Relaxed),
-            bytes: s.bytes.load(Ordering::Relaxed),
-            dropped: s.dropped.load(Ordering::Relaxed),
-            lost: s.lost.load(Ordering::Relaxed),
-            error: s.error.lock().ok().and_then(|e| e.clone()),
-        }
+        self.shared.summary(&self.path, self.format)
     }
 }
 
@@ -343,6 +325,19 @@ impl Drop for LiveCapture {
 }
 
 impl Shared {
+    /// The figures so far, as a summary of the capture to `path`.
+    fn summary(&self, path: &Path, format: LogFormat) -> CaptureSummary {
+        CaptureSummary {
+            path: path.to_path_buf(),
+            format,
+            packets: self.written.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            lost: self.lost.load(Ordering::Relaxed),
+            error: self.error.lock().ok().and_then(|e| e.clone()),
+        }
+    }
+
     fn set_error(&self, message: String) {
         if let Ok(mut e) = self.error.lock() {
             e.get_or_insert(message);

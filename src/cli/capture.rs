@@ -58,8 +58,11 @@ pub(super) fn stop(engine: &Engine, mut other: impl FnMut(Event)) -> Option<Capt
 }
 
 /// A capture event met while running: a stop is said at once, in one line.
-pub(super) fn on_event(event: &Event) {
+/// True when the capture has ended.
+pub(super) fn on_event(event: &Event) -> bool {
     if let Event::CaptureStopped { summary } = event {
         eprintln!("udpdesk: capture ended early, {summary}");
+        return true;
     }
+    false
 }

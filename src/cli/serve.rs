@@ -211,12 +211,7 @@ impl<'a> ServeState<'a> {
             event @ (Event::CaptureStarted { .. }
             | Event::CaptureFailed { .. }
             | Event::CaptureProgress { .. }
-            | Event::CaptureStopped { .. }) => {
-                if matches!(event, Event::CaptureStopped { .. }) {
-                    self.capture_ended = true;
-                }
-                capture::on_event(&event);
-            }
+            | Event::CaptureStopped { .. }) => self.capture_ended |= capture::on_event(&event),
         }
         Ok(None)
     }
