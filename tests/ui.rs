@@ -617,6 +617,28 @@ fn a_full_packet_memory_evicts_the_oldest_and_the_figures_add_up() {
     ));
 }
 
+/// A capture file at `path` holding `texts` as datagrams received by
+/// 127.0.0.1:9999 from 127.0.0.1:5000, `gap` apart.
+fn capture_file(path: &std::path::Path, texts: &[String], gap: Duration) {
+    let t0 = std::time::SystemTime::now();
+    let packets: Vec<udpdesk::packet::Packet> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| udpdesk::packet::Packet {
+            seq: i as u64 + 1,
+            time: t0 + gap * u32::try_from(i).unwrap(),
+            endpoint: udpdesk::packet::EndpointId(1),
+            direction: Direction::In,
+            local: "127.0.0.1:9999".parse().unwrap(),
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            encoding: Encoding::Utf8,
+            bytes: text.as_bytes().into(),
+            truncated: false,
+        })
+        .collect();
+    udpdesk::capture::save_log(path, &packets).unwrap();
+}
+
 /// A file dropped on the window, as the windowing layer hands it over.
 #[derive(Debug)]
 struct Dropped(std::path::PathBuf);
@@ -668,20 +690,8 @@ fn live_packets_after_an_opened_capture_follow_it_in_order() {
     // A udpdesk capture of 10,000 packets, opened over the live log.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.pcapng");
-    let packets: Vec<udpdesk::packet::Packet> = (1..=10_000u64)
-        .map(|seq| udpdesk::packet::Packet {
-            seq,
-            time: std::time::SystemTime::now(),
-            endpoint: udpdesk::packet::EndpointId(1),
-            direction: Direction::In,
-            local: "127.0.0.1:9999".parse().unwrap(),
-            peer: "127.0.0.1:5000".parse().unwrap(),
-            encoding: Encoding::Utf8,
-            bytes: format!("old {seq}").into_bytes().into(),
-            truncated: false,
-        })
-        .collect();
-    udpdesk::capture::save_log(&path, &packets).unwrap();
+    let texts: Vec<String> = (1..=10_000).map(|seq| format!("old {seq}")).collect();
+    capture_file(&path, &texts, Duration::ZERO);
     ui.h.state_mut().open_capture_from(path);
     ui.wait_until("the capture to open", |a| {
         !a.opening() && a.session.store.len() == 10_000
@@ -721,23 +731,8 @@ fn the_rows_shown_replay_to_the_clients_target() {
     // A capture from elsewhere: three datagrams 30 ms apart, plus one filtered out.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("replay.jsonl");
-    let t0 = std::time::SystemTime::now();
-    let packets: Vec<udpdesk::packet::Packet> = ["alpha 1", "alpha 2", "beta", "alpha 3"]
-        .iter()
-        .enumerate()
-        .map(|(i, text)| udpdesk::packet::Packet {
-            seq: i as u64 + 1,
-            time: t0 + Duration::from_millis(30 * i as u64),
-            endpoint: udpdesk::packet::EndpointId(1),
-            direction: Direction::In,
-            local: "127.0.0.1:9999".parse().unwrap(),
-            peer: "127.0.0.1:5000".parse().unwrap(),
-            encoding: Encoding::Utf8,
-            bytes: text.as_bytes().into(),
-            truncated: false,
-        })
-        .collect();
-    udpdesk::capture::save_log(&path, &packets).unwrap();
+    let texts = ["alpha 1", "alpha 2", "beta", "alpha 3"].map(String::from);
+    capture_file(&path, &texts, Duration::from_millis(30));
     ui.h.state_mut().open_capture_from(path);
     ui.wait_until("the capture to open", |a| {
         !a.opening() && a.session.store.len() == 4
@@ -817,22 +812,8 @@ fn a_capture_opened_under_a_filter_shows_its_own_matches() {
     });
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("five.jsonl");
-    let packets: Vec<udpdesk::packet::Packet> = ["p1", "p2", "zz file", "p4", "p5"]
-        .iter()
-        .enumerate()
-        .map(|(i, text)| udpdesk::packet::Packet {
-            seq: i as u64 + 1,
-            time: std::time::SystemTime::now(),
-            endpoint: udpdesk::packet::EndpointId(1),
-            direction: Direction::In,
-            local: "127.0.0.1:9999".parse().unwrap(),
-            peer: "127.0.0.1:5000".parse().unwrap(),
-            encoding: Encoding::Utf8,
-            bytes: text.as_bytes().into(),
-            truncated: false,
-        })
-        .collect();
-    udpdesk::capture::save_log(&path, &packets).unwrap();
+    let texts = ["p1", "p2", "zz file", "p4", "p5"].map(String::from);
+    capture_file(&path, &texts, Duration::ZERO);
     ui.h.state_mut().open_capture_from(path);
     ui.wait_until("the capture and its one match", |a| {
         !a.opening() && a.session.store.len() == 5 && a.table.view.len(&a.session.store) == 1
