@@ -646,13 +646,19 @@ impl eframe::App for UdpDeskApp {
                     );
                     ui.separator();
                     let tally = self.session.tally(self.session.client.id);
-                    client_action = client_panel::client_panel_ui(
-                        ui,
-                        &mut self.settings.client,
-                        &self.settings.saved,
-                        &self.session.client,
-                        tally,
-                    );
+                    // Its own id scope: what the server panel shows above (a
+                    // warning, a count) must not change the client's widget ids.
+                    client_action = ui
+                        .push_id("client-panel", |ui| {
+                            client_panel::client_panel_ui(
+                                ui,
+                                &mut self.settings.client,
+                                &self.settings.saved,
+                                &self.session.client,
+                                tally,
+                            )
+                        })
+                        .inner;
                 });
             });
         egui::Panel::bottom("detail")

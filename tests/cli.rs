@@ -424,7 +424,7 @@ fn a_flood_from_one_peer_gets_at_most_the_reply_limit_and_the_rest_is_counted() 
     sock.set_read_timeout(Some(std::time::Duration::from_millis(500)))
         .unwrap();
     let mut buf = [0u8; 16];
-    let mut replies = 0;
+    let mut replies = 0u64;
     while let Ok((n, _)) = sock.recv_from(&mut buf) {
         replies += 1;
         if &buf[..n] == b"later" {
@@ -479,26 +479,6 @@ fn serve_warns_when_it_answers_other_machines() {
         child.kill().unwrap();
         child.wait().unwrap();
     }
-}
-
-#[test]
-fn serve_exits_with_status_1_and_the_reason_when_its_engine_fails() {
-    let out = wait_exit(
-        udpdesk()
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .env("UDPDESK_TEST_ENGINE_PANIC", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    let last = err.lines().last().unwrap_or_default();
-    assert_eq!(
-        last, "udpdesk: the network thread failed: a fault injected by a test",
-        "{err}"
-    );
 }
 
 #[test]

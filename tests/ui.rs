@@ -851,6 +851,13 @@ fn a_failed_engine_shows_a_banner_keeps_the_packets_and_restarts() {
         .send_to(b"after", at)
         .unwrap();
     ui.wait_until("the new echo", |a| a.session.store.len() == 4);
+    // The log's numbers go on rising across the restart, so a filter finds
+    // the new packets too.
+    let store = &ui.app().session.store;
+    let seqs: Vec<u64> = (0..store.len()).map(|i| store.seq(i).unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    ui.type_into("Filter", 0, "after");
+    ui.wait_until("the filter", |a| a.table.view.len(&a.session.store) == 2);
 }
 
 #[test]

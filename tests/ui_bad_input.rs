@@ -7,7 +7,7 @@ use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use udpdesk::app::UdpDeskApp;
 use udpdesk::app::session::{Field, RunState};
 use udpdesk::codec::Encoding;
@@ -321,8 +321,34 @@ fn endless_back_to_back_sending_shows_its_rate_and_stops_at_once() {
     wait(&mut h, &woken, "sending", |a| {
         a.session.client.sending() && a.session.tally(a.session.client.id).packets_out > 1_000
     });
-    // The client's Stop (the server's comes first).
-    h.get_all_by_label("Stop").nth(1).unwrap().click();
+    // The client's Stop: the lower of the two on screen (the server has one too).
+    // Once the reply limit's count shows above (it moves the panel down), the
+    // Stop button stays put; it is clicked with the pointer where it is drawn.
+    wait(&mut h, &woken, "the held-back count", |a| {
+        a.session.tally(a.session.server.last_id).held_back > 0
+    });
+    for _ in 0..3 {
+        h.step();
+    }
+    let rect = h
+        .get_all_by_label("Stop")
+        .filter_map(|n| n.accesskit_node().bounding_box())
+        .max_by(|a, b| a.y0.total_cmp(&b.y0))
+        .unwrap();
+    let at = egui::pos2(
+        ((rect.x0 + rect.x1) / 2.0) as f32,
+        ((rect.y0 + rect.y1) / 2.0) as f32,
+    );
+    h.event(egui::Event::PointerMoved(at));
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+    }
     wait(&mut h, &woken, "the stop", |a| !a.session.client.sending());
     let out = h
         .state()

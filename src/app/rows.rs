@@ -70,6 +70,10 @@ struct Matcher<'f> {
     text: String,
     /// The text has ASCII letters: compare ignoring their case.
     fold: bool,
+    /// The text has letters beyond ASCII that have a case.
+    unicode_case: bool,
+    /// The text, lower-cased.
+    lower: String,
     /// The text as bytes in each encoding met (None: it cannot be written in it).
     needles: std::cell::RefCell<Vec<(crate::codec::Encoding, Option<Vec<u8>>)>>,
     /// The text read as hex, when it is hex.
@@ -89,6 +93,10 @@ impl<'f> Matcher<'f> {
             peer,
             exact_peer: peer.parse().ok(),
             fold: text.bytes().any(|b| b.is_ascii_alphabetic()),
+            unicode_case: text
+                .chars()
+                .any(|c| !c.is_ascii() && (c.is_uppercase() || c.is_lowercase())),
+            lower: text.to_lowercase(),
             text,
             needles: std::cell::RefCell::new(Vec::new()),
             hex,
@@ -97,16 +105,43 @@ impl<'f> Matcher<'f> {
 
     /// True when `hay` holds the text as written in `encoding`.
     fn has_text(&self, hay: &[u8], encoding: crate::codec::Encoding) -> bool {
-        let mut needles = self.needles.borrow_mut();
-        let needle = match needles.iter().find(|(e, _)| *e == encoding) {
-            Some((_, n)) => n.clone(),
-            None => {
-                let n = codec::encode(&self.text, encoding).ok();
-                needles.push((encoding, n.clone()));
-                n
-            }
+        use crate::codec::Encoding as E;
+        // Letters beyond ASCII match whatever their case only in decoded text.
+        if self.unicode_case {
+            return self.in_shown_text(hay, encoding);
+        }
+        let hit = {
+            let mut needles = self.needles.borrow_mut();
+            let at = match needles.iter().position(|(e, _)| *e == encoding) {
+                Some(at) => at,
+                None => {
+                    // Typed escapes (\r\n, \xff) stand for the bytes they name.
+                    let bytes = if self.text.contains('\\') {
+                        codec::parse_escaped(&self.text, encoding).ok()
+                    } else {
+                        codec::encode(&self.text, encoding).ok()
+                    };
+                    needles.push((encoding, bytes));
+                    needles.len() - 1
+                }
+            };
+            needles[at]
+                .1
+                .as_deref()
+                .is_some_and(|n| contains(hay, n, self.fold))
         };
-        needle.is_some_and(|n| contains(hay, &n, self.fold))
+        // In a multi-byte encoding a byte match may straddle two characters
+        // (Shift_JIS 不 is 95 73, which holds an "s"): a hit is confirmed in
+        // the text as shown.
+        hit && (matches!(encoding, E::Utf8 | E::Windows1252) || self.in_shown_text(hay, encoding))
+    }
+
+    /// The old way, for the rare cases that need it: the text as the table
+    /// shows it, lower-cased.
+    fn in_shown_text(&self, hay: &[u8], encoding: crate::codec::Encoding) -> bool {
+        codec::decode(hay, encoding)
+            .to_lowercase()
+            .contains(&self.lower)
     }
 
     fn keeps(&self, p: &PacketView<'_>) -> bool {
@@ -329,6 +364,20 @@ mod text_tests {
         );
         wide.encoding = Encoding::Utf16Le;
         assert!(with_text("hello").keeps(&wide), "UTF-16 bytes");
+        // Nor across characters of a multi-byte encoding: 不 in Shift_JIS is 95 73.
+        let mut sjis = sample_packet(
+            4,
+            Direction::In,
+            &crate::codec::encode("不", Encoding::ShiftJis).unwrap(),
+        );
+        sjis.encoding = Encoding::ShiftJis;
+        assert!(!with_text("s").keeps(&sjis));
+        assert!(with_text("不").keeps(&sjis));
+        // Typed escapes stand for their bytes; letters beyond ASCII match in either case.
+        let crlf = sample_packet(5, Direction::In, b"line\r\n\xff");
+        assert!(with_text("\\r\\n").keeps(&crlf));
+        let umlaut = sample_packet(6, Direction::In, "Ärger".as_bytes());
+        assert!(with_text("äRGER").keeps(&umlaut));
         // Hex is looked for as bytes, never across byte boundaries.
         let bin = sample_packet(3, Direction::In, &[0x48, 0x65, 0x6c]);
         assert!(with_text("65 6c").keeps(&bin));

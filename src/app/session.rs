@@ -306,6 +306,15 @@ impl Session {
         self.engine = Engine::spawn(move || wake()).map_err(|e| e.to_string());
         match &self.engine {
             Ok(_) => {
+                // The new engine numbers from 1: the log's numbers go on rising.
+                let last = self
+                    .store
+                    .len()
+                    .checked_sub(1)
+                    .and_then(|i| self.store.seq(i))
+                    .unwrap_or(0);
+                self.seq_offset = last;
+                self.engine_seq = 0;
                 self.engine_failure = None;
                 self.last_error = None;
                 self.status = Some("The network engine was restarted".to_owned());
@@ -498,6 +507,7 @@ impl Session {
 
     /// Starts the server the form describes.
     pub fn start_server(&mut self, form: &ServerForm) {
+        self.server.unlisted = 0;
         self.server.note = None;
         let config = match server_config(form) {
             Ok(c) => c,

@@ -74,10 +74,6 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
                     stopped = true;
                     break end;
                 }
-                #[cfg(feature = "fault-injection")]
-                if std::mem::take(&mut state.inject_panic) {
-                    send_cmd(&engine, Command::Fault(crate::net::Fault::Panic))?;
-                }
                 if engine.events().is_empty() {
                     state.out.flush();
                 }
@@ -119,9 +115,6 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
 
 /// What `serve` keeps between events.
 struct ServeState<'a> {
-    /// A test asked for the engine to fail once the server runs.
-    #[cfg(feature = "fault-injection")]
-    inject_panic: bool,
     /// The capture stopped early (its end was already said).
     capture_ended: bool,
     args: &'a ServeArgs,
@@ -134,8 +127,6 @@ struct ServeState<'a> {
 impl<'a> ServeState<'a> {
     fn new(args: &'a ServeArgs) -> Self {
         ServeState {
-            #[cfg(feature = "fault-injection")]
-            inject_panic: false,
             capture_ended: false,
             args,
             out: Printer::new(&args.output),
@@ -153,10 +144,6 @@ impl<'a> ServeState<'a> {
         match event {
             Event::Started { local, buffers, .. } => {
                 self.bound = Some(local);
-                #[cfg(feature = "fault-injection")]
-                if std::env::var_os("UDPDESK_TEST_ENGINE_PANIC").is_some() {
-                    self.inject_panic = true;
-                }
                 let r = &self.args.server;
                 let quit = r
                     .quit_word
@@ -259,5 +246,28 @@ pub(super) fn manual_reply(engine: &Engine, line: &str, last: Option<SocketAddr>
             }
         }
         Err(e) => eprintln!("udpdesk: {}", super::one_line(&e.to_string())),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[test]
+    fn a_failed_engine_ends_serve_with_status_1_and_the_reason() {
+        let cli = crate::cli::Cli::try_parse_from(["udpdesk", "serve"]).unwrap();
+        let Some(crate::cli::CliCommand::Serve(args)) = cli.command else {
+            panic!("serve")
+        };
+        let mut state = ServeState::new(&args);
+        let reason = "the network thread failed: a test".to_owned();
+        let err = state
+            .on_event(Event::EngineFailed {
+                reason: reason.clone(),
+            })
+            .unwrap_err();
+        assert_eq!((err.status, err.message), (1, reason));
     }
 }

@@ -57,6 +57,8 @@ pub struct Limiter {
 
 /// Peers remembered in one window before the map is trimmed back at the next.
 const KEEP_PEERS: usize = 4096;
+/// Peers a server answers within one second at most (about 3 MB of counts).
+const MAX_PEERS_A_SECOND: usize = 65_536;
 
 impl Limiter {
     /// A limiter with nothing counted yet.
@@ -90,6 +92,11 @@ impl Limiter {
             return false;
         }
         if self.limit.per_peer != 0 {
+            // Within one second, a flood from more sources than this gets no
+            // answer from the newest: the map stays bounded however many there are.
+            if self.per_peer.len() >= MAX_PEERS_A_SECOND && !self.per_peer.contains_key(&peer) {
+                return false;
+            }
             let sent = self.per_peer.entry(peer).or_insert(0);
             if *sent >= self.limit.per_peer {
                 return false;

@@ -33,6 +33,11 @@ pub fn parse_target(input: &str) -> Result<Target, NetError> {
         detail: detail.to_owned(),
     };
     if let Ok(addr) = input.parse::<SocketAddr>() {
+        if addr.port() == 0 {
+            return Err(bad(
+                "port 0 cannot be sent to: give the port the peer listens on",
+            ));
+        }
         return Ok(Target::Ready(vec![addr]));
     }
     let Some((host, port)) = input.rsplit_once(':') else {
@@ -48,7 +53,13 @@ pub fn parse_target(input: &str) -> Result<Target, NetError> {
     }
     let port: u16 = port
         .parse()
-        .map_err(|_| bad("the port must be a number from 0 to 65535"))?;
+        .map_err(|_| bad("the port must be a number from 1 to 65535"))?;
+    if port == 0 {
+        return Err(bad(
+            "port 0 cannot be sent to: give the port the peer listens on",
+        ));
+    }
+    let bracketed = host.starts_with('[');
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.is_empty() {
         return Err(bad("the host is missing, as in 127.0.0.1:9999"));
@@ -63,14 +74,20 @@ pub fn parse_target(input: &str) -> Result<Target, NetError> {
             SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
         ]));
     }
-    // A host name is letters, digits, '-', '_' and '.': anything else is a
-    // typing mistake, said now rather than asked of the name service.
-    if !host
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
+    // A host name is letters, digits, '-', '_' and '.' (a bracketed IPv6
+    // address may carry a zone, as in [fe80::1%eth0]); anything else is a
+    // typing mistake, said now rather than asked of the name service. So is
+    // a host of digits and dots that is no IPv4 address (999.1.1.1).
+    let name_char = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let zoned = bracketed && host.contains('%');
+    if !zoned && !host.chars().all(name_char) {
         return Err(bad(
             "that is not an IP address or a host name: use 127.0.0.1, [::1] or a name like example.com",
+        ));
+    }
+    if host.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(bad(
+            "that is not an IPv4 address: four numbers from 0 to 255, as in 127.0.0.1",
         ));
     }
     if lower == "invalid" || lower.ends_with(".invalid") {
@@ -186,13 +203,26 @@ mod tests {
         for (input, needle) in [
             ("127.0.0.1", "add the port"),
             ("::1:99", "brackets"),
-            ("host:99999", "0 to 65535"),
+            ("host:99999", "1 to 65535"),
+            ("127.0.0.1:0", "port 0 cannot be sent to"),
+            ("host:0", "port 0 cannot be sent to"),
+            ("999.1.1.1:9", "not an IPv4 address"),
+            ("[::1:9", "bracket is not closed"),
+            ("a b:9", "not an IP address or a host name"),
             (":99", "host is missing"),
             ("nowhere.invalid:9", "could not resolve"),
         ] {
             let err = parse_target(input).unwrap_err().to_string();
             assert!(err.contains(needle), "{input}: {err}");
         }
+    }
+
+    #[test]
+    fn a_link_local_address_with_its_zone_goes_to_the_lookup() {
+        assert!(matches!(
+            parse_target("[fe80::1%lo]:9"),
+            Ok(Target::Lookup { .. } | Target::Ready(_))
+        ));
     }
 
     #[test]
