@@ -29,6 +29,11 @@ impl LoopGuard {
         }
     }
 
+    /// This machine's addresses as they are now (interfaces come and go).
+    pub fn set_local_ips(&mut self, local_ips: Vec<IpAddr>) {
+        self.local_ips = local_ips;
+    }
+
     /// A server now listens at `addr`.
     pub fn add(&mut self, id: EndpointId, addr: SocketAddr) {
         self.servers.retain(|(i, _)| *i != id);
@@ -79,6 +84,11 @@ mod tests {
         assert_eq!(at(&g, "192.168.1.6:7000"), None);
         g.remove(EndpointId(1));
         assert_eq!(at(&g, "127.0.0.1:9999"), None);
+        // Addresses that come later (a VPN, a link-local one) count once told.
+        g.add(EndpointId(3), "[::]:7001".parse().unwrap());
+        assert_eq!(at(&g, "[fe80::1]:7001"), None);
+        g.set_local_ips(vec!["fe80::1".parse().unwrap()]);
+        assert_eq!(at(&g, "[fe80::1]:7001"), Some(3));
         assert!(g.first_time(EndpointId(2), "127.0.0.1:7000".parse().unwrap()));
         assert!(!g.first_time(EndpointId(2), "127.0.0.1:7000".parse().unwrap()));
     }

@@ -122,7 +122,7 @@ impl Worker {
             timer,
             recv: RecvBatch::new(super::command::MAX_DATAGRAM),
             closing: Vec::new(),
-            guard: super::guard::LoopGuard::new(super::interfaces::local_addresses()),
+            guard: super::guard::LoopGuard::new(super::interfaces::own_addresses()),
             replies: ReplyBatch::new(super::socket::RECV_SLOTS),
         }
     }
@@ -226,6 +226,8 @@ impl Worker {
         }
         if now >= self.drops_read + DROPS_EVERY {
             self.read_kernel_drops(None);
+            // Once a second while traffic flows: interfaces come and go.
+            self.guard.set_local_ips(super::interfaces::own_addresses());
         }
         self.out.capture_progress();
         self.out.flush();
