@@ -197,13 +197,8 @@ pub fn target(form: &ClientForm) -> Result<String, FieldError> {
             "type the host to send to, such as 127.0.0.1",
         ));
     }
+    // Port 0 parses here; the target check below refuses it, as it does for every sender.
     let port = parse_port(&form.port, Field::Target)?;
-    if port == 0 {
-        return Err(field_error(
-            Field::Target,
-            "port 0 cannot be sent to: type the port the peer listens on (1 to 65535)",
-        ));
-    }
     let target = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]:{port}")
     } else {

@@ -14,7 +14,7 @@ use mio::{Events, Poll};
 
 use super::header::{HEADER_LEN, Header, nanos, since};
 use super::receiver::WAKE;
-use super::record::Recorder;
+use super::record::{Kept, Recorder};
 use super::rtt::Rtt;
 use super::sender::Limit;
 use super::socket::{BATCH, BatchReceiver, transient};
@@ -237,19 +237,12 @@ impl ClosedLoop<'_> {
                 continue;
             }
             let out = &mut self.out;
-            let mut kept = Vec::new();
-            let recording = self.recorder.is_some();
+            let mut kept = Kept::new(self.recorder);
             let read = self.input.recv(socket, |bytes, cut| {
                 reply(out, k, lane, bytes);
-                if recording {
-                    kept.push((bytes.to_vec(), cut));
-                }
+                kept.keep(bytes, cut);
             });
-            if let Some(r) = self.recorder
-                && !kept.is_empty()
-            {
-                r.received(k, kept);
-            }
+            kept.offer(k);
             match read {
                 // A full batch may have left more behind.
                 Ok(n) => lane.ready = n == BATCH,

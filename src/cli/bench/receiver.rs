@@ -18,7 +18,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::header::since;
-use super::record::Recorder;
+use super::record::{Kept, Recorder};
 use super::socket::{BATCH, BatchReceiver, transient};
 use super::tally::Tally;
 
@@ -200,20 +200,13 @@ impl Receiving<'_> {
                 // and `issued` already covers every datagram answered.
                 let mut now_ns = None;
                 let tally = &mut self.got.tally;
-                let mut kept = Vec::new();
-                let recording = self.recorder.is_some();
+                let mut kept = Kept::new(self.recorder);
                 let read = self.input.recv(socket, |bytes, cut| {
                     let now = *now_ns.get_or_insert_with(|| since(start));
                     tally.reply(k, issued.load(Ordering::Acquire), bytes, now);
-                    if recording {
-                        kept.push((bytes.to_vec(), cut));
-                    }
+                    kept.keep(bytes, cut);
                 });
-                if let Some(r) = self.recorder
-                    && !kept.is_empty()
-                {
-                    r.received(k, kept);
-                }
+                kept.offer(k);
                 match read {
                     Ok(n) if n < BATCH => {
                         *watch = Watch::Idle;

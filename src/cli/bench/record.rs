@@ -97,6 +97,37 @@ impl Recorder {
     }
 }
 
+/// The replies of one read, kept for the capture only when there is one.
+pub(super) struct Kept<'r> {
+    recorder: Option<&'r Recorder>,
+    replies: Vec<(Vec<u8>, bool)>,
+}
+
+impl<'r> Kept<'r> {
+    pub(super) fn new(recorder: Option<&'r Recorder>) -> Kept<'r> {
+        Kept {
+            recorder,
+            replies: Vec::new(),
+        }
+    }
+
+    /// One reply as read (its start), and whether it was longer.
+    pub(super) fn keep(&mut self, bytes: &[u8], cut: bool) {
+        if self.recorder.is_some() {
+            self.replies.push((bytes.to_vec(), cut));
+        }
+    }
+
+    /// Hands what was kept to the capture, as read by socket `k`.
+    pub(super) fn offer(self, k: usize) {
+        if let Some(r) = self.recorder
+            && !self.replies.is_empty()
+        {
+            r.received(k, self.replies);
+        }
+    }
+}
+
 fn endpoint(k: usize) -> EndpointId {
     EndpointId(u32::try_from(k).unwrap_or(u32::MAX).saturating_add(1))
 }
