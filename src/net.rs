@@ -13,9 +13,11 @@ mod handover;
 mod interfaces;
 mod limit;
 mod lookup;
+mod matcher;
 mod outbox;
 mod reply;
 mod resolve;
+mod rules;
 mod server;
 mod socket;
 mod throttle;
@@ -40,8 +42,10 @@ pub use error::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, NetError, max_payload};
 pub use handover::{CHANNEL_EVENTS, DEFAULT_HANDOVER_DELAY, MAX_HANDOVER_DELAY};
 pub use interfaces::local_addresses;
 pub use limit::ReplyLimit;
+pub use matcher::{MatchKind, Matcher};
 pub use reply::{Incoming, ReplyMode, Responder};
 pub use resolve::{parse_bind, parse_target};
+pub use rules::{MAX_RULES, ReplyFormat, Rule, RuleAction, RuleError, RuleSet, RulesFile, Verdict};
 pub use worker::Resolver;
 
 /// The handle to a running engine. Dropping it ends the network thread.
