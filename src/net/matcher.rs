@@ -75,7 +75,7 @@ enum How {
     Any,
     Exact(Vec<u8>),
     Prefix(Vec<u8>),
-    Contains(memchr::memmem::Finder<'static>),
+    Contains(Box<memchr::memmem::Finder<'static>>),
     Suffix(Vec<u8>),
     /// Searched in the raw bytes: UTF-8 text, or hex patterns.
     Bytes(regex::bytes::Regex),
@@ -105,9 +105,9 @@ impl Matcher {
             MatchKind::Any => How::Any,
             MatchKind::Exact => How::Exact(literal()?),
             MatchKind::Prefix => How::Prefix(literal()?),
-            MatchKind::Contains => {
-                How::Contains(memchr::memmem::Finder::new(&literal()?).into_owned())
-            }
+            MatchKind::Contains => How::Contains(Box::new(
+                memchr::memmem::Finder::new(&literal()?).into_owned(),
+            )),
             MatchKind::Suffix => How::Suffix(literal()?),
             MatchKind::Regex if encoding == Encoding::Utf8 => How::Bytes(
                 regex::bytes::RegexBuilder::new(pattern)
@@ -134,8 +134,8 @@ impl Matcher {
         let whole = match &self.how {
             How::Any => Some(0..bytes.len()),
             How::Exact(lit) => (trim_newline(bytes) == lit.as_slice() || bytes == lit.as_slice())
-                .then(|| 0..lit.len()),
-            How::Prefix(lit) => bytes.starts_with(lit).then(|| 0..lit.len()),
+                .then_some(0..lit.len()),
+            How::Prefix(lit) => bytes.starts_with(lit).then_some(0..lit.len()),
             How::Contains(finder) => finder.find(bytes).map(|at| at..at + finder.needle().len()),
             How::Suffix(lit) => {
                 let body = trim_newline(bytes);
