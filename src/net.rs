@@ -11,6 +11,7 @@ mod error;
 mod guard;
 mod handover;
 mod interfaces;
+mod later;
 mod limit;
 mod lookup;
 mod matcher;

@@ -83,6 +83,8 @@ pub struct Worker {
     pub(super) guard: super::guard::LoopGuard,
     /// The automatic replies to one read, sent together.
     pub(super) replies: ReplyBatch,
+    /// Replies a rule delays.
+    pub(super) later: super::later::Later,
 }
 
 impl Worker {
@@ -124,6 +126,7 @@ impl Worker {
             closing: Vec::new(),
             guard: super::guard::LoopGuard::new(super::interfaces::own_addresses()),
             replies: ReplyBatch::new(super::socket::RECV_SLOTS),
+            later: super::later::Later::default(),
         }
     }
 
@@ -163,6 +166,7 @@ impl Worker {
             self.closed_captures();
             self.take_lookups();
             self.read_ready();
+            self.send_later();
             self.run_jobs();
             self.flush();
         }
@@ -191,7 +195,11 @@ impl Worker {
                 .values()
                 .any(|e| matches!(&e.role, Role::Server(s) if s.peers.has_changes())))
         .then_some(self.peers_told + PEERS_EVERY);
-        let told = peers.into_iter().chain(self.out.deadline()).min();
+        let told = peers
+            .into_iter()
+            .chain(self.out.deadline())
+            .chain(self.later.next_at())
+            .min();
         // The hand-over's deadlines go to the timer, armed once per batch;
         // only one already due (or, without a timer, every one) shortens the poll.
         let told = self.timer.arm(told);
@@ -386,6 +394,7 @@ impl Worker {
             Command::Reply { id, peer, payload } => self.reply(id, peer, &payload),
             Command::SetHandoverDelay { delay } => self.out.set_delay(delay),
             Command::StartCapture { path } => self.start_capture(path),
+            Command::SetRules { id, rules } => self.set_rules(id, &rules),
             Command::SetReplyLimit { id, limit } => match self.endpoints.get_mut(&id) {
                 Some(Endpoint {
                     role: Role::Server(s),
@@ -441,6 +450,7 @@ impl Worker {
             return;
         };
         self.ready.remove(&id);
+        self.later.forget(id);
         self.recv.forget_socket();
         self.guard.remove(id);
         if let Some(sock) = ep.socket.take() {
