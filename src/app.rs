@@ -22,6 +22,7 @@ use crate::ui::client_panel::{self, ClientAction};
 use crate::ui::packet_detail::{self, DetailState};
 use crate::ui::packet_table::{self, TableAction, TableState};
 use crate::ui::replay_window::{self, ReplayAction, ReplayState};
+use crate::ui::rules_editor::{self, RulesEdit, RulesState};
 use crate::ui::server_panel::{self, ServerAction};
 use crate::ui::status_bar::{self, Rates};
 
@@ -45,6 +46,8 @@ pub struct UdpDeskApp {
     pub detail: DetailState,
     /// The Replay window's state.
     pub replay: ReplayState,
+    /// The rules editor's check and Try box.
+    pub rules: RulesState,
     saver: Saver,
     opener: Opener,
     rates: Rates,
@@ -128,6 +131,7 @@ impl UdpDeskApp {
                 ..TableState::default()
             },
             detail: DetailState::default(),
+            rules: RulesState::default(),
             replay: ReplayState::default(),
             saver: Saver::new(Arc::clone(&wake)),
             opener: Opener::new(wake),
@@ -644,6 +648,17 @@ impl eframe::App for UdpDeskApp {
                         held,
                         &self.addresses,
                     );
+                    let edit = ui.push_id("rules", |ui| {
+                        rules_editor::rules_editor_ui(
+                            ui,
+                            &mut self.settings.server.rules,
+                            self.settings.server.encoding,
+                            &mut self.rules,
+                        )
+                    });
+                    if let Some(RulesEdit::Apply) = edit.inner {
+                        self.session.set_rules(&self.settings.server);
+                    }
                     ui.separator();
                     let tally = self.session.tally(self.session.client.id);
                     // Its own id scope: what the server panel shows above (a

@@ -7,6 +7,7 @@ pub mod fonts;
 pub mod packet_detail;
 pub mod packet_table;
 pub mod replay_window;
+pub mod rules_editor;
 pub mod server_panel;
 pub mod status_bar;
 pub mod widgets;

@@ -506,3 +506,56 @@ fn a_multicast_group_that_is_not_one_is_bad_input() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("not a multicast group"), "{err}");
 }
+
+#[test]
+fn serve_answers_from_a_rules_file_and_a_bad_one_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("rules.toml");
+    std::fs::write(
+        &good,
+        "[[rule]]\nmatch = \"regex\"\npattern = '^GET (\\w+)$'\nreply = \"got {text}\"\n\n[[rule]]\nmatch = \"prefix\"\npattern = \"ping\"\nreply = \"pong\"\n",
+    )
+    .unwrap();
+    let s = Server::start(&["--rules", good.to_str().unwrap(), "--reply", "upper"]);
+    let me = UdpSocket::bind("127.0.0.1:0").unwrap();
+    me.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut buf = [0; 64];
+    for (ask, want) in [
+        (&b"GET temp"[..], &b"got GET temp"[..]),
+        (b"ping?", b"pong"),
+        (b"other", b"OTHER"),
+    ] {
+        me.send_to(ask, s.addr).unwrap();
+        let (n, _) = me.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], want);
+    }
+    s.interrupt();
+    let (out, _) = s.finish();
+    assert!(out.status.success());
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[rule]]\nmatch = \"exact\"\nreplay = \"x\"\n").unwrap();
+    let bad_regex = dir.path().join("regex.toml");
+    std::fs::write(&bad_regex, "[[rule]]\nmatch = \"regex\"\npattern = \"(\"\n").unwrap();
+    let missing = dir.path().join("none.toml");
+    for (path, needle) in [
+        (&bad, "line 3: unknown field `replay`"),
+        (&bad_regex, "rule 1: not a valid regular expression"),
+        (&missing, "cannot read it"),
+    ] {
+        let out = wait_exit(spawn(
+            &[
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--rules",
+                path.to_str().unwrap(),
+            ],
+            Stdio::null(),
+        ));
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+}

@@ -3,124 +3,18 @@
 //! Waits are on the engine's wake-ups with a deadline, never on sleeps.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod window;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Receiver;
 use egui::{Key, Modifiers, Role};
-use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use udpdesk::app::UdpDeskApp;
+use egui_kittest::kittest::Queryable as _;
 use udpdesk::app::session::RunState;
 use udpdesk::codec::{self, Encoding};
 use udpdesk::packet::Direction;
 use udpdesk::settings::Settings;
-
-const DEADLINE: Duration = Duration::from_secs(15);
-
-struct Ui {
-    h: Harness<'static, UdpDeskApp>,
-    woken: Receiver<()>,
-}
-
-impl Ui {
-    /// The app with default settings, except the server on a free port.
-    fn new() -> Ui {
-        let mut settings = Settings::default();
-        settings.server.port = "0".into();
-        Ui::with(settings)
-    }
-
-    fn with(settings: Settings) -> Ui {
-        let (tx, woken) = crossbeam_channel::unbounded();
-        let h = Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .with_context_setup(udpdesk::ui::fonts::install)
-            .build_eframe(move |cc| {
-                UdpDeskApp::with_wake(&cc.egui_ctx, settings, move || {
-                    let _ = tx.send(());
-                })
-            });
-        Ui { h, woken }
-    }
-
-    fn app(&self) -> &UdpDeskApp {
-        self.h.state()
-    }
-
-    /// Runs frames until `done` holds, waking on the engine's news; fails after the deadline.
-    fn wait_until(&mut self, what: &str, done: impl Fn(&UdpDeskApp) -> bool) {
-        let end = Instant::now() + DEADLINE;
-        loop {
-            self.h.step();
-            if done(self.h.state()) {
-                self.h.run_ok();
-                return;
-            }
-            let left = end.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "timed out waiting for {what}");
-            // Nothing new is lost: wake-ups queue in the channel until taken here.
-            let _ = self
-                .woken
-                .recv_timeout(left.min(Duration::from_millis(200)));
-        }
-    }
-
-    fn click(&mut self, label: &str) {
-        self.h.get_by_label(label).click();
-        self.h.run_ok();
-    }
-
-    /// Replaces the text of the `nth` field called `label`.
-    fn type_into(&mut self, label: &str, nth: usize, text: &str) {
-        self.h
-            .get_all_by_label(label)
-            .nth(nth)
-            .expect(label)
-            .click();
-        self.h.run_ok();
-        self.h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-        self.h.run_ok();
-        self.h
-            .get_all_by_label(label)
-            .nth(nth)
-            .expect(label)
-            .type_text(text);
-        self.h.run_ok();
-    }
-
-    /// Picks `option` in the `nth` combo box called `label`.
-    fn choose(&mut self, label: &str, nth: usize, option: &str) {
-        self.h
-            .get_all_by_label(label)
-            .filter(|n| n.accesskit_node().role() == Role::ComboBox)
-            .nth(nth)
-            .expect(label)
-            .click();
-        self.h.run_ok();
-        self.h.get_by_label(option).click();
-        self.h.run_ok();
-    }
-
-    fn start_server(&mut self) -> SocketAddr {
-        self.click("Start");
-        self.wait_until("the server to start", |a| {
-            matches!(a.session.server.state(), RunState::Running(_))
-        });
-        match self.app().session.server.state() {
-            RunState::Running(at) => at,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn count_packets(&self, dir: Direction, endpoint: &str) -> usize {
-        let s = &self.app().session;
-        s.store
-            .views()
-            .filter(|p| p.direction == dir && s.name(p.endpoint) == endpoint)
-            .count()
-    }
-}
+use window::{DEADLINE, Ui};
 
 #[test]
 fn send_a_message_and_see_it_and_the_echo_in_the_table() {

@@ -79,6 +79,12 @@ pub fn server_config(form: &ServerForm) -> Result<ServerConfig, FieldError> {
         )
     })?;
     let port = parse_port(&form.port, Field::Address)?;
+    crate::net::RuleSet::new(&form.rules, form.encoding).map_err(|e| {
+        field_error(
+            Field::General,
+            format!("{e} — fix it under Reply rules first"),
+        )
+    })?;
     Ok(ServerConfig {
         bind: SocketAddr::new(ip, port),
         reply: reply_mode(form),

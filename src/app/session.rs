@@ -562,6 +562,18 @@ impl Session {
             id,
             limit: super::forms::reply_limit(form),
         });
+        self.set_rules(form);
+    }
+
+    /// Hands the running server the form's rules (the editor has checked them).
+    pub fn set_rules(&mut self, form: &ServerForm) {
+        let Some(id) = self.server.id else { return };
+        if crate::net::RuleSet::new(&form.rules, form.encoding).is_ok() {
+            let _sent = self.command(Command::SetRules {
+                id,
+                rules: form.rules.clone(),
+            });
+        }
     }
 
     /// Sends the typed manual reply to the selected peer.

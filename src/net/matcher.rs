@@ -175,6 +175,7 @@ fn regex_error(e: regex::Error) -> String {
     // The crate's message spans several lines with a caret under the fault.
     let text = e.to_string();
     let last = text.lines().last().unwrap_or("").trim();
+    let last = last.strip_prefix("error: ").unwrap_or(last);
     format!("not a valid regular expression: {last}")
 }
 

@@ -1,0 +1,88 @@
+//! Reply rules in the window: added and typed by clicking, tried in the Try
+//! box, applied to a running server, and a bad rule shown beside itself while
+//! the server keeps answering from the rules it had.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod window;
+
+use std::net::UdpSocket;
+
+use egui_kittest::kittest::Queryable as _;
+use udpdesk::net::{MatchKind, Rule};
+use udpdesk::settings::Settings;
+use window::{DEADLINE, Ui};
+
+fn ask(at: std::net::SocketAddr, msg: &[u8]) -> Vec<u8> {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
+    s.send_to(msg, at).unwrap();
+    let mut buf = [0; 256];
+    let (n, _) = s.recv_from(&mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+#[test]
+fn a_rule_typed_in_the_window_answers_and_the_try_box_says_which() {
+    let mut settings = Settings::default();
+    settings.server.port = "0".into();
+    let mut ui = Ui::with(settings);
+    let at = ui.start_server();
+    ui.click("Reply rules");
+    ui.click("Add rule");
+    ui.type_into("matches", 0, "ping");
+    ui.type_into("with", 0, "pong");
+    // Leaving the field applies the rule to the running server.
+    ui.type_into("Try", 0, "ping");
+    ui.h.get_by_label_contains("rule 1 answers: pong");
+    ui.wait_until("the rule to reach the server", |a| {
+        a.settings.server.rules.len() == 1
+    });
+    assert_eq!(ask(at, b"ping"), b"pong");
+    assert_eq!(ask(at, b"other"), b"other", "no match: echo");
+    // Clicks land once the window has caught up with the traffic.
+    ui.wait_until("four packets", |a| a.session.store.len() == 4);
+
+    // A second rule above it, by the arrows, wins.
+    ui.click("Add rule");
+    ui.type_into("matches", 1, "ping");
+    ui.type_into("with", 1, "second");
+    ui.h.get_all_by_label("↑").nth(1).unwrap().click();
+    ui.h.run_ok();
+    ui.h.get_by_label_contains("rule 1 answers: second");
+    assert_eq!(ask(at, b"ping"), b"second");
+
+    ui.wait_until("six packets", |a| a.session.store.len() == 6);
+    // A reply that is not hex is said beside its rule, and the server
+    // keeps the rules it had.
+    ui.h.get_all_by_label("hex").next().unwrap().click();
+    ui.h.run_ok();
+    assert_eq!(
+        ui.h.query_all_by_label_contains("reply: ").count(),
+        2,
+        "said beside the rule and in the Try box"
+    );
+    ui.h.get_by_label_contains("rule 1 has a mistake");
+    assert_eq!(ask(at, b"ping"), b"second");
+}
+
+#[test]
+fn chinese_rules_from_the_settings_show_and_answer_in_gbk() {
+    let mut settings = Settings::default();
+    settings.server.port = "0".into();
+    settings.server.encoding = udpdesk::codec::Encoding::Gbk;
+    settings.server.rules = vec![Rule {
+        kind: MatchKind::Contains,
+        pattern: "温度".into(),
+        reply: "二十五度".into(),
+        ..Rule::default()
+    }];
+    let mut ui = Ui::with(settings);
+    let at = ui.start_server();
+    ui.click("Reply rules (1 on)");
+    assert!(
+        ui.h.query_all_by_value("温度").count() > 0,
+        "the pattern shows in Chinese"
+    );
+    let gbk = |s: &str| udpdesk::codec::encode(s, udpdesk::codec::Encoding::Gbk).unwrap();
+    assert_eq!(ask(at, &gbk("今天温度多少")), gbk("二十五度"));
+}

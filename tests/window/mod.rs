@@ -1,0 +1,121 @@
+//! The window driven as a person drives it, for the egui_kittest tests:
+//! click by label, type into fields, wait on the engine's wake-ups with a deadline.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use egui::{Key, Modifiers, Role};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use udpdesk::app::UdpDeskApp;
+use udpdesk::app::session::RunState;
+use udpdesk::packet::Direction;
+use udpdesk::settings::Settings;
+
+pub const DEADLINE: Duration = Duration::from_secs(15);
+
+pub struct Ui {
+    pub h: Harness<'static, UdpDeskApp>,
+    pub woken: Receiver<()>,
+}
+
+impl Ui {
+    /// The app with default settings, except the server on a free port.
+    pub fn new() -> Ui {
+        let mut settings = Settings::default();
+        settings.server.port = "0".into();
+        Ui::with(settings)
+    }
+
+    pub fn with(settings: Settings) -> Ui {
+        let (tx, woken) = crossbeam_channel::unbounded();
+        let h = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .with_context_setup(udpdesk::ui::fonts::install)
+            .build_eframe(move |cc| {
+                UdpDeskApp::with_wake(&cc.egui_ctx, settings, move || {
+                    let _ = tx.send(());
+                })
+            });
+        Ui { h, woken }
+    }
+
+    pub fn app(&self) -> &UdpDeskApp {
+        self.h.state()
+    }
+
+    /// Runs frames until `done` holds, waking on the engine's news; fails after the deadline.
+    pub fn wait_until(&mut self, what: &str, done: impl Fn(&UdpDeskApp) -> bool) {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            self.h.step();
+            if done(self.h.state()) {
+                self.h.run_ok();
+                return;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "timed out waiting for {what}");
+            // Nothing new is lost: wake-ups queue in the channel until taken here.
+            let _ = self
+                .woken
+                .recv_timeout(left.min(Duration::from_millis(200)));
+        }
+    }
+
+    pub fn click(&mut self, label: &str) {
+        self.h.get_by_label(label).click();
+        self.h.run_ok();
+    }
+
+    /// Replaces the text of the `nth` field called `label`.
+    pub fn type_into(&mut self, label: &str, nth: usize, text: &str) {
+        self.h
+            .get_all_by_label(label)
+            .nth(nth)
+            .expect(label)
+            .click();
+        self.h.run_ok();
+        self.h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        self.h.run_ok();
+        self.h
+            .get_all_by_label(label)
+            .nth(nth)
+            .expect(label)
+            .type_text(text);
+        self.h.run_ok();
+    }
+
+    /// Picks `option` in the `nth` combo box called `label`.
+    pub fn choose(&mut self, label: &str, nth: usize, option: &str) {
+        self.h
+            .get_all_by_label(label)
+            .filter(|n| n.accesskit_node().role() == Role::ComboBox)
+            .nth(nth)
+            .expect(label)
+            .click();
+        self.h.run_ok();
+        self.h.get_by_label(option).click();
+        self.h.run_ok();
+    }
+
+    pub fn start_server(&mut self) -> SocketAddr {
+        self.click("Start");
+        self.wait_until("the server to start", |a| {
+            matches!(a.session.server.state(), RunState::Running(_))
+        });
+        match self.app().session.server.state() {
+            RunState::Running(at) => at,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    pub fn count_packets(&self, dir: Direction, endpoint: &str) -> usize {
+        let s = &self.app().session;
+        s.store
+            .views()
+            .filter(|p| p.direction == dir && s.name(p.endpoint) == endpoint)
+            .count()
+    }
+}
