@@ -661,6 +661,11 @@ impl eframe::App for UdpDeskApp {
                     }
                     ui.separator();
                     let tally = self.session.tally(self.session.client.id);
+                    let figures = self
+                        .session
+                        .client
+                        .id
+                        .and_then(|id| self.session.pairing.figures(id));
                     // Its own id scope: what the server panel shows above (a
                     // warning, a count) must not change the client's widget ids.
                     client_action = ui
@@ -671,6 +676,7 @@ impl eframe::App for UdpDeskApp {
                                 &self.settings.saved,
                                 &self.session.client,
                                 tally,
+                                figures,
                             )
                         })
                         .inner;

@@ -197,6 +197,8 @@ pub struct Session {
     /// Added to the engine's numbers, so packets after an opened capture's
     /// number on from it (the log's numbers only ever rise).
     seq_offset: u64,
+    /// The client's replies paired with its requests: RTTs and strangers.
+    pub pairing: crate::capture::Pairing,
 }
 
 impl Session {
@@ -210,6 +212,7 @@ impl Session {
             engine,
             next_id: 0,
             store: PacketStore::new(memory_budget),
+            pairing: crate::capture::Pairing::default(),
             server: ServerView::default(),
             client: ClientView::default(),
             names: HashMap::new(),
@@ -358,6 +361,20 @@ impl Session {
                     self.engine_seq = last.seq;
                 }
                 let offset = self.seq_offset;
+                if let Some(client) = self.client.id {
+                    for p in packets.iter().filter(|p| p.endpoint == client) {
+                        match p.direction {
+                            crate::packet::Direction::Out => {
+                                self.pairing.sent(client, p.peer, p.time);
+                            }
+                            crate::packet::Direction::In => {
+                                let _note =
+                                    self.pairing
+                                        .received(client, p.seq + offset, p.peer, p.time);
+                            }
+                        }
+                    }
+                }
                 self.store.extend(packets.into_iter().map(|mut p| {
                     p.seq += offset;
                     p
@@ -705,6 +722,7 @@ impl Session {
         if let Some(id) = self.client.id
             && self.command(Command::Send { id, job }).is_ok()
         {
+            self.pairing.new_run(id);
             self.client.pending += 1;
             return true;
         }
@@ -743,6 +761,7 @@ impl Session {
     /// Empties the table and starts the counters on show from zero.
     pub fn clear_log(&mut self) {
         self.store.clear();
+        self.pairing.clear_notes();
         self.cleared.clone_from(&self.counters);
     }
 

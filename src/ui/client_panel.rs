@@ -35,6 +35,7 @@ pub fn client_panel_ui(
     saved: &[SavedMessage],
     view: &ClientView,
     tally: Counters,
+    figures: Option<crate::capture::RunFigures>,
 ) -> Option<ClientAction> {
     let mut action = None;
     ui.horizontal(|ui| {
@@ -123,6 +124,9 @@ pub fn client_panel_ui(
             bytes_label(tally.bytes_in)
         ));
     });
+    if let Some(f) = figures.filter(|f| f.sent > 0) {
+        figures_ui(ui, f);
+    }
     field_error_ui(ui, view.error.as_ref(), Field::General);
     if let Some(a) = saved_ui(ui, saved) {
         action = Some(a);
@@ -192,4 +196,36 @@ pub fn saved_name(form: &ClientForm) -> String {
         name = "(empty)".to_owned();
     }
     name
+}
+
+/// The current run's replies: how many were answered, their round-trip
+/// times, and replies from elsewhere.
+fn figures_ui(ui: &mut Ui, f: crate::capture::RunFigures) {
+    use super::packet_table::rtt_label;
+    #[allow(clippy::cast_precision_loss)]
+    let lost = 100.0 * (f.sent - f.answered.min(f.sent)) as f64 / f.sent as f64;
+    let mut text = format!(
+        "answered {} of {} ({lost:.1}% unanswered)",
+        f.answered, f.sent
+    );
+    if let Some([min, median, p99]) = f.rtt {
+        text.push_str(&format!(
+            "   RTT min {} · median {} · p99 {}",
+            rtt_label(min),
+            rtt_label(median),
+            rtt_label(p99)
+        ));
+    }
+    ui.label(text).on_hover_text(
+        "Since the last Send: each reply is paired with the oldest unanswered datagram sent to its source",
+    );
+    if f.unexpected > 0 {
+        ui.label(
+            RichText::new(format!(
+                "{} replies from an unexpected source (an address this client never sent to)",
+                f.unexpected
+            ))
+            .color(super::widgets::WARN_AMBER),
+        );
+    }
 }

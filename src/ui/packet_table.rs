@@ -154,11 +154,12 @@ pub fn packet_table_ui(
         .column(Column::initial(60.0).at_least(40.0))
         .column(Column::initial(150.0).at_least(80.0))
         .column(Column::exact(60.0))
+        .column(Column::exact(72.0))
         .column(Column::remainder().at_least(120.0).clip(true))
         .column(Column::initial(200.0).at_least(60.0).clip(true))
         .header(ROW_HEIGHT, |mut header| {
             for title in [
-                "#", "Time", "Dir", "Endpoint", "Peer", "Size", "Text", "Hex",
+                "#", "Time", "Dir", "Endpoint", "Peer", "Size", "Note", "Text", "Hex",
             ] {
                 header.col(|ui| {
                     ui.strong(title);
@@ -194,6 +195,7 @@ pub fn packet_table_ui(
                     let cut = if p.truncated { " (cut)" } else { "" };
                     ui.label(format!("{}{cut}", p.len()));
                 });
+                row.col(|ui| note_ui(ui, session.pairing.note(p.seq)));
                 row.col(|ui| {
                     // Only this row's text is decoded, and only its start is drawn.
                     let head = &p.bytes[..p.len().min(512)];
@@ -216,4 +218,32 @@ pub fn packet_table_ui(
     let bottom = output.content_size.y - output.inner_rect.height();
     state.following = output.state.clamped_offset().y >= bottom - ROW_HEIGHT;
     action
+}
+
+/// A reply's round-trip time, or a warning that it came from elsewhere.
+fn note_ui(ui: &mut Ui, note: Option<crate::capture::Note>) {
+    match note {
+        Some(crate::capture::Note::Rtt(rtt)) => {
+            ui.label(rtt_label(rtt))
+                .on_hover_text("Round-trip time: from the request this reply answers to the reply");
+        }
+        Some(crate::capture::Note::Unexpected) => {
+            ui.label(RichText::new("other source").color(super::widgets::WARN_AMBER))
+                .on_hover_text("This reply came from an address the client never sent to");
+        }
+        None => {}
+    }
+}
+
+/// `850 µs`, `12.4 ms`, `1.20 s`.
+#[must_use]
+pub fn rtt_label(rtt: std::time::Duration) -> String {
+    let us = rtt.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.0} µs")
+    } else if us < 1e6 {
+        format!("{:.1} ms", us / 1000.0)
+    } else {
+        format!("{:.2} s", us / 1e6)
+    }
 }

@@ -1,6 +1,7 @@
-//! Reply rules in the window: added and typed by clicking, tried in the Try
-//! box, applied to a running server, and a bad rule shown beside itself while
-//! the server keeps answering from the rules it had.
+//! Conversations in the window: reply rules added and typed by clicking,
+//! tried in the Try box, applied to a running server, a bad rule shown beside
+//! itself while the server keeps the rules it had; round-trip times on reply
+//! rows, and replies from an unexpected source flagged.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod window;
@@ -85,4 +86,37 @@ fn chinese_rules_from_the_settings_show_and_answer_in_gbk() {
     );
     let gbk = |s: &str| udpdesk::codec::encode(s, udpdesk::codec::Encoding::Gbk).unwrap();
     assert_eq!(ask(at, &gbk("今天温度多少")), gbk("二十五度"));
+}
+
+#[test]
+fn replies_show_their_round_trip_time_and_strangers_are_flagged() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    ui.type_into("Port", 1, &at.port().to_string());
+    ui.type_into("Count", 0, "3");
+    ui.type_into("Interval", 0, "10");
+    ui.click("Send");
+    ui.wait_until("three echoes", |a| a.session.store.len() == 12);
+    ui.h.get_by_label_contains("answered 3 of 3 (0.0% unanswered)   RTT min ");
+    let rtts = ui.h.query_all_by_label_contains(" µs").count()
+        + ui.h.query_all_by_label_contains(" ms").count();
+    assert!(
+        rtts >= 4,
+        "three reply rows and the figures line show times"
+    );
+    let s = &ui.app().session;
+    let paired = s
+        .store
+        .views()
+        .filter(|p| matches!(s.pairing.note(p.seq), Some(udpdesk::capture::Note::Rtt(_))))
+        .count();
+    assert_eq!(paired, 3, "each reply the client received is paired");
+
+    // A datagram to the client from an address it never sent to.
+    let client = ui.app().session.client.local.expect("the client's address");
+    let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    stranger.send_to(b"surprise", client).unwrap();
+    ui.wait_until("the stranger's datagram", |a| a.session.store.len() == 13);
+    ui.h.get_by_label("other source");
+    ui.h.get_by_label_contains("1 replies from an unexpected source");
 }
