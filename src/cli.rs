@@ -177,6 +177,11 @@ pub struct SendArgs {
     pub multicast_if: Option<Ipv4Addr>,
     /// Stream every packet, both directions, to this file as it happens; the
     /// extension picks the format: .pcapng, .pcap, .jsonl, .csv or .txt.
+    /// Run the sequence in this TOML file (steps: send, sendhex, pause,
+    /// expect) instead of sending MESSAGEs; the exit status is 1 if an expect
+    /// step saw no matching reply in time.
+    #[arg(long, value_name = "FILE", conflicts_with = "messages")]
+    pub sequence: Option<std::path::PathBuf>,
     #[arg(long, value_name = "FILE")]
     pub capture: Option<std::path::PathBuf>,
     /// Printing options.

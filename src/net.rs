@@ -19,6 +19,8 @@ mod outbox;
 mod reply;
 mod resolve;
 mod rules;
+mod sequence;
+mod sequence_run;
 mod server;
 mod socket;
 mod throttle;
@@ -47,6 +49,7 @@ pub use matcher::{MatchKind, Matcher};
 pub use reply::{Incoming, ReplyMode, Responder};
 pub use resolve::{parse_bind, parse_target};
 pub use rules::{MAX_RULES, ReplyFormat, Rule, RuleAction, RuleError, RuleSet, RulesFile, Verdict};
+pub use sequence::{MAX_STEPS, Sequence, SequenceEnd, Step, StepKind};
 pub use worker::Resolver;
 
 /// The handle to a running engine. Dropping it ends the network thread.

@@ -136,6 +136,19 @@ pub struct ClientView {
     pub pending: u32,
     /// The last error, beside its control.
     pub error: Option<FieldError>,
+    /// The sequence under way, or how the last one ended.
+    pub sequence: SequenceView,
+}
+
+/// A sequence run as the client panel shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SequenceView {
+    /// A run is under way.
+    pub running: bool,
+    /// Where it is: round and step, from 1.
+    pub at: Option<(u64, usize)>,
+    /// How the last run ended, and whether that was a success.
+    pub outcome: Option<(String, bool)>,
 }
 
 /// The live capture as the window shows it.
@@ -400,6 +413,38 @@ impl Session {
                     {
                         self.status = Some(format!("replayed {sent} of {} datagrams", run.total));
                     }
+                }
+            }
+            Event::SequenceStep { id, round, step } => {
+                if Some(id) == self.client.id {
+                    self.client.sequence.at = Some((round, step));
+                }
+            }
+            Event::SequenceDone {
+                id,
+                end,
+                rounds,
+                sent,
+            } => {
+                if Some(id) == self.client.id {
+                    let s = &mut self.client.sequence;
+                    s.running = false;
+                    s.outcome = Some(match end {
+                        crate::net::SequenceEnd::Completed => (
+                            format!("done: {rounds} rounds, {sent} sent, every expected reply met"),
+                            true,
+                        ),
+                        crate::net::SequenceEnd::TimedOut { round, step } => (
+                            format!("step {step} of round {round}: no matching reply in time"),
+                            false,
+                        ),
+                        crate::net::SequenceEnd::Stopped => {
+                            (format!("stopped after {rounds} rounds, {sent} sent"), false)
+                        }
+                        crate::net::SequenceEnd::Failed => {
+                            ("failed: see the error".to_owned(), false)
+                        }
+                    });
                 }
             }
             Event::Stopped { id, reason } => {
@@ -674,12 +719,54 @@ impl Session {
 
     /// Hands `job` to the client, opening (or reopening) it as the form says;
     /// false when it could not (the reason is beside the form's field).
+    /// Runs `sequence` from the client to the form's target.
+    pub fn run_sequence(&mut self, form: &ClientForm, sequence: &crate::net::Sequence) {
+        let target = match super::forms::target(form) {
+            Ok(t) => t,
+            Err(error) => {
+                self.client.error = Some(error);
+                return;
+            }
+        };
+        let Some(id) = self.open_client(form) else {
+            return;
+        };
+        if self
+            .command(Command::RunSequence {
+                id,
+                target,
+                sequence: sequence.clone(),
+            })
+            .is_ok()
+        {
+            self.pairing.new_run(id);
+            self.client.sequence = SequenceView {
+                running: true,
+                at: None,
+                outcome: None,
+            };
+        }
+    }
+
     fn send_from_client(&mut self, form: &ClientForm, job: crate::net::SendJob) -> bool {
+        if let Some(id) = self.open_client(form)
+            && self.command(Command::Send { id, job }).is_ok()
+        {
+            self.pairing.new_run(id);
+            self.client.pending += 1;
+            return true;
+        }
+        false
+    }
+
+    /// The client as the form asks for it: kept if only its encoding changed,
+    /// reopened otherwise. `None` (with the error shown) if the form is wrong.
+    fn open_client(&mut self, form: &ClientForm) -> Option<EndpointId> {
         let config = match client_config(form) {
             Ok(c) => c,
             Err(error) => {
                 self.client.error = Some(error);
-                return false;
+                return None;
             }
         };
         self.client.error = None;
@@ -715,18 +802,11 @@ impl Session {
                     ..ClientView::default()
                 };
                 if self.command(Command::OpenClient { id, config }).is_err() {
-                    return false;
+                    return None;
                 }
             }
         }
-        if let Some(id) = self.client.id
-            && self.command(Command::Send { id, job }).is_ok()
-        {
-            self.pairing.new_run(id);
-            self.client.pending += 1;
-            return true;
-        }
-        false
+        self.client.id
     }
 
     /// Stops repeated sending.

@@ -9,7 +9,8 @@ use crossbeam_channel::select;
 
 use crate::codec;
 use crate::net::{
-    ClientConfig, Command, Counters, Engine, Event, Multicast, SendJob, SocketOptions, StopReason,
+    ClientConfig, Command, Counters, Engine, Event, Multicast, SendJob, SequenceEnd, SocketOptions,
+    StopReason,
 };
 
 use super::print::Printer;
@@ -28,7 +29,8 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
         .map(|m| encode(args, m))
         .collect::<Result<Vec<_>, _>>()?;
     let config = client_config(args)?;
-    if payloads.is_empty() && args.count == 0 {
+    let sequence = args.sequence.as_deref().map(read_sequence).transpose()?;
+    if payloads.is_empty() && args.count == 0 && sequence.is_none() {
         return Err(CliError::input(
             "--count 0 repeats forever, so it needs the MESSAGE on the command line, not on stdin",
         ));
@@ -40,7 +42,19 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
     send_cmd(&engine, Command::OpenClient { id: CLIENT, config })?;
     let interrupted = ctrl_c()?;
     let mut state = SendState::new(args);
-    let mut lines = if payloads.is_empty() {
+    let mut lines = if let Some(sequence) = sequence {
+        state.stdin_open = false;
+        state.in_flight = true;
+        send_cmd(
+            &engine,
+            Command::RunSequence {
+                id: CLIENT,
+                target: args.target.clone(),
+                sequence,
+            },
+        )?;
+        crossbeam_channel::never()
+    } else if payloads.is_empty() {
         stdin_lines()
     } else {
         state.start(&engine, payloads)?;
@@ -104,6 +118,15 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
     }
 }
 
+/// Reads and checks a `--sequence` file.
+fn read_sequence(path: &std::path::Path) -> Result<crate::net::Sequence, CliError> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("--sequence {shown}: cannot read it: {e}")))?;
+    crate::net::Sequence::parse(&text)
+        .map_err(|e| CliError::input(format!("--sequence {shown}: {e}")))
+}
+
 /// A message as bytes: hex or text with escapes in the chosen encoding.
 fn encode(args: &SendArgs, m: &str) -> Result<Vec<u8>, CliError> {
     if args.hex {
@@ -154,6 +177,8 @@ struct SendState<'a> {
     deadline: Option<Instant>,
     /// The client has stopped (its `Stopped` was seen).
     stopped: bool,
+    /// A `--sequence` run has ended: nothing more to wait for.
+    sequence_done: bool,
 }
 
 impl<'a> SendState<'a> {
@@ -169,6 +194,7 @@ impl<'a> SendState<'a> {
             stdin_open: args.messages.is_empty(),
             deadline: None,
             stopped: false,
+            sequence_done: false,
         }
     }
 
@@ -214,6 +240,7 @@ impl<'a> SendState<'a> {
     fn done(&self) -> bool {
         self.idle()
             && (self.failure.is_some()
+                || self.sequence_done
                 || self
                     .args
                     .replies
@@ -232,6 +259,35 @@ impl<'a> SendState<'a> {
                 }
             }
             Event::SendDone { .. } => self.in_flight = false,
+            Event::SequenceStep { .. } => {}
+            Event::SequenceDone {
+                end, rounds, sent, ..
+            } => {
+                self.in_flight = false;
+                self.sequence_done = true;
+                let name = self
+                    .args
+                    .sequence
+                    .as_ref()
+                    .map_or_else(String::new, |p| format!(" {}", p.display()));
+                match end {
+                    SequenceEnd::Completed => eprintln!(
+                        "udpdesk: sequence{name} completed: {rounds} rounds, {sent} datagrams sent, every expected reply met"
+                    ),
+                    SequenceEnd::TimedOut { round, step } => {
+                        self.failure.get_or_insert_with(|| {
+                            format!(
+                                "sequence{name}: step {step} of round {round} saw no matching reply in time"
+                            )
+                        });
+                    }
+                    SequenceEnd::Stopped | SequenceEnd::Failed => {
+                        self.failure.get_or_insert_with(|| {
+                            format!("sequence{name} stopped after {rounds} rounds")
+                        });
+                    }
+                }
+            }
             Event::Failed { error, .. } => {
                 if self.failure.is_some() {
                     eprintln!("udpdesk: {error}");

@@ -215,7 +215,10 @@ impl<'a> ServeState<'a> {
                 }
                 eprintln!("udpdesk: {error}");
             }
-            Event::Peers { .. } | Event::SendDone { .. } => {}
+            Event::Peers { .. }
+            | Event::SendDone { .. }
+            | Event::SequenceStep { .. }
+            | Event::SequenceDone { .. } => {}
             Event::EngineFailed { reason } => return Err(CliError::runtime(reason)),
             event @ (Event::CaptureStarted { .. }
             | Event::CaptureFailed { .. }

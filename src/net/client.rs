@@ -34,6 +34,7 @@ impl Worker {
             role: Role::Client(Client {
                 fixed_bind: config.bind,
                 job: None,
+                sequence: None,
             }),
         };
         if let Some(bind) = config.bind
@@ -93,6 +94,7 @@ impl Worker {
         {
             self.out.push(Event::SendDone { id, sent: old.sent });
         }
+        self.end_sequence(id, super::sequence::SequenceEnd::Stopped);
     }
 
     /// A send that failed before its first datagram: the error, then its `SendDone`.
@@ -211,15 +213,7 @@ impl Worker {
         {
             return Err(NetError::too_large(big.len(), target.is_ipv6()));
         }
-        let needs_bind = ep.local.is_none_or(|l| l.is_ipv6() != target.is_ipv6());
-        if needs_bind && fixed.is_none() {
-            let any = if target.is_ipv6() {
-                SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0)
-            } else {
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
-            };
-            self.bind_client(ep, any)?;
-        }
+        self.bind_for(ep, target, fixed)?;
         if let Role::Client(client) = &mut ep.role {
             let now = Instant::now();
             let timed = !job.at.is_empty();
@@ -236,6 +230,25 @@ impl Worker {
                 at: job.at,
                 started: now,
             });
+        }
+        Ok(())
+    }
+
+    /// Binds a client without a fixed address to a free port of `target`'s family.
+    pub(super) fn bind_for(
+        &mut self,
+        ep: &mut Endpoint,
+        target: SocketAddr,
+        fixed: Option<SocketAddr>,
+    ) -> Result<(), NetError> {
+        let needs_bind = ep.local.is_none_or(|l| l.is_ipv6() != target.is_ipv6());
+        if needs_bind && fixed.is_none() {
+            let any = if target.is_ipv6() {
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0)
+            } else {
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
+            };
+            self.bind_client(ep, any)?;
         }
         Ok(())
     }

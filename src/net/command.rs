@@ -14,6 +14,7 @@ use super::error::NetError;
 use super::limit::ReplyLimit;
 use super::reply::ReplyMode;
 use super::rules::Rule;
+use super::sequence::{Sequence, SequenceEnd};
 
 /// Default `SO_RCVBUF` request: the default kernel buffer, not the code, is the
 /// first limit on a busy loopback (a 4 MiB buffer nearly doubled the sustained rate).
@@ -217,6 +218,16 @@ pub enum Command {
         /// What to send, where, how often.
         job: SendJob,
     },
+    /// Run a sequence from a client, replacing any sending in progress
+    /// ([`Command::StopSending`] stops it). Ends with exactly one [`Event::SequenceDone`].
+    RunSequence {
+        /// Which client.
+        id: EndpointId,
+        /// Where to: an IP address and port, or `localhost:PORT`.
+        target: String,
+        /// The steps, and how many times.
+        sequence: Sequence,
+    },
     /// Change how a client's packets are decoded, without reopening its socket.
     SetEncoding {
         /// Which client.
@@ -319,6 +330,27 @@ pub enum Event {
         /// Which client.
         id: EndpointId,
         /// How many datagrams it sent in this job.
+        sent: u64,
+    },
+    /// A sequence moved on; told at most ten times a second, and at every
+    /// expect step it starts waiting on.
+    SequenceStep {
+        /// Which client.
+        id: EndpointId,
+        /// The round under way, from 1.
+        round: u64,
+        /// The step under way, from 1.
+        step: usize,
+    },
+    /// A sequence ended.
+    SequenceDone {
+        /// Which client.
+        id: EndpointId,
+        /// How.
+        end: SequenceEnd,
+        /// Rounds completed.
+        rounds: u64,
+        /// Datagrams it sent.
         sent: u64,
     },
     /// An endpoint's socket is closed.

@@ -79,6 +79,8 @@ pub struct Client {
     pub fixed_bind: Option<SocketAddr>,
     /// The sending in progress.
     pub job: Option<Job>,
+    /// The sequence in progress.
+    pub sequence: Option<super::sequence::Running>,
 }
 
 /// A send job being carried out.

@@ -148,8 +148,14 @@ impl Worker {
                 let time = self
                     .out
                     .record(here, Direction::In, peer, bytes, got.truncated);
-                let Role::Server(server) = &mut ep.role else {
-                    continue;
+                let server = match &mut ep.role {
+                    Role::Server(server) => server,
+                    Role::Client(client) => {
+                        if let Some(run) = &mut client.sequence {
+                            run.heard(peer, bytes);
+                        }
+                        continue;
+                    }
                 };
                 server.received += 1;
                 server.peers.heard(peer, bytes.len(), time);

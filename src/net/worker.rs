@@ -168,6 +168,7 @@ impl Worker {
             self.read_ready();
             self.send_later();
             self.run_jobs();
+            self.run_sequences();
             self.flush();
         }
     }
@@ -187,6 +188,10 @@ impl Worker {
         let now = Instant::now();
         let jobs = self.endpoints.values().filter_map(|e| match &e.role {
             Role::Client(Client { job: Some(job), .. }) => Some(job.next_at),
+            Role::Client(Client {
+                sequence: Some(run),
+                ..
+            }) => run.wake_at(),
             _ => None,
         });
         let peers = (!self.out.blocked()
@@ -383,6 +388,11 @@ impl Worker {
             Command::OpenClient { id, config } => self.open_client(id, config),
             Command::Send { id, job } => self.start_job(id, job),
             Command::StopSending { id } => self.supersede(id),
+            Command::RunSequence {
+                id,
+                target,
+                sequence,
+            } => self.start_sequence(id, &target, &sequence),
             Command::SetEncoding { id, encoding } => match self.endpoints.get_mut(&id) {
                 Some(Endpoint {
                     role: Role::Client(_),
@@ -469,6 +479,17 @@ impl Worker {
             }
             Role::Client(Client { job: Some(job), .. }) => {
                 self.out.push(Event::SendDone { id, sent: job.sent });
+            }
+            Role::Client(Client {
+                sequence: Some(run),
+                ..
+            }) => {
+                self.out.push(Event::SequenceDone {
+                    id,
+                    end: super::sequence::SequenceEnd::Stopped,
+                    rounds: run.rounds,
+                    sent: run.sent,
+                });
             }
             _ => {}
         }

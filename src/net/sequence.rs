@@ -1,0 +1,295 @@
+//! Sequences: a named list of steps a client carries out in order (send a
+//! message, pause, or wait for a reply matching a pattern within a timeout),
+//! once, N times or in a loop. The user's form of a sequence, and the state
+//! the network thread keeps while one runs.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{self, Encoding};
+
+use super::matcher::{MatchKind, Matcher};
+
+/// The longest pause or timeout a step may have: a day.
+pub const MAX_STEP_WAIT: Duration = Duration::from_secs(86_400);
+/// Steps a sequence may have.
+pub const MAX_STEPS: usize = 1024;
+
+/// What kind of step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    /// Send `text` as text with escapes, in the client's encoding.
+    #[default]
+    Send,
+    /// Send `text` as hex bytes.
+    SendHex,
+    /// Wait `ms` milliseconds.
+    Pause,
+    /// Wait up to `ms` for a datagram from the target that matches `text` (as `matching` says).
+    Expect,
+}
+
+impl StepKind {
+    /// Every kind, in menu order.
+    pub const ALL: [StepKind; 4] = [
+        StepKind::Send,
+        StepKind::SendHex,
+        StepKind::Pause,
+        StepKind::Expect,
+    ];
+
+    /// Its name in files and menus.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            StepKind::Send => "send",
+            StepKind::SendHex => "sendhex",
+            StepKind::Pause => "pause",
+            StepKind::Expect => "expect",
+        }
+    }
+}
+
+/// One step as the user writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Step {
+    /// What it does.
+    pub kind: StepKind,
+    /// The message (send), or the pattern (expect).
+    pub text: String,
+    /// How an expect step's pattern is read.
+    pub matching: MatchKind,
+    /// The pause, or an expect step's timeout, in milliseconds.
+    pub ms: u64,
+}
+
+/// A named list of steps, as saved and as a `--sequence` file holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Sequence {
+    /// Its name in lists.
+    pub name: String,
+    /// How many times the whole list runs; 0 loops until stopped.
+    pub repeat: u64,
+    /// The steps, in order.
+    #[serde(rename = "step")]
+    pub steps: Vec<Step>,
+}
+
+impl Default for Sequence {
+    fn default() -> Self {
+        Sequence {
+            name: "sequence".to_owned(),
+            repeat: 1,
+            steps: Vec::new(),
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SequenceEnd {
+    /// Every round ran, and every expect step was met.
+    Completed,
+    /// An expect step saw no matching reply in time; the run stops there.
+    TimedOut {
+        /// The round, from 1.
+        round: u64,
+        /// The step, from 1.
+        step: usize,
+    },
+    /// Stopped by the owner, or replaced by another send.
+    Stopped,
+    /// A send failed (the error was reported before).
+    Failed,
+}
+
+/// A step made ready to run.
+#[derive(Debug, Clone)]
+pub(super) enum Ready {
+    Send(Vec<u8>),
+    Pause(Duration),
+    Expect(Box<Matcher>, Duration),
+}
+
+impl Sequence {
+    /// Reads a `--sequence` file (TOML: `name`, `repeat` and `[[step]]` tables).
+    ///
+    /// # Errors
+    /// The line of the first mistake.
+    pub fn parse(text: &str) -> Result<Sequence, String> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let msg = e.message().trim().to_owned();
+            line.map_or(msg.clone(), |l| format!("line {l}: {msg}"))
+        })
+    }
+
+    /// Checks every step and makes it ready, with messages in `encoding`.
+    ///
+    /// # Errors
+    /// The first bad step: `step 3: …`.
+    pub(super) fn compile(&self, encoding: Encoding) -> Result<Vec<Ready>, String> {
+        if self.steps.is_empty() {
+            return Err("the sequence has no steps: add one".to_owned());
+        }
+        if self.steps.len() > MAX_STEPS {
+            return Err(format!("a sequence has at most {MAX_STEPS} steps"));
+        }
+        if !self
+            .steps
+            .iter()
+            .any(|s| matches!(s.kind, StepKind::Pause | StepKind::Expect) && s.ms > 0)
+            && self.repeat == 0
+        {
+            return Err(
+                "a sequence that loops needs a pause or an expect step, or it floods the target"
+                    .to_owned(),
+            );
+        }
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.compile(encoding)
+                    .map_err(|e| format!("step {}: {e}", i + 1))
+            })
+            .collect()
+    }
+}
+
+impl Step {
+    fn compile(&self, encoding: Encoding) -> Result<Ready, String> {
+        let wait = Duration::from_millis(self.ms);
+        if wait > MAX_STEP_WAIT {
+            return Err(format!("{} ms is more than a day", self.ms));
+        }
+        Ok(match self.kind {
+            StepKind::Send => {
+                Ready::Send(codec::parse_escaped(&self.text, encoding).map_err(|e| e.to_string())?)
+            }
+            StepKind::SendHex => {
+                Ready::Send(codec::parse_hex(&self.text).map_err(|e| e.to_string())?)
+            }
+            StepKind::Pause => Ready::Pause(wait),
+            StepKind::Expect => {
+                if wait.is_zero() {
+                    return Err("an expect step needs a timeout above 0 ms".to_owned());
+                }
+                Ready::Expect(
+                    Box::new(Matcher::new(self.matching, &self.text, encoding)?),
+                    wait,
+                )
+            }
+        })
+    }
+}
+
+/// A sequence being carried out by a client.
+pub(super) struct Running {
+    pub target: SocketAddr,
+    pub steps: Vec<Ready>,
+    pub repeat: u64,
+    /// The step to do next (or being waited on).
+    pub index: usize,
+    /// Rounds finished.
+    pub rounds: u64,
+    /// Datagrams sent.
+    pub sent: u64,
+    /// When the next step may go (after a pause).
+    pub next_at: Instant,
+    /// While an expect step waits: its deadline.
+    pub deadline: Option<Instant>,
+    /// A matching reply arrived for the step waited on.
+    pub met: bool,
+    /// When progress was last told.
+    pub told: Option<Instant>,
+}
+
+impl Running {
+    /// When the engine must look at this run again, if it waits on time.
+    pub fn wake_at(&self) -> Option<Instant> {
+        self.deadline.or(Some(self.next_at))
+    }
+
+    /// A datagram from `peer` arrived on the client: meets an expect step that matches.
+    pub fn heard(&mut self, peer: SocketAddr, bytes: &[u8]) {
+        if self.deadline.is_some()
+            && peer == self.target
+            && let Some(Ready::Expect(m, _)) = self.steps.get(self.index)
+            && m.is_match(bytes)
+        {
+            self.met = true;
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_read_and_bad_steps_are_named() {
+        let text = r#"
+name = "ping twice"
+repeat = 2
+
+[[step]]
+text = "ping\r\n"
+
+[[step]]
+kind = "expect"
+text = "pong"
+matching = "prefix"
+ms = 500
+
+[[step]]
+kind = "pause"
+ms = 100
+
+[[step]]
+kind = "sendhex"
+text = "01 02"
+"#;
+        let s = Sequence::parse(text).unwrap();
+        assert_eq!(s.steps.len(), 4);
+        assert_eq!(s.steps[1].matching, MatchKind::Prefix);
+        assert_eq!(s.steps[2].ms, 100);
+        assert_eq!(s.compile(Encoding::Utf8).unwrap().len(), 4);
+
+        let mut bad = s.clone();
+        bad.steps[1].ms = 0;
+        let e = bad.compile(Encoding::Utf8).unwrap_err();
+        assert!(e.starts_with("step 2: "), "{e}");
+        bad.steps[1].ms = 10;
+        bad.steps[3].text = "zz".into();
+        assert!(
+            bad.compile(Encoding::Utf8)
+                .unwrap_err()
+                .starts_with("step 4: ")
+        );
+        let flood = Sequence {
+            repeat: 0,
+            steps: vec![Step::default()],
+            ..Sequence::default()
+        };
+        assert!(
+            flood
+                .compile(Encoding::Utf8)
+                .unwrap_err()
+                .contains("floods")
+        );
+        assert!(
+            Sequence::parse("repeat = \"x\"")
+                .unwrap_err()
+                .starts_with("line 1:")
+        );
+    }
+}
