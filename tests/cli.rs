@@ -559,3 +559,55 @@ fn serve_answers_from_a_rules_file_and_a_bad_one_names_its_line() {
         assert!(err.contains(needle), "{err}");
     }
 }
+
+#[test]
+fn send_runs_a_sequence_file_and_its_status_says_if_every_reply_came() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hello.toml");
+    std::fs::write(
+        &file,
+        "name = \"hello\"\nrepeat = 2\n\n[[step]]\ntext = \"ping\"\n\n[[step]]\nkind = \"expect\"\ntext = \"PING\"\nms = 2000\n",
+    )
+    .unwrap();
+    let s = Server::start(&["--reply", "upper"]);
+    let target = s.addr.to_string();
+    let path = file.to_str().unwrap();
+    let out = send(&[&target, "--sequence", path]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("completed: 2 rounds, 2 datagrams sent"),
+        "{err}"
+    );
+    assert_eq!(text(&out.stdout).matches("PING").count(), 2);
+
+    // Against a server that stays silent, the expect step times out: status 1.
+    let quiet = Server::start(&["--reply", "none"]);
+    std::fs::write(
+        &file,
+        "[[step]]\ntext = \"ping\"\n\n[[step]]\nkind = \"expect\"\ntext = \"PING\"\nms = 200\n",
+    )
+    .unwrap();
+    let out = send(&[&quiet.addr.to_string(), "--sequence", path]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("step 2 of round 1 saw no matching reply in time"),
+        "{err}"
+    );
+
+    for (bad, needle) in [
+        ("[[step]]\nkind = \"pouse\"\n", "line 2:"),
+        ("[[step]]\nkind = \"sendhex\"\ntext = \"zz\"\n", "step 1:"),
+    ] {
+        std::fs::write(&file, bad).unwrap();
+        let out = send(&[&target, "--sequence", path]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    for server in [s, quiet] {
+        server.interrupt();
+        assert!(server.finish().0.status.success());
+    }
+}

@@ -29,7 +29,11 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
         .map(|m| encode(args, m))
         .collect::<Result<Vec<_>, _>>()?;
     let config = client_config(args)?;
-    let sequence = args.sequence.as_deref().map(read_sequence).transpose()?;
+    let sequence = args
+        .sequence
+        .as_deref()
+        .map(|p| read_sequence(p, args.encoding))
+        .transpose()?;
     if payloads.is_empty() && args.count == 0 && sequence.is_none() {
         return Err(CliError::input(
             "--count 0 repeats forever, so it needs the MESSAGE on the command line, not on stdin",
@@ -119,12 +123,17 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
 }
 
 /// Reads and checks a `--sequence` file.
-fn read_sequence(path: &std::path::Path) -> Result<crate::net::Sequence, CliError> {
+fn read_sequence(
+    path: &std::path::Path,
+    encoding: crate::codec::Encoding,
+) -> Result<crate::net::Sequence, CliError> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::input(format!("--sequence {shown}: cannot read it: {e}")))?;
-    crate::net::Sequence::parse(&text)
-        .map_err(|e| CliError::input(format!("--sequence {shown}: {e}")))
+    let sequence = crate::net::Sequence::parse(&text)
+        .and_then(|s| s.check(encoding).map(|()| s))
+        .map_err(|e| CliError::input(format!("--sequence {shown}: {e}")))?;
+    Ok(sequence)
 }
 
 /// A message as bytes: hex or text with escapes in the chosen encoding.

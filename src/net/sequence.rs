@@ -131,6 +131,14 @@ impl Sequence {
         })
     }
 
+    /// Checks every step, with messages in `encoding`, as a run would.
+    ///
+    /// # Errors
+    /// The first bad step: `step 3: …`.
+    pub fn check(&self, encoding: Encoding) -> Result<(), String> {
+        self.compile(encoding).map(|_| ())
+    }
+
     /// Checks every step and makes it ready, with messages in `encoding`.
     ///
     /// # Errors
