@@ -23,6 +23,7 @@ use crate::ui::packet_detail::{self, DetailState};
 use crate::ui::packet_table::{self, TableAction, TableState};
 use crate::ui::replay_window::{self, ReplayAction, ReplayState};
 use crate::ui::rules_editor::{self, RulesEdit, RulesState};
+use crate::ui::sequence_panel::{self, SequenceAction};
 use crate::ui::server_panel::{self, ServerAction};
 use crate::ui::status_bar::{self, Rates};
 
@@ -680,6 +681,29 @@ impl eframe::App for UdpDeskApp {
                             )
                         })
                         .inner;
+                    let encoding = self.settings.client.encoding;
+                    let asked = ui
+                        .push_id("sequences", |ui| {
+                            sequence_panel::sequence_panel_ui(
+                                ui,
+                                &mut self.settings.sequences,
+                                &mut self.settings.sequence_shown,
+                                &self.session.client.sequence,
+                                |s| s.check(encoding),
+                            )
+                        })
+                        .inner;
+                    match asked {
+                        Some(SequenceAction::Run) => {
+                            if let Some(seq) =
+                                self.settings.sequences.get(self.settings.sequence_shown)
+                            {
+                                self.session.run_sequence(&self.settings.client, seq);
+                            }
+                        }
+                        Some(SequenceAction::Stop) => self.session.stop_sending(),
+                        None => {}
+                    }
                 });
             });
         egui::Panel::bottom("detail")

@@ -16,6 +16,10 @@ pub struct Settings {
     pub client: ClientForm,
     /// Messages kept for one-click sending.
     pub saved: Vec<SavedMessage>,
+    /// Sequences the client can run.
+    pub sequences: Vec<crate::net::Sequence>,
+    /// The sequence shown in the client panel.
+    pub sequence_shown: usize,
     /// Dark or light.
     pub theme: Theme,
     /// Memory for the packet log, in MiB (0 keeps the default, 256 MiB); the

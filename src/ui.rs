@@ -8,6 +8,7 @@ pub mod packet_detail;
 pub mod packet_table;
 pub mod replay_window;
 pub mod rules_editor;
+pub mod sequence_panel;
 pub mod server_panel;
 pub mod status_bar;
 pub mod widgets;

@@ -120,3 +120,32 @@ fn replies_show_their_round_trip_time_and_strangers_are_flagged() {
     ui.h.get_by_label("other source");
     ui.h.get_by_label_contains("1 replies from an unexpected source");
 }
+
+#[test]
+fn a_sequence_made_by_clicking_runs_and_says_how_it_ended() {
+    let mut settings = Settings::default();
+    settings.server.port = "0".into();
+    settings.server.reply = udpdesk::settings::ReplyKind::Upper;
+    let mut ui = Ui::with(settings);
+    let at = ui.start_server();
+    ui.type_into("Port", 1, &at.port().to_string());
+    ui.click("Sequences");
+    ui.click("New sequence");
+    ui.type_into("message", 0, "hello");
+    ui.click("Add step");
+    ui.type_into("reply", 0, "HELLO");
+    ui.click("Run sequence");
+    ui.wait_until("the sequence to end", |a| {
+        a.session.client.sequence.outcome.is_some()
+    });
+    ui.h.get_by_label_contains("done: 1 rounds, 1 sent, every expected reply met");
+    assert_eq!(ui.app().settings.sequences.len(), 1, "kept in the settings");
+
+    // A reply that never matches: the expect step times out, said in red.
+    ui.type_into("reply", 0, "never");
+    ui.click("Run sequence");
+    ui.wait_until("the sequence to time out", |a| {
+        a.session.client.sequence.outcome.is_some() && !a.session.client.sequence.running
+    });
+    ui.h.get_by_label_contains("step 2 of round 1: no matching reply in time");
+}

@@ -1,0 +1,226 @@
+//! The client's sequences: pick or make one, edit its steps (send, send hex,
+//! pause, expect a reply), run it with progress and Stop, and see how it ended.
+
+use egui::{RichText, TextEdit, Ui};
+
+use crate::app::session::SequenceView;
+use crate::net::{MAX_STEPS, MatchKind, Sequence, Step, StepKind};
+
+use super::widgets::{ERROR_RED, OK_GREEN};
+
+/// What the user asked of the sequences.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceAction {
+    /// Run the sequence shown.
+    Run,
+    /// Stop the one running.
+    Stop,
+}
+
+/// Draws the sequences section; `check` says what is wrong with the shown
+/// sequence, if anything.
+pub fn sequence_panel_ui(
+    ui: &mut Ui,
+    sequences: &mut Vec<Sequence>,
+    shown: &mut usize,
+    view: &SequenceView,
+    check: impl Fn(&Sequence) -> Result<(), String>,
+) -> Option<SequenceAction> {
+    let mut action = None;
+    let title = match sequences.len() {
+        0 => "Sequences".to_owned(),
+        n => format!("Sequences ({n})"),
+    };
+    egui::CollapsingHeader::new(title)
+        .id_salt("sequences")
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if !sequences.is_empty() {
+                    *shown = (*shown).min(sequences.len() - 1);
+                    let label = ui.label("Sequence").id;
+                    egui::ComboBox::from_id_salt("sequence-pick")
+                        .selected_text(sequences[*shown].name.clone())
+                        .show_ui(ui, |ui| {
+                            for (i, s) in sequences.iter().enumerate() {
+                                ui.selectable_value(shown, i, &s.name);
+                            }
+                        })
+                        .response
+                        .labelled_by(label);
+                }
+                if ui.button("New sequence").clicked() {
+                    sequences.push(Sequence {
+                        name: format!("sequence {}", sequences.len() + 1),
+                        steps: vec![Step::default()],
+                        ..Sequence::default()
+                    });
+                    *shown = sequences.len() - 1;
+                }
+                if !sequences.is_empty() && !view.running && ui.button("Delete").clicked() {
+                    sequences.remove(*shown);
+                    *shown = shown.saturating_sub(1);
+                }
+            });
+            let Some(seq) = sequences.get_mut(*shown) else {
+                ui.weak("A sequence sends, pauses and waits for replies, step by step.");
+                return;
+            };
+            ui.add_enabled_ui(!view.running, |ui| edit_ui(ui, seq));
+            let verdict = check(seq);
+            if let Err(e) = &verdict {
+                ui.label(RichText::new(e).color(ERROR_RED));
+            }
+            ui.horizontal(|ui| {
+                if view.running {
+                    if ui.button("Stop sequence").clicked() {
+                        action = Some(SequenceAction::Stop);
+                    }
+                    ui.spinner();
+                    if let Some((round, step)) = view.at {
+                        ui.label(format!("round {round}, step {step} of {}", seq.steps.len()));
+                    }
+                } else if ui
+                    .add_enabled(verdict.is_ok(), egui::Button::new("Run sequence"))
+                    .clicked()
+                {
+                    action = Some(SequenceAction::Run);
+                }
+            });
+            if let Some((text, ok)) = &view.outcome {
+                let colour = if *ok { OK_GREEN } else { ERROR_RED };
+                ui.label(RichText::new(text).color(colour));
+            }
+        });
+    action
+}
+
+/// The name, the repeat count and the steps.
+fn edit_ui(ui: &mut Ui, seq: &mut Sequence) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Name").id;
+        ui.add(TextEdit::singleline(&mut seq.name).desired_width(140.0))
+            .labelled_by(label);
+        let label = ui.label("Runs").id;
+        ui.add(
+            egui::DragValue::new(&mut seq.repeat)
+                .range(0..=1_000_000)
+                .custom_formatter(|n, _| {
+                    if n == 0.0 {
+                        "loop".to_owned()
+                    } else {
+                        format!("{n}×")
+                    }
+                })
+                .custom_parser(|s| match s.trim().trim_end_matches('×') {
+                    "loop" => Some(0.0),
+                    t => t.parse().ok(),
+                }),
+        )
+        .labelled_by(label)
+        .on_hover_text("How many times the steps run (0: until stopped)");
+    });
+    let mut change = None;
+    for (i, step) in seq.steps.iter_mut().enumerate() {
+        ui.push_id(("step", i), |ui| {
+            ui.horizontal(|ui| {
+                ui.label(format!("{}", i + 1));
+                egui::ComboBox::from_id_salt("step-kind")
+                    .width(70.0)
+                    .selected_text(step.kind.name())
+                    .show_ui(ui, |ui| {
+                        for kind in StepKind::ALL {
+                            ui.selectable_value(&mut step.kind, kind, kind.name());
+                        }
+                    })
+                    .response
+                    .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "step"));
+                step_fields_ui(ui, step);
+                if ui.small_button("↑").on_hover_text("Move up").clicked() {
+                    change = Some((i, -1));
+                }
+                if ui.small_button("×").on_hover_text("Remove").clicked() {
+                    change = Some((i, 0));
+                }
+            });
+        });
+    }
+    match change {
+        Some((i, -1)) if i > 0 => seq.steps.swap(i, i - 1),
+        Some((i, 0)) => {
+            seq.steps.remove(i);
+        }
+        _ => {}
+    }
+    if ui
+        .add_enabled(seq.steps.len() < MAX_STEPS, egui::Button::new("Add step"))
+        .clicked()
+    {
+        let kind = match seq.steps.last().map(|s| s.kind) {
+            Some(StepKind::Send | StepKind::SendHex) => StepKind::Expect,
+            _ => StepKind::Send,
+        };
+        seq.steps.push(Step {
+            kind,
+            ms: if kind == StepKind::Expect { 1000 } else { 0 },
+            matching: MatchKind::Contains,
+            ..Step::default()
+        });
+    }
+}
+
+/// The fields a step of its kind has.
+fn step_fields_ui(ui: &mut Ui, step: &mut Step) {
+    let text_width = ui.available_width() - 110.0;
+    match step.kind {
+        StepKind::Send | StepKind::SendHex => {
+            let hint = if step.kind == StepKind::Send {
+                "text, escapes such as \\r\\n"
+            } else {
+                "01 03 00 00"
+            };
+            let label = ui.label("message").id;
+            ui.add(
+                TextEdit::singleline(&mut step.text)
+                    .desired_width(text_width + 60.0)
+                    .hint_text(hint),
+            )
+            .labelled_by(label);
+        }
+        StepKind::Pause => {
+            let label = ui.label("for").id;
+            ui.add(
+                egui::DragValue::new(&mut step.ms)
+                    .range(0..=86_400_000)
+                    .suffix(" ms"),
+            )
+            .labelled_by(label);
+        }
+        StepKind::Expect => {
+            egui::ComboBox::from_id_salt("expect-kind")
+                .width(60.0)
+                .selected_text(step.matching.name())
+                .show_ui(ui, |ui| {
+                    for kind in MatchKind::ALL {
+                        ui.selectable_value(&mut step.matching, kind, kind.name());
+                    }
+                })
+                .response
+                .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "matching"));
+            let label = ui.label("reply").id;
+            ui.add(
+                TextEdit::singleline(&mut step.text)
+                    .desired_width(text_width - 60.0)
+                    .hint_text("OK"),
+            )
+            .labelled_by(label);
+            ui.add(
+                egui::DragValue::new(&mut step.ms)
+                    .range(1..=86_400_000)
+                    .prefix("≤ ")
+                    .suffix(" ms"),
+            )
+            .on_hover_text("How long to wait for a matching reply from the target");
+        }
+    }
+}
