@@ -63,6 +63,8 @@ pub fn rules_editor_ui(
     egui::CollapsingHeader::new(title)
         .id_salt("reply-rules")
         .show(ui, |ui| {
+            // A row wider than the panel must not widen it, frame after frame.
+            ui.set_max_width(ui.available_width());
             ui.weak("Asked in order before the reply mode; the first match answers.");
             let failed = state.check(rules, encoding).as_ref().err().cloned();
             let mut change = None;

@@ -97,6 +97,8 @@ pub fn sequence_panel_ui(
 
 /// The name, the repeat count and the steps.
 fn edit_ui(ui: &mut Ui, seq: &mut Sequence) {
+    // A row wider than the panel must not widen it, frame after frame.
+    ui.set_max_width(ui.available_width());
     ui.horizontal(|ui| {
         let label = ui.label("Name").id;
         ui.add(TextEdit::singleline(&mut seq.name).desired_width(140.0))
@@ -171,7 +173,9 @@ fn edit_ui(ui: &mut Ui, seq: &mut Sequence) {
 
 /// The fields a step of its kind has.
 fn step_fields_ui(ui: &mut Ui, step: &mut Step) {
-    let text_width = ui.available_width() - 110.0;
+    // What is left of the row once the label is drawn, less the buttons after
+    // the field; never the whole panel, or the panel would grow every frame.
+    let room = |ui: &Ui, after: f32| (ui.available_width() - after).max(40.0);
     match step.kind {
         StepKind::Send | StepKind::SendHex => {
             let hint = if step.kind == StepKind::Send {
@@ -182,7 +186,7 @@ fn step_fields_ui(ui: &mut Ui, step: &mut Step) {
             let label = ui.label("message").id;
             ui.add(
                 TextEdit::singleline(&mut step.text)
-                    .desired_width(text_width + 60.0)
+                    .desired_width(room(ui, 72.0))
                     .hint_text(hint),
             )
             .labelled_by(label);
@@ -210,7 +214,7 @@ fn step_fields_ui(ui: &mut Ui, step: &mut Step) {
             let label = ui.label("reply").id;
             ui.add(
                 TextEdit::singleline(&mut step.text)
-                    .desired_width(text_width - 60.0)
+                    .desired_width(room(ui, 180.0))
                     .hint_text("OK"),
             )
             .labelled_by(label);
