@@ -195,3 +195,17 @@ fn bad_steps_are_refused_before_anything_is_sent() {
     assert!(err.contains("step 2:"), "{err}");
     assert_eq!(done(&e), (SequenceEnd::Failed, 0, 0));
 }
+
+#[test]
+fn the_readme_sequence_file_reads_and_checks() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("name = \"plc check\"")
+        .expect("the README shows a sequence");
+    let body = &readme[start..];
+    let text = &body[..body.find("```").unwrap()];
+    let s = Sequence::parse(text).unwrap();
+    assert_eq!((s.repeat, s.steps.len()), (3, 4));
+    s.check(udpdesk::codec::Encoding::Utf8).unwrap();
+}
