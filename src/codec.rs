@@ -1,6 +1,7 @@
 //! Text and hex codecs: bytes to safe display text and back, in the encodings udpdesk supports.
 
 mod chars;
+mod checksum;
 mod decode;
 mod dump;
 mod encode;
@@ -11,6 +12,7 @@ mod hex;
 #[cfg(test)]
 mod roundtrip_tests;
 
+pub use checksum::{Algorithm, ChecksumError, Sum, SumFormat, Verdict, Verify};
 pub use decode::{decode, decode_into};
 pub use dump::hex_dump;
 pub use encode::encode;
