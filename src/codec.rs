@@ -11,6 +11,8 @@ mod escape;
 mod hex;
 #[cfg(test)]
 mod roundtrip_tests;
+mod template;
+mod upper;
 
 pub use checksum::{Algorithm, ChecksumError, Sum, SumFormat, Verdict, Verify};
 pub use decode::{decode, decode_into};
@@ -20,3 +22,5 @@ pub use encoding::Encoding;
 pub use error::CodecError;
 pub use escape::{escape_bytes, parse_escaped};
 pub use hex::{hex_preview, parse_hex, to_hex, write_hex};
+pub use template::{Context, Mode, Request, Scope, Template, TemplateError};
+pub use upper::{strict_text, upper};
