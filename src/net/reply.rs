@@ -22,8 +22,8 @@ pub enum ReplyMode {
     /// `{upper}`, `{hex}`, `{len}`, its sender as `{peer}`; `{seq}` (this server's count
     /// of datagrams received, also binary as `{seq:u16be}` and the like), `{time}`,
     /// `{unix_ms}`, `{random:N}`, `{uuid}`; checksums such as `{crc16_modbus}` or
-    /// `{xor8:hex}` over the reply so far or from the last `{begin}`; `{{` and `}}` for
-    /// braces; escapes such as `\r\n` in the literal parts.
+    /// `{xor8:hex}` over the reply so far, or from the last `{begin}` to the last `{end}`;
+    /// `{{` and `}}` for braces; escapes such as `\r\n` in the literal parts.
     Template(String),
     /// The same text every time, escapes allowed. It is a template too, for a counter
     /// or a checksum, so `{{` and `}}` write braces.
@@ -118,16 +118,14 @@ impl Responder {
     /// A template with an unknown placeholder, a bad argument or an unbalanced brace,
     /// or literal text the encoding cannot carry.
     pub fn new(mode: &ReplyMode, encoding: Encoding) -> Result<Responder, NetError> {
-        let compile = |text: &str| {
-            Template::compile(text, Mode::Text, encoding, Scope::Reply)
-                .map(Kind::Template)
-                .map_err(|e| NetError::Template(e.to_string()))
-        };
         let kind = match mode {
             ReplyMode::Echo => Kind::Echo,
             ReplyMode::Upper => Kind::Upper,
             ReplyMode::Manual | ReplyMode::None => Kind::Silent,
-            ReplyMode::Fixed(text) | ReplyMode::Template(text) => compile(text)?,
+            ReplyMode::Fixed(text) | ReplyMode::Template(text) => Kind::Template(
+                Template::compile(text, Mode::Text, encoding, Scope::Reply)
+                    .map_err(|e| NetError::Template(e.to_string()))?,
+            ),
         };
         Ok(Responder { kind, encoding })
     }
