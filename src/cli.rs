@@ -66,7 +66,10 @@ pub struct Output {
 /// How a server answers, shared by `serve` and `window --serve`.
 #[derive(Debug, Args)]
 pub struct ReplyArgs {
-    /// echo, upper, none, manual (type replies on stdin), fixed:TEXT or template:TEXT ({text} {peer} {time} {seq} {len} {hex}).
+    /// echo, upper, none, manual (type replies on stdin), fixed:TEXT or template:TEXT
+    /// ({text} {upper} {hex} {peer} {len} {seq} {seq:u16be} {time} {unix_ms} {random:N} {uuid};
+    /// checksums {crc16_modbus} {crc16_ccitt} {crc32} {sum8} {xor8}, with :be :le or :hex,
+    /// over the bytes from {begin} to {end}; {{ and }} for braces).
     #[arg(long, short, default_value = "echo")]
     pub reply: ReplyMode,
     /// Stop after answering a datagram whose text is this word.

@@ -1,6 +1,7 @@
 //! Text and hex codecs: bytes to safe display text and back, in the encodings udpdesk supports.
 
 mod chars;
+mod checksum;
 mod decode;
 mod dump;
 mod encode;
@@ -10,7 +11,10 @@ mod escape;
 mod hex;
 #[cfg(test)]
 mod roundtrip_tests;
+mod template;
+mod upper;
 
+pub use checksum::{Algorithm, ChecksumError, Sum, SumFormat, Verdict, Verify};
 pub use decode::{decode, decode_into};
 pub use dump::hex_dump;
 pub use encode::encode;
@@ -18,3 +22,5 @@ pub use encoding::Encoding;
 pub use error::CodecError;
 pub use escape::{escape_bytes, parse_escaped};
 pub use hex::{hex_preview, parse_hex, to_hex, write_hex};
+pub use template::{Context, Mode, Request, Scope, Template, TemplateError};
+pub use upper::{strict_text, upper};

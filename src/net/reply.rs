@@ -1,12 +1,12 @@
 //! How a server answers each datagram: the reply modes people know from the
-//! classic tutorial servers, and the template language of `template` mode.
+//! classic tutorial servers, made ready once per server start.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use crate::codec::{self, Encoding};
+use crate::codec::{self, Context, Encoding, Mode, Request, Scope, Template};
 
 use super::error::NetError;
 
@@ -18,10 +18,15 @@ pub enum ReplyMode {
     Echo,
     /// Send the text back upper-cased.
     Upper,
-    /// Fill a template: `{text}`, `{peer}`, `{time}`, `{seq}`, `{len}`, `{hex}`; `{{` and `}}` for braces;
-    /// escapes such as `\r\n` in the literal parts.
+    /// Fill a template (the language of [`codec::Template`]): the request as `{text}`,
+    /// `{upper}`, `{hex}`, `{len}`, its sender as `{peer}`; `{seq}` (this server's count
+    /// of datagrams received, also binary as `{seq:u16be}` and the like), `{time}`,
+    /// `{unix_ms}`, `{random:N}`, `{uuid}`; checksums such as `{crc16_modbus}` or
+    /// `{xor8:hex}` over the reply so far, or from the last `{begin}` to the last `{end}`;
+    /// `{{` and `}}` for braces; escapes such as `\r\n` in the literal parts.
     Template(String),
-    /// Always send the same text (escapes allowed).
+    /// The same text every time, escapes allowed. It is a template too, for a counter
+    /// or a checksum, so `{{` and `}}` write braces.
     Fixed(String),
     /// No automatic answer: the owner replies to a chosen peer by command.
     Manual,
@@ -78,25 +83,6 @@ impl FromStr for ReplyMode {
     }
 }
 
-/// What a template placeholder stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Text,
-    Peer,
-    Time,
-    Seq,
-    Len,
-    Hex,
-}
-
-/// One piece of a compiled template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    /// Literal bytes, escapes already applied and encoded.
-    Bytes(Vec<u8>),
-    Field(Field),
-}
-
 /// What a reply is made from.
 pub struct Incoming<'a> {
     /// The datagram.
@@ -121,7 +107,7 @@ pub struct Responder {
 enum Kind {
     Echo,
     Upper,
-    Parts(Vec<Part>),
+    Template(Template),
     Silent,
 }
 
@@ -129,16 +115,17 @@ impl Responder {
     /// Compiles `mode` for `encoding`.
     ///
     /// # Errors
-    /// A template with an unknown placeholder or unbalanced brace, or literal text the encoding cannot carry.
+    /// A template with an unknown placeholder, a bad argument or an unbalanced brace,
+    /// or literal text the encoding cannot carry.
     pub fn new(mode: &ReplyMode, encoding: Encoding) -> Result<Responder, NetError> {
         let kind = match mode {
             ReplyMode::Echo => Kind::Echo,
             ReplyMode::Upper => Kind::Upper,
             ReplyMode::Manual | ReplyMode::None => Kind::Silent,
-            ReplyMode::Fixed(text) => {
-                Kind::Parts(vec![Part::Bytes(codec::parse_escaped(text, encoding)?)])
-            }
-            ReplyMode::Template(text) => Kind::Parts(compile(text, encoding)?),
+            ReplyMode::Fixed(text) | ReplyMode::Template(text) => Kind::Template(
+                Template::compile(text, Mode::Text, encoding, Scope::Reply)
+                    .map_err(|e| NetError::Template(e.to_string()))?,
+            ),
         };
         Ok(Responder { kind, encoding })
     }
@@ -149,126 +136,23 @@ impl Responder {
         match &self.kind {
             Kind::Silent => None,
             Kind::Echo => Some(msg.bytes.to_vec()),
-            Kind::Upper => Some(upper(msg.bytes, self.encoding)),
-            Kind::Parts(parts) => {
+            Kind::Upper => Some(codec::upper(msg.bytes, self.encoding)),
+            Kind::Template(template) => {
                 let mut out = Vec::new();
-                for part in parts {
-                    match part {
-                        Part::Bytes(b) => out.extend_from_slice(b),
-                        Part::Field(f) => self.fill(*f, msg, &mut out),
-                    }
-                }
+                let ctx = Context {
+                    seq: msg.seq,
+                    time: msg.time,
+                    request: Some(Request {
+                        bytes: msg.bytes,
+                        peer: msg.peer,
+                        captures: &[],
+                    }),
+                };
+                template.fill(&ctx, &mut out);
                 Some(out)
             }
         }
     }
-
-    fn fill(&self, field: Field, msg: &Incoming<'_>, out: &mut Vec<u8>) {
-        match field {
-            // The sender's own bytes go back as they came, so the reply is in their encoding.
-            Field::Text => out.extend_from_slice(msg.bytes),
-            Field::Hex => out.extend_from_slice(codec::to_hex(msg.bytes).as_bytes()),
-            Field::Peer => self.push_ascii(&msg.peer.to_string(), out),
-            Field::Seq => self.push_ascii(&msg.seq.to_string(), out),
-            Field::Len => self.push_ascii(&msg.bytes.len().to_string(), out),
-            Field::Time => {
-                let t: chrono::DateTime<chrono::Local> = msg.time.into();
-                self.push_ascii(&t.format("%H:%M:%S").to_string(), out);
-            }
-        }
-    }
-
-    /// Digits, dots and colons exist in every encoding we offer.
-    fn push_ascii(&self, s: &str, out: &mut Vec<u8>) {
-        match codec::encode(s, self.encoding) {
-            Ok(bytes) => out.extend_from_slice(&bytes),
-            Err(_) => out.extend_from_slice(s.as_bytes()),
-        }
-    }
-}
-
-/// Upper-cases the text of `bytes` in `encoding`. Bytes that are not valid text
-/// in that encoding fall back to ASCII upper-casing, as the tutorial's `data.upper()` does.
-fn upper(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
-    if let Some(text) = strict_text(bytes, encoding)
-        && let Ok(out) = codec::encode(&text.to_uppercase(), encoding)
-    {
-        return out;
-    }
-    if encoding.is_ascii_compatible() {
-        bytes.to_ascii_uppercase()
-    } else {
-        bytes.to_vec()
-    }
-}
-
-/// The text of `bytes` if they are valid in `encoding`, with no escapes or replacements.
-pub fn strict_text(bytes: &[u8], encoding: Encoding) -> Option<String> {
-    encoding
-        .to_encoding_rs()
-        .decode_without_bom_handling_and_without_replacement(bytes)
-        .map(std::borrow::Cow::into_owned)
-}
-
-/// Splits a template into literal bytes and placeholders.
-fn compile(template: &str, encoding: Encoding) -> Result<Vec<Part>, NetError> {
-    let mut parts = Vec::new();
-    let mut literal = String::new();
-    let mut chars = template.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '{' if chars.peek().map(|&(_, n)| n) == Some('{') => {
-                chars.next();
-                literal.push('{');
-            }
-            '}' if chars.peek().map(|&(_, n)| n) == Some('}') => {
-                chars.next();
-                literal.push('}');
-            }
-            '{' => {
-                let rest = &template[i + 1..];
-                let Some(end) = rest.find('}') else {
-                    return Err(NetError::Template(format!(
-                        "the brace at character {} is never closed; write {{{{ for a literal brace",
-                        template[..i].chars().count() + 1
-                    )));
-                };
-                let name = &rest[..end];
-                let field = match name {
-                    "text" => Field::Text,
-                    "peer" => Field::Peer,
-                    "time" => Field::Time,
-                    "seq" => Field::Seq,
-                    "len" => Field::Len,
-                    "hex" => Field::Hex,
-                    _ => {
-                        return Err(NetError::Template(format!(
-                            "unknown placeholder {{{name}}}: use {{text}}, {{peer}}, {{time}}, {{seq}}, {{len}} or {{hex}}"
-                        )));
-                    }
-                };
-                for _ in 0..=name.chars().count() {
-                    chars.next();
-                }
-                if !literal.is_empty() {
-                    parts.push(Part::Bytes(codec::parse_escaped(&literal, encoding)?));
-                    literal.clear();
-                }
-                parts.push(Part::Field(field));
-            }
-            '}' => {
-                return Err(NetError::Template(format!(
-                    "the brace at character {} was never opened; write }}}} for a literal brace",
-                    template[..i].chars().count() + 1
-                )));
-            }
-            _ => literal.push(c),
-        }
-    }
-    if !literal.is_empty() {
-        parts.push(Part::Bytes(codec::parse_escaped(&literal, encoding)?));
-    }
-    Ok(parts)
 }
 
 #[cfg(test)]
@@ -340,6 +224,22 @@ mod tests {
         assert_eq!(hex, b"41 42".to_vec());
         let time = answer(ReplyMode::Template("{time}".into()), Encoding::Utf8, b"").unwrap();
         assert_eq!(time.len(), 8, "HH:MM:SS");
+    }
+
+    #[test]
+    fn fixed_and_template_replies_take_variables_and_checksums() {
+        let fixed = ReplyMode::Fixed("ack {seq:u8}{crc16_modbus}".into());
+        let out = answer(fixed, Encoding::Utf8, b"x").unwrap();
+        let mut want = b"ack \x07".to_vec();
+        codec::Sum::parse("crc16_modbus")
+            .unwrap()
+            .write(&want.clone(), &mut want);
+        assert_eq!(out, want);
+        let braces = ReplyMode::Fixed("{{ok}}".into());
+        assert_eq!(answer(braces, Encoding::Utf8, b"x"), Some(b"{ok}".to_vec()));
+        let mode = ReplyMode::Template("\\u{4f60} {upper}*{xor8:hex}".into());
+        let out = answer(mode, Encoding::Utf8, b"ab").unwrap();
+        assert_eq!(out, "你 AB*".bytes().chain(*b"F0").collect::<Vec<u8>>());
     }
 
     #[test]

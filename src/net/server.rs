@@ -224,7 +224,7 @@ impl Worker {
 /// The quit word matches the datagram's text, ignoring a trailing line break
 /// (what `nc -u` and terminals send after it).
 fn is_quit(bytes: &[u8], word: &str, encoding: crate::codec::Encoding) -> bool {
-    super::reply::strict_text(bytes, encoding)
+    crate::codec::strict_text(bytes, encoding)
         .is_some_and(|text| text.trim_end_matches(['\r', '\n']) == word)
 }
 

@@ -99,7 +99,11 @@ pub fn server_panel_ui(
             update |= r.lost_focus();
         });
         if form.reply == ReplyKind::Template {
-            ui.weak("{text} {peer} {time} {seq} {len} {hex}; escapes such as \\r\\n work");
+            ui.weak(
+                "{text} {upper} {hex} {peer} {len} {seq} {seq:u16be} {time} {unix_ms} \
+                 {random:N} {uuid}; checksums {crc16_modbus} {crc16_ccitt} {crc32} {sum8} \
+                 {xor8} (:be :le :hex) from {begin} to {end}; escapes such as \\r\\n work",
+            );
         }
     }
     field_error_ui(ui, view.error.as_ref(), Field::Reply);

@@ -125,6 +125,10 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             "{{literal}} {\nx",
             "{nosuch}\n",
             "\\x00{text}\\u{4f60}\n\u{0}\u{ff}",
+            "${begin}GPGLL,4916.45,N{end}*{xor8:hex}\\r\\n\n",
+            "{seq:u16be}{random:4}{uuid}{unix_ms}{crc32:le}\nx",
+            "\u{9}01 03 {seq:u16be} 00 0A {crc16_modbus}\n",
+            "{0}{1}{9}{seq:u24be}{random:0}\nabc",
         ],
         "filter" => &[
             "udp.port == 5000 && dir == in",

@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
 
 use udpdesk::capture::{PacketFilter, PacketView, read_capture};
-use udpdesk::codec::{self, Encoding};
+use udpdesk::codec::{self, Context, Encoding, Mode, Request, Scope, Template};
 use udpdesk::net::{Incoming, ReplyMode, Responder};
 use udpdesk::packet::{Direction, EndpointId, Packet};
 
@@ -58,19 +58,74 @@ pub fn escape(data: &[u8]) {
     }
 }
 
-/// The template renderer: the first line is the template, the rest a datagram.
+/// The template language: the first line is the template, the rest a datagram to
+/// answer; the first byte also picks the encoding and the mode. What compiles for
+/// sending compiles for replies too; a constant template fills the same every time;
+/// the server's reply rules accept exactly the text templates the language does.
 pub fn template(data: &[u8]) {
     let split = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
     let (head, rest) = data.split_at(split);
-    let encoding =
-        Encoding::ALL[usize::from(data.first().copied().unwrap_or(0)) % Encoding::ALL.len()];
-    if let Ok(responder) = Responder::new(&ReplyMode::Template(text(head)), encoding) {
-        let _answer = responder.answer(&Incoming {
-            bytes: rest,
-            peer: SocketAddr::from(([127, 0, 0, 1], 5000)),
-            time: SystemTime::now(),
-            seq: 1,
-        });
+    let pick = usize::from(data.first().copied().unwrap_or(0));
+    let encoding = Encoding::ALL[pick % Encoding::ALL.len()];
+    let mode = if (pick / Encoding::ALL.len()).is_multiple_of(2) {
+        Mode::Text
+    } else {
+        Mode::Hex
+    };
+    let source = text(head);
+    let now = SystemTime::now();
+    let captures = [Some(0..rest.len()), None, Some(rest.len() / 2..rest.len())];
+    let request = Request {
+        bytes: rest,
+        peer: SocketAddr::from(([127, 0, 0, 1], 5000)),
+        captures: &captures,
+    };
+    let fill = |t: &Template, request: Option<Request<'_>>| {
+        let mut out = Vec::new();
+        t.fill(
+            &Context {
+                seq: 1,
+                time: now,
+                request,
+            },
+            &mut out,
+        );
+        out
+    };
+    let reply = Template::compile(&source, mode, encoding, Scope::Reply);
+    if let Ok(send) = Template::compile(&source, mode, encoding, Scope::Send) {
+        assert!(!send.uses_request(), "a send template uses no request");
+        assert!(
+            reply.is_ok(),
+            "what compiles for sending compiles for replies"
+        );
+        let once = fill(&send, None);
+        if send.is_constant() {
+            assert_eq!(
+                fill(&send, None),
+                once,
+                "a constant template fills the same"
+            );
+        }
+    }
+    if let Ok(t) = &reply {
+        let _answer = fill(t, Some(request));
+    }
+    if mode == Mode::Text {
+        let responder = Responder::new(&ReplyMode::Template(source), encoding);
+        assert_eq!(
+            responder.is_ok(),
+            reply.is_ok(),
+            "reply rules use the language"
+        );
+        if let Ok(responder) = responder {
+            let _answer = responder.answer(&Incoming {
+                bytes: rest,
+                peer: SocketAddr::from(([127, 0, 0, 1], 5000)),
+                time: now,
+                seq: 1,
+            });
+        }
     }
 }
 
