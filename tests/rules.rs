@@ -38,7 +38,7 @@ fn server_with(rules: Vec<Rule>, fallback: ReplyMode) -> ServerConfig {
 #[test]
 fn rules_answer_before_the_reply_mode() {
     let e = engine();
-    let mut hex = rule(MatchKind::Hex, "02 ?? ?? 03", "06");
+    let mut hex = rule(MatchKind::Hex, "02 ?? ?? 03", "06 {seq:u16be} {crc16_modbus}");
     hex.format = ReplyFormat::Hex;
     let mut quiet = rule(MatchKind::Prefix, "noise", "");
     quiet.action = RuleAction::Drop;
@@ -48,7 +48,7 @@ fn rules_answer_before_the_reply_mode() {
         server_with(
             vec![
                 rule(MatchKind::Exact, "ping", "pong"),
-                rule(MatchKind::Regex, r"^GET (\w+)$", "you asked for {text}"),
+                rule(MatchKind::Regex, r"^GET (\w+)$", "you asked for {1}"),
                 hex,
                 quiet,
                 rule(MatchKind::Contains, "ping", "a ping inside"),
@@ -58,8 +58,11 @@ fn rules_answer_before_the_reply_mode() {
     );
     let me = peer("127.0.0.1:0");
     assert_eq!(ask(&me, at, b"ping\n"), b"pong");
-    assert_eq!(ask(&me, at, b"GET temp"), b"you asked for GET temp");
-    assert_eq!(ask(&me, at, b"\x02AB\x03"), [6]);
+    assert_eq!(ask(&me, at, b"GET temp"), b"you asked for temp");
+    // The third datagram: {seq:u16be} is 3, and the Modbus CRC of 06 00 03 follows.
+    let crc = crc::Crc::<u16>::new(&crc::CRC_16_MODBUS).checksum(&[6, 0, 3]);
+    let [lo, hi] = crc.to_le_bytes();
+    assert_eq!(ask(&me, at, b"\x02AB\x03"), [6, 0, 3, lo, hi]);
     assert_eq!(ask(&me, at, b"say ping"), b"a ping inside");
     // No rule: the reply mode answers.
     assert_eq!(ask(&me, at, b"other"), b"OTHER");

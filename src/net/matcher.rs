@@ -192,7 +192,7 @@ fn find_text(
     bytes: &[u8],
     groups: &mut Vec<Option<Range<usize>>>,
 ) -> bool {
-    let Some(text) = super::reply::strict_text(bytes, encoding) else {
+    let Some(text) = codec::strict_text(bytes, encoding) else {
         return false;
     };
     let Some(caps) = re.captures(&text) else {

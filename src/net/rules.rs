@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{self, Encoding};
+use crate::codec::{Context, Encoding, Mode, Request, Scope, Template};
 
 use super::matcher::{MatchKind, Matcher};
-use super::reply::{Incoming, ReplyMode, Responder};
+use super::reply::Incoming;
 
 /// The longest delay a rule may ask for.
 pub const MAX_RULE_DELAY: Duration = Duration::from_secs(3600);
@@ -150,8 +150,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 
 #[derive(Debug, Clone)]
 enum Answer {
-    Template(Responder),
-    Bytes(Vec<u8>),
+    Template(Template),
     Drop,
 }
 
@@ -243,16 +242,26 @@ impl RuleSet {
             let rule_index = *index;
             return match &rule.answer {
                 Answer::Drop => Verdict::Drop { rule: rule_index },
-                Answer::Bytes(b) => Verdict::Reply {
-                    rule: rule_index,
-                    bytes: b.clone(),
-                    delay: rule.delay,
-                },
-                Answer::Template(t) => Verdict::Reply {
-                    rule: rule_index,
-                    bytes: t.answer(msg).unwrap_or_default(),
-                    delay: rule.delay,
-                },
+                Answer::Template(t) => {
+                    let mut bytes = Vec::new();
+                    t.fill(
+                        &Context {
+                            seq: msg.seq,
+                            time: msg.time,
+                            request: Some(Request {
+                                bytes: msg.bytes,
+                                peer: msg.peer,
+                                captures: groups,
+                            }),
+                        },
+                        &mut bytes,
+                    );
+                    Verdict::Reply {
+                        rule: rule_index,
+                        bytes,
+                        delay: rule.delay,
+                    }
+                }
             };
         }
         Verdict::NoMatch
@@ -268,13 +277,14 @@ impl RuleSet {
 fn compile(rule: &Rule, encoding: Encoding) -> Result<Compiled, String> {
     let matcher = Matcher::new(rule.kind, &rule.pattern, encoding)?;
     let peer = PeerMatch::parse(&rule.peer)?;
-    let answer = match (rule.action, rule.format) {
-        (RuleAction::Drop, _) => Answer::Drop,
-        (RuleAction::Reply, ReplyFormat::Hex) => {
-            Answer::Bytes(codec::parse_hex(&rule.reply).map_err(|e| format!("reply: {e}"))?)
-        }
-        (RuleAction::Reply, ReplyFormat::Text) => Answer::Template(
-            Responder::new(&ReplyMode::Template(rule.reply.clone()), encoding)
+    let mode = match rule.format {
+        ReplyFormat::Text => Mode::Text,
+        ReplyFormat::Hex => Mode::Hex,
+    };
+    let answer = match rule.action {
+        RuleAction::Drop => Answer::Drop,
+        RuleAction::Reply => Answer::Template(
+            Template::compile(&rule.reply, mode, encoding, Scope::Reply)
                 .map_err(|e| format!("reply: {e}"))?,
         ),
     };
