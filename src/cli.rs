@@ -149,6 +149,11 @@ pub struct SendArgs {
     /// Each message is one datagram, in order; escapes \r \n \t \0 \\ \xNN \u{...} work. With none, each line of stdin is one.
     pub messages: Vec<String>,
     /// Messages are hex ("48 65 6c", "0x48,0x65") instead of text.
+    /// Each MESSAGE is a template: {seq} (or {seq:u16be}…), {time},
+    /// {unix_ms}, {random:N}, {uuid} and checksums ({crc16_modbus}, {crc32},
+    /// {sum8}, {xor8}…) are filled in for every datagram; {{ is a brace.
+    #[arg(long)]
+    pub vars: bool,
     #[arg(long)]
     pub hex: bool,
     /// Text encoding of messages and replies.

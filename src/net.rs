@@ -33,6 +33,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender};
 use mio::{Poll, Waker};
 
+pub use client::sample_fill;
 #[cfg(feature = "fault-injection")]
 pub use command::Fault;
 pub use command::{

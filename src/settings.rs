@@ -193,6 +193,9 @@ pub struct ClientForm {
     /// Milliseconds between datagrams.
     pub interval_ms: u64,
     /// Send each line of the message as its own datagram.
+    /// The message is a template: `{seq}`, `{time}`, checksums… are filled
+    /// in for every datagram (`{{` for a literal brace).
+    pub variables: bool,
     pub per_line: bool,
     /// Allow sending to broadcast addresses.
     pub broadcast: bool,
@@ -209,6 +212,7 @@ impl Default for ClientForm {
             encoding: Encoding::Utf8,
             count: 1,
             interval_ms: 1000,
+            variables: false,
             per_line: false,
             broadcast: false,
         }

@@ -219,6 +219,7 @@ fn three_names_batch_gets_three_greetings_in_order() {
         count: 1,
         interval: Duration::ZERO,
         at: Vec::new(),
+        fill: Vec::new(),
     };
     send(&e, 2, job);
     let replies = wait_packets(&e, 3, |p| {
@@ -242,6 +243,7 @@ fn repeated_sends_with_an_interval_finish_with_a_count() {
         count: 5,
         interval: Duration::from_millis(5),
         at: Vec::new(),
+        fill: Vec::new(),
     };
     send(&e, 2, job);
     let sent = wait_for(&e, "the job to finish", |ev| match ev {
@@ -591,6 +593,7 @@ fn a_new_send_replaces_a_running_one_and_both_are_accounted() {
         count: 0,
         interval: Duration::from_millis(10),
         at: Vec::new(),
+        fill: Vec::new(),
     };
     send(&e, 2, endless);
     wait_packets(&e, 1, |p| p.endpoint == EndpointId(2));
@@ -617,6 +620,7 @@ fn rounds_are_paced_by_the_interval() {
         count: 5,
         interval: Duration::from_millis(20),
         at: Vec::new(),
+        fill: Vec::new(),
     };
     let start = std::time::Instant::now();
     send(&e, 2, job);
@@ -901,6 +905,7 @@ fn a_dead_peer_is_said_once_a_second_with_a_count_and_the_sending_goes_on() {
             count: 300,
             interval: Duration::from_millis(5),
             at: Vec::new(),
+            fill: Vec::new(),
         },
     );
     let mut said = Vec::new();

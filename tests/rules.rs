@@ -38,7 +38,11 @@ fn server_with(rules: Vec<Rule>, fallback: ReplyMode) -> ServerConfig {
 #[test]
 fn rules_answer_before_the_reply_mode() {
     let e = engine();
-    let mut hex = rule(MatchKind::Hex, "02 ?? ?? 03", "06 {seq:u16be} {crc16_modbus}");
+    let mut hex = rule(
+        MatchKind::Hex,
+        "02 ?? ?? 03",
+        "06 {seq:u16be} {crc16_modbus}",
+    );
     hex.format = ReplyFormat::Hex;
     let mut quiet = rule(MatchKind::Prefix, "noise", "");
     quiet.action = RuleAction::Drop;

@@ -149,3 +149,34 @@ fn a_sequence_made_by_clicking_runs_and_says_how_it_ended() {
     });
     ui.h.get_by_label_contains("step 2 of round 1: no matching reply in time");
 }
+
+#[test]
+fn ticking_variables_numbers_each_datagram() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    ui.type_into("Port", 1, &at.port().to_string());
+    ui.type_into("Message text", 0, "n={seq} {crc16_modbus:hex}");
+    ui.type_into("Count", 0, "3");
+    ui.type_into("Interval", 0, "0");
+    ui.click("Variables");
+    ui.click("Send");
+    ui.wait_until("three echoes", |a| a.session.store.len() == 12);
+    let s = &ui.app().session;
+    let sent: Vec<String> = s
+        .store
+        .views()
+        .filter(|p| {
+            p.direction == udpdesk::packet::Direction::Out && s.name(p.endpoint) == "client"
+        })
+        .map(|p| String::from_utf8_lossy(&p.bytes).into_owned())
+        .collect();
+    assert_eq!(sent.len(), 3);
+    for (i, text) in sent.iter().enumerate() {
+        assert!(text.starts_with(&format!("n={} ", i + 1)), "{text}");
+        assert_eq!(text.len(), "n=1 ABCD".len(), "{text}");
+    }
+    // A placeholder that does not exist is said under the message.
+    ui.type_into("Message text", 0, "{nope}");
+    ui.click("Send");
+    ui.h.get_by_label_contains("unknown placeholder {nope}");
+}

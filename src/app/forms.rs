@@ -155,40 +155,68 @@ pub fn client_config(form: &ClientForm) -> Result<ClientConfig, FieldError> {
 /// # Errors
 /// Bad hex or escapes, or text the encoding cannot carry.
 pub fn payloads(form: &ClientForm) -> Result<Vec<Vec<u8>>, FieldError> {
-    let parse = |text: &str| match form.mode {
-        MessageMode::Text => codec::parse_escaped(text, form.encoding),
-        MessageMode::Hex => codec::parse_hex(text),
-    };
-    let result = if form.per_line {
+    messages(form).map(|(payloads, _)| payloads)
+}
+
+/// The datagrams of one round, and those that are made afresh for each send
+/// from a template (when the form's Variables box is ticked).
+fn messages(form: &ClientForm) -> Result<Filled, FieldError> {
+    let lines: Vec<&str> = if form.per_line {
         form.message
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .map(parse)
-            .collect::<Result<Vec<_>, _>>()
+            .collect()
     } else {
-        parse(&form.message).map(|p| vec![p])
+        vec![form.message.as_str()]
     };
-    let payloads = result.map_err(|e| field_error(Field::Message, e.to_string()))?;
-    if payloads.is_empty() {
+    if lines.is_empty() {
         return Err(field_error(
             Field::Message,
             "nothing to send: type a message",
         ));
     }
-    Ok(payloads)
+    let bad = |e: String| field_error(Field::Message, e);
+    let mut payloads = Vec::with_capacity(lines.len());
+    let mut fill = Vec::new();
+    for line in lines {
+        if form.variables {
+            let mode = match form.mode {
+                MessageMode::Text => codec::Mode::Text,
+                MessageMode::Hex => codec::Mode::Hex,
+            };
+            let template = codec::Template::compile(line, mode, form.encoding, codec::Scope::Send)
+                .map_err(|e| bad(e.to_string()))?;
+            payloads.push(crate::net::sample_fill(&template));
+            if !template.is_constant() {
+                fill.push((payloads.len() - 1, template));
+            }
+        } else {
+            let bytes = match form.mode {
+                MessageMode::Text => codec::parse_escaped(line, form.encoding),
+                MessageMode::Hex => codec::parse_hex(line),
+            };
+            payloads.push(bytes.map_err(|e| bad(e.to_string()))?);
+        }
+    }
+    Ok((payloads, fill))
 }
+
+type Filled = (Vec<Vec<u8>>, Vec<(usize, codec::Template)>);
 
 /// Checks the client form and builds the send job.
 ///
 /// # Errors
 /// A bad target or message.
 pub fn send_job(form: &ClientForm) -> Result<SendJob, FieldError> {
+    let target = target(form)?;
+    let (payloads, fill) = messages(form)?;
     Ok(SendJob {
-        target: target(form)?,
-        payloads: payloads(form)?,
+        target,
+        payloads,
         count: form.count,
         interval: Duration::from_millis(form.interval_ms),
         at: Vec::new(),
+        fill,
     })
 }
 

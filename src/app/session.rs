@@ -699,6 +699,7 @@ impl Session {
             count: 1,
             interval: Duration::ZERO,
             at: crate::capture::timetable(&times, speed),
+            fill: Vec::new(),
         };
         let before = self.tally(self.client.id).packets_out;
         if self.send_from_client(form, job) {

@@ -69,6 +69,7 @@ pub(super) fn replay(args: &ReplayArgs) -> Result<(), CliError> {
         payloads,
         count: 1,
         interval: Duration::ZERO,
+        fill: Vec::new(),
     };
     let engine = spawn_engine()?;
     let config = ClientConfig {

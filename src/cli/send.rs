@@ -136,15 +136,32 @@ fn read_sequence(
     Ok(sequence)
 }
 
-/// A message as bytes: hex or text with escapes in the chosen encoding.
-fn encode(args: &SendArgs, m: &str) -> Result<Vec<u8>, CliError> {
+/// A message as bytes (hex or text with escapes in the chosen encoding), and
+/// with `--vars` the template that makes it afresh for each datagram.
+fn encode(args: &SendArgs, m: &str) -> Result<Message, CliError> {
+    let bad = |e: String| CliError::input(format!("message \"{m}\": {e}"));
+    if args.vars {
+        let mode = if args.hex {
+            codec::Mode::Hex
+        } else {
+            codec::Mode::Text
+        };
+        let template = codec::Template::compile(m, mode, args.encoding, codec::Scope::Send)
+            .map_err(|e| bad(e.to_string()))?;
+        let sample = crate::net::sample_fill(&template);
+        return Ok((sample, (!template.is_constant()).then_some(template)));
+    }
     if args.hex {
         codec::parse_hex(m)
     } else {
         codec::parse_escaped(m, args.encoding)
     }
-    .map_err(|e| CliError::input(format!("message \"{m}\": {e}")))
+    .map(|b| (b, None))
+    .map_err(|e| bad(e.to_string()))
 }
+
+/// A datagram, and the template that remakes it for each send, if any.
+type Message = (Vec<u8>, Option<codec::Template>);
 
 /// The client's settings from the arguments, checked before anything starts.
 fn client_config(args: &SendArgs) -> Result<ClientConfig, CliError> {
@@ -178,7 +195,7 @@ struct SendState<'a> {
     /// The first failure: the command's answer, printed once at the end.
     failure: Option<String>,
     /// Datagrams typed on stdin waiting their turn.
-    queue: VecDeque<Vec<u8>>,
+    queue: VecDeque<Message>,
     /// A send job is under way.
     in_flight: bool,
     stdin_open: bool,
@@ -207,14 +224,23 @@ impl<'a> SendState<'a> {
         }
     }
 
-    /// Hands `payloads` to the engine as one job.
-    fn start(&mut self, engine: &Engine, payloads: Vec<Vec<u8>>) -> Result<(), CliError> {
+    /// Hands `messages` to the engine as one job.
+    fn start(&mut self, engine: &Engine, messages: Vec<Message>) -> Result<(), CliError> {
+        let mut payloads = Vec::with_capacity(messages.len());
+        let mut fill = Vec::new();
+        for (i, (bytes, template)) in messages.into_iter().enumerate() {
+            payloads.push(bytes);
+            if let Some(t) = template {
+                fill.push((i, t));
+            }
+        }
         let job = SendJob {
             target: self.args.target.clone(),
             payloads,
             count: self.args.count,
             interval: self.args.interval,
             at: Vec::new(),
+            fill,
         };
         send_cmd(engine, Command::Send { id: CLIENT, job })?;
         self.in_flight = true;

@@ -4,7 +4,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
+
+use crate::codec::{Context, Template};
 
 use mio::unix::SourceFd;
 
@@ -217,6 +219,12 @@ impl Worker {
         if let Role::Client(client) = &mut ep.role {
             let now = Instant::now();
             let timed = !job.at.is_empty();
+            let mut fill = vec![None; job.payloads.len()];
+            for (i, template) in job.fill {
+                if let Some(slot) = fill.get_mut(i) {
+                    *slot = Some(template);
+                }
+            }
             client.job = Some(Job {
                 target,
                 payloads: job.payloads,
@@ -229,6 +237,8 @@ impl Worker {
                 next_at: now + job.at.first().copied().unwrap_or_default(),
                 at: job.at,
                 started: now,
+                fill,
+                filled: Vec::new(),
             });
         }
         Ok(())
@@ -286,7 +296,19 @@ impl Worker {
         while job.next_at <= now && burst < BURST {
             let Some(i) = job.advance() else { break };
             burst += 1;
-            let payload = &job.payloads[i];
+            let payload = match job.fill.get(i) {
+                Some(Some(template)) => {
+                    job.filled.clear();
+                    let ctx = Context {
+                        seq: job.sent + 1,
+                        time: SystemTime::now(),
+                        request: None,
+                    };
+                    template.fill(&ctx, &mut job.filled);
+                    &job.filled
+                }
+                _ => &job.payloads[i],
+            };
             match outbox::send(
                 sock,
                 origin,
@@ -316,4 +338,20 @@ impl Worker {
         client.job = None;
         self.out.push(Event::SendDone { id, sent });
     }
+}
+
+/// One filling of a template, as its first datagram would be: for checking
+/// sizes, and for showing what a message makes.
+#[must_use]
+pub fn sample_fill(template: &Template) -> Vec<u8> {
+    let mut out = Vec::new();
+    template.fill(
+        &Context {
+            seq: 1,
+            time: SystemTime::now(),
+            request: None,
+        },
+        &mut out,
+    );
+    out
 }

@@ -151,6 +151,10 @@ pub struct SendJob {
     /// When each payload goes, counted from the job's start (a replay keeps a
     /// capture's timing so); empty for back to back. With it, one round goes.
     pub at: Vec<Duration>,
+    /// Payloads made afresh for every datagram from a template (`{seq}`,
+    /// `{time}`, checksums…), by index into `payloads`; that payload holds one
+    /// filling, for the size check.
+    pub fill: Vec<(usize, crate::codec::Template)>,
 }
 
 impl SendJob {
@@ -163,6 +167,7 @@ impl SendJob {
             count: 1,
             interval: Duration::ZERO,
             at: Vec::new(),
+            fill: Vec::new(),
         }
     }
 }

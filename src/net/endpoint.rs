@@ -105,6 +105,10 @@ pub struct Job {
     pub at: Vec<std::time::Duration>,
     /// When the job began.
     pub started: Instant,
+    /// Templates that make a payload afresh for each send, by payload index.
+    pub fill: Vec<Option<crate::codec::Template>>,
+    /// The bytes of the last payload made from a template.
+    pub filled: Vec<u8>,
 }
 
 impl Job {
@@ -258,6 +262,8 @@ mod tests {
             next_at: start,
             at: vec![ms(0), ms(50), ms(120)],
             started: start,
+            fill: Vec::new(),
+            filled: Vec::new(),
         };
         let late = start + ms(80);
         job.advance();
@@ -287,6 +293,8 @@ mod tests {
             next_at: Instant::now(),
             at: Vec::new(),
             started: Instant::now(),
+            fill: Vec::new(),
+            filled: Vec::new(),
         };
         let order: Vec<usize> = std::iter::from_fn(|| job.advance()).collect();
         assert_eq!(order, vec![0, 1, 0, 1]);
@@ -307,6 +315,8 @@ mod tests {
             next_at: start,
             at: Vec::new(),
             started: start,
+            fill: Vec::new(),
+            filled: Vec::new(),
         };
         job.advance();
         job.schedule_next(start);

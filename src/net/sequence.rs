@@ -112,6 +112,8 @@ pub enum SequenceEnd {
 #[derive(Debug, Clone)]
 pub(super) enum Ready {
     Send(Vec<u8>),
+    /// A message made afresh for each send (`{seq}`, `{time}`, checksums…).
+    Fill(Box<crate::codec::Template>),
     Pause(Duration),
     Expect(Box<Matcher>, Duration),
 }
@@ -179,11 +181,20 @@ impl Step {
             return Err(format!("{} ms is more than a day", self.ms));
         }
         Ok(match self.kind {
-            StepKind::Send => {
-                Ready::Send(codec::parse_escaped(&self.text, encoding).map_err(|e| e.to_string())?)
-            }
-            StepKind::SendHex => {
-                Ready::Send(codec::parse_hex(&self.text).map_err(|e| e.to_string())?)
+            StepKind::Send | StepKind::SendHex => {
+                let mode = if self.kind == StepKind::Send {
+                    codec::Mode::Text
+                } else {
+                    codec::Mode::Hex
+                };
+                let template =
+                    codec::Template::compile(&self.text, mode, encoding, codec::Scope::Send)
+                        .map_err(|e| e.to_string())?;
+                if template.is_constant() {
+                    Ready::Send(super::client::sample_fill(&template))
+                } else {
+                    Ready::Fill(Box::new(template))
+                }
             }
             StepKind::Pause => Ready::Pause(wait),
             StepKind::Expect => {

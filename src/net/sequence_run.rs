@@ -66,10 +66,13 @@ impl Worker {
                 detail: "no address of the client's family".to_owned(),
             })?;
             for step in &steps {
-                if let Ready::Send(b) = step
-                    && b.len() > super::error::max_payload(&to)
-                {
-                    return Err(NetError::too_large(b.len(), to.is_ipv6()));
+                let size = match step {
+                    Ready::Send(b) => b.len(),
+                    Ready::Fill(t) => super::client::sample_fill(t).len(),
+                    _ => 0,
+                };
+                if size > super::error::max_payload(&to) {
+                    return Err(NetError::too_large(size, to.is_ipv6()));
                 }
             }
             self.bind_for(&mut ep, to, fixed)?;
@@ -152,8 +155,17 @@ impl Worker {
                     break;
                 }
             }
-            match &run.steps[run.index] {
-                Ready::Send(bytes) => {
+            let filled;
+            let step = match &run.steps[run.index] {
+                Ready::Fill(template) => {
+                    filled = fill_one(template, run.sent + 1);
+                    Some(filled.as_slice())
+                }
+                Ready::Send(bytes) => Some(bytes.as_slice()),
+                _ => None,
+            };
+            match (&run.steps[run.index], step) {
+                (Ready::Send(_) | Ready::Fill(_), Some(bytes)) => {
                     burst += 1;
                     match outbox::send(
                         sock,
@@ -174,11 +186,12 @@ impl Worker {
                     }
                     run.index += 1;
                 }
-                Ready::Pause(d) => {
+                (Ready::Pause(d), _) => {
                     run.next_at = now + *d;
                     run.index += 1;
                 }
-                Ready::Expect(_, timeout) => {
+                (Ready::Send(_) | Ready::Fill(_), None) => run.index += 1,
+                (Ready::Expect(_, timeout), _) => {
                     run.deadline = Some(now + *timeout);
                     run.met = false;
                     // Waiting on a reply is always worth telling.
@@ -217,4 +230,18 @@ impl Worker {
             });
         }
     }
+}
+
+/// A template filled for the `seq`-th datagram of a run.
+fn fill_one(template: &crate::codec::Template, seq: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    template.fill(
+        &crate::codec::Context {
+            seq,
+            time: std::time::SystemTime::now(),
+            request: None,
+        },
+        &mut out,
+    );
+    out
 }

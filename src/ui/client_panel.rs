@@ -104,6 +104,9 @@ pub fn client_panel_ui(
     });
     ui.horizontal(|ui| {
         ui.checkbox(&mut form.per_line, "One datagram per line");
+        ui.checkbox(&mut form.variables, "Variables").on_hover_text(
+            "Fill in {seq} (or {seq:u16be}…), {time}, {unix_ms}, {random:N}, {uuid} and checksums ({crc16_modbus}, {crc16_ccitt}, {crc32}, {sum8}, {xor8}; :be, :le or :hex) for every datagram; {begin} and {end} mark what a checksum covers; {{ is a literal brace",
+        );
         ui.checkbox(&mut form.broadcast, "Broadcast");
     });
     ui.horizontal(|ui| {
