@@ -168,7 +168,7 @@ fn ticking_variables_numbers_each_datagram() {
         .filter(|p| {
             p.direction == udpdesk::packet::Direction::Out && s.name(p.endpoint) == "client"
         })
-        .map(|p| String::from_utf8_lossy(&p.bytes).into_owned())
+        .map(|p| String::from_utf8_lossy(p.bytes).into_owned())
         .collect();
     assert_eq!(sent.len(), 3);
     for (i, text) in sent.iter().enumerate() {
