@@ -14,6 +14,7 @@ mod interfaces;
 mod limit;
 mod lookup;
 mod outbox;
+mod relay;
 mod reply;
 mod resolve;
 mod server;
@@ -40,6 +41,10 @@ pub use error::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, NetError, max_payload};
 pub use handover::{CHANNEL_EVENTS, DEFAULT_HANDOVER_DELAY, MAX_HANDOVER_DELAY};
 pub use interfaces::local_addresses;
 pub use limit::ReplyLimit;
+pub use relay::{
+    DEFAULT_IDLE_TIMEOUT, InjectTo, Leg, MAX_DELAY, MAX_DUPLICATES, MAX_MAPPINGS, MappingChange,
+    RelayAction, RelayConfig, RelayCounters, RelayRule, Rewrite, RuleMatch, Toward, check_rules,
+};
 pub use reply::{Incoming, ReplyMode, Responder};
 pub use resolve::{parse_bind, parse_target};
 pub use worker::Resolver;

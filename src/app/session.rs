@@ -436,6 +436,7 @@ impl Session {
                 };
             }
             Event::CaptureProgress { summary } => self.capture.progress = Some(summary),
+            Event::RelayMapping { .. } | Event::RelayCounters { .. } => {}
             Event::CaptureStopped { summary } => {
                 let failed = summary.error.is_some();
                 if failed {

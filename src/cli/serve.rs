@@ -193,7 +193,10 @@ impl<'a> ServeState<'a> {
                 }
                 eprintln!("udpdesk: {error}");
             }
-            Event::Peers { .. } | Event::SendDone { .. } => {}
+            Event::Peers { .. }
+            | Event::SendDone { .. }
+            | Event::RelayMapping { .. }
+            | Event::RelayCounters { .. } => {}
             Event::EngineFailed { reason } => return Err(CliError::runtime(reason)),
             event @ (Event::CaptureStarted { .. }
             | Event::CaptureFailed { .. }

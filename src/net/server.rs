@@ -96,6 +96,9 @@ impl Worker {
         let Some(ep) = self.endpoints.get_mut(&id) else {
             return false;
         };
+        if matches!(ep.role, Role::Relay(_)) {
+            return self.read_relay(id);
+        }
         let (Some(sock), Some(origin)) = (&ep.socket, ep.origin()) else {
             return false;
         };
