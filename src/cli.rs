@@ -85,6 +85,10 @@ pub struct ReplyArgs {
     /// Automatic replies a second to all peers together; 0 for no limit.
     #[arg(long, value_name = "N", default_value_t = crate::net::ReplyLimit::default().total)]
     pub reply_limit_total: u32,
+    /// Answer from the reply rules in this TOML file first (see the README);
+    /// a datagram no rule matches gets the --reply answer.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<std::path::PathBuf>,
 }
 
 /// `udpdesk window`.
@@ -353,7 +357,7 @@ pub fn window_server(args: &WindowArgs) -> Result<Option<crate::net::ServerConfi
         .as_deref()
         .map(|bind| {
             let bind = crate::net::parse_bind(bind).map_err(|e| CliError::input(e.to_string()))?;
-            Ok(serve::server_config(bind, &args.server))
+            serve::server_config(bind, &args.server)
         })
         .transpose()
 }

@@ -11,12 +11,15 @@ mod error;
 mod guard;
 mod handover;
 mod interfaces;
+mod later;
 mod limit;
 mod lookup;
+mod matcher;
 mod outbox;
 mod relay;
 mod reply;
 mod resolve;
+mod rules;
 mod server;
 mod socket;
 mod throttle;
@@ -41,12 +44,14 @@ pub use error::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, NetError, max_payload};
 pub use handover::{CHANNEL_EVENTS, DEFAULT_HANDOVER_DELAY, MAX_HANDOVER_DELAY};
 pub use interfaces::local_addresses;
 pub use limit::ReplyLimit;
+pub use matcher::{MatchKind, Matcher};
 pub use relay::{
     DEFAULT_IDLE_TIMEOUT, InjectTo, Leg, MAX_DELAY, MAX_DUPLICATES, MAX_MAPPINGS, MappingChange,
     RelayAction, RelayConfig, RelayCounters, RelayRule, Rewrite, RuleMatch, Toward, check_rules,
 };
 pub use reply::{Incoming, ReplyMode, Responder};
 pub use resolve::{parse_bind, parse_target};
+pub use rules::{MAX_RULES, ReplyFormat, Rule, RuleAction, RuleError, RuleSet, RulesFile, Verdict};
 pub use worker::Resolver;
 
 /// The handle to a running engine. Dropping it ends the network thread.

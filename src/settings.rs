@@ -135,6 +135,8 @@ pub struct ServerForm {
     pub reply_limit_peer: u32,
     /// Automatic replies a second in all (0: no limit).
     pub reply_limit_total: u32,
+    /// Reply rules, asked in order before the reply mode.
+    pub rules: Vec<crate::net::Rule>,
 }
 
 impl Default for ServerForm {
@@ -151,6 +153,7 @@ impl Default for ServerForm {
             recv_buffer_mib: 0,
             reply_limit_peer: crate::net::ReplyLimit::default().per_peer,
             reply_limit_total: crate::net::ReplyLimit::default().total,
+            rules: Vec::new(),
         }
     }
 }

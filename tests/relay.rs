@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{ask, peer, start_server, wait_failure, wait_for, wait_packets};
 use udpdesk::net::{
-    Command, Engine, Event, InjectTo, Leg, MappingChange, NetError, RelayAction, RelayConfig,
-    RelayCounters, RelayRule, ReplyMode, Rewrite, RuleMatch, ServerConfig, Toward,
+    Command, Engine, Event, InjectTo, Leg, MappingChange, MatchKind, NetError, RelayAction,
+    RelayConfig, RelayCounters, RelayRule, ReplyMode, Rewrite, RuleMatch, ServerConfig, Toward,
 };
 use udpdesk::packet::{Direction, EndpointId, Packet};
 
@@ -38,7 +38,10 @@ fn start_relay(e: &Engine, config: RelayConfig) -> SocketAddr {
     e.send(Command::StartRelay { id: RELAY, config }).unwrap();
     wait_for(e, "the relay to start", |ev| match ev {
         Event::Started { id, local, .. } if *id == RELAY => Some(*local),
-        Event::Failed { id: Some(id), error } if *id == RELAY => panic!("relay failed: {error}"),
+        Event::Failed {
+            id: Some(id),
+            error,
+        } if *id == RELAY => panic!("relay failed: {error}"),
         _ => None,
     })
 }
@@ -51,7 +54,7 @@ fn relay_to(upstream: SocketAddr, rules: Vec<RelayRule>) -> RelayConfig {
 }
 
 fn rule(toward: Toward, action: RelayAction) -> RelayRule {
-    RelayRule::new(toward, RuleMatch::Any, action)
+    RelayRule::new(toward, RuleMatch::any(), action)
 }
 
 fn relayed(p: &Packet) -> bool {
@@ -171,13 +174,17 @@ fn a_drop_rule_lets_other_datagrams_through() {
     let upstream = server(&e, ReplyMode::Echo);
     let drop = RelayRule::new(
         Toward::Server,
-        RuleMatch::Contains(b"secret".to_vec()),
+        RuleMatch::new(MatchKind::Contains, "secret"),
         RelayAction::Drop,
     );
     let at = start_relay(&e, relay_to(upstream, vec![drop]));
     let me = peer("127.0.0.1:0");
     me.send_to(b"a secret", at).unwrap();
-    assert_eq!(ask(&me, at, b"plain"), b"plain", "the first echo is the second's");
+    assert_eq!(
+        ask(&me, at, b"plain"),
+        b"plain",
+        "the first echo is the second's"
+    );
     let c = wait_for(&e, "the drop counted", |ev| match ev {
         Event::RelayCounters { counters, .. } if counters.dropped == 1 => Some(*counters),
         _ => None,
@@ -201,7 +208,10 @@ fn a_delayed_datagram_leaves_no_sooner_than_its_delay() {
     assert_eq!(recv(&upstream).0, b"slow");
     assert_eq!(recv(&upstream).0, b"slower", "in order");
     let packets = wait_packets(&e, 4, relayed);
-    let arrived = packets.iter().find(|p| p.direction == Direction::In).unwrap();
+    let arrived = packets
+        .iter()
+        .find(|p| p.direction == Direction::In)
+        .unwrap();
     let left = packets
         .iter()
         .find(|p| p.direction == Direction::Out)
@@ -239,7 +249,7 @@ fn rewrites_fill_a_template_one_way_and_put_hex_the_other() {
     let rules = vec![
         RelayRule::new(
             Toward::Server,
-            RuleMatch::Prefix(b"bin".to_vec()),
+            RuleMatch::new(MatchKind::Prefix, "bin"),
             RelayAction::Rewrite(Rewrite::Hex("de ad be ef".into())),
         ),
         rule(

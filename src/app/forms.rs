@@ -82,6 +82,7 @@ pub fn server_config(form: &ServerForm) -> Result<ServerConfig, FieldError> {
     Ok(ServerConfig {
         bind: SocketAddr::new(ip, port),
         reply: reply_mode(form),
+        rules: form.rules.clone(),
         encoding: form.encoding,
         quit_word: Some(form.quit_word.clone()).filter(|w| !w.is_empty()),
         options: SocketOptions {

@@ -18,11 +18,18 @@ use super::{
 };
 
 /// The engine's settings for a server on `bind` answering as `reply` says.
-#[must_use]
-pub fn server_config(bind: SocketAddr, reply: &ReplyArgs) -> ServerConfig {
-    ServerConfig {
+///
+/// # Errors
+/// A rules file that cannot be read or has a bad rule, said with its line or rule.
+pub fn server_config(bind: SocketAddr, reply: &ReplyArgs) -> Result<ServerConfig, CliError> {
+    let rules = match &reply.rules {
+        Some(path) => read_rules(path, reply.encoding)?,
+        None => Vec::new(),
+    };
+    Ok(ServerConfig {
         bind,
         reply: reply.reply.clone(),
+        rules,
         encoding: reply.encoding,
         quit_word: reply.quit_word.clone(),
         options: SocketOptions {
@@ -33,12 +40,27 @@ pub fn server_config(bind: SocketAddr, reply: &ReplyArgs) -> ServerConfig {
             per_peer: reply.reply_limit,
             total: reply.reply_limit_total,
         },
-    }
+    })
+}
+
+/// Reads and checks a rules file, so a mistake is said before anything binds.
+fn read_rules(
+    path: &std::path::Path,
+    encoding: crate::codec::Encoding,
+) -> Result<Vec<crate::net::Rule>, CliError> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("--rules {shown}: cannot read it: {e}")))?;
+    let file = crate::net::RulesFile::parse(&text)
+        .map_err(|e| CliError::input(format!("--rules {shown}: {e}")))?;
+    crate::net::RuleSet::new(&file.rules, encoding)
+        .map_err(|e| CliError::input(format!("--rules {shown}: {e}")))?;
+    Ok(file.rules)
 }
 
 pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
     let bind = crate::net::parse_bind(&args.bind).map_err(|e| CliError::input(e.to_string()))?;
-    let mut config = server_config(bind, &args.server);
+    let mut config = server_config(bind, &args.server)?;
     config.options.recv_buffer = args.recv_buffer;
     if let Some(group) = args.multicast.filter(|g| !g.is_multicast()) {
         return Err(CliError::input(format!(

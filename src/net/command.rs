@@ -14,6 +14,7 @@ use super::error::NetError;
 use super::limit::ReplyLimit;
 use super::relay::{InjectTo, MappingChange, RelayConfig, RelayCounters, RelayRule};
 use super::reply::ReplyMode;
+use super::rules::Rule;
 
 /// Default `SO_RCVBUF` request: the default kernel buffer, not the code, is the
 /// first limit on a busy loopback (a 4 MiB buffer nearly doubled the sustained rate).
@@ -84,8 +85,10 @@ impl Default for Multicast {
 pub struct ServerConfig {
     /// Where to listen; port 0 picks a free port (reported in [`Event::Started`]).
     pub bind: SocketAddr,
-    /// How each datagram is answered.
+    /// How each datagram is answered when no rule matches.
     pub reply: ReplyMode,
+    /// Reply rules, asked in order before the reply mode.
+    pub rules: Vec<Rule>,
     /// How received text is decoded and replies are encoded.
     pub encoding: Encoding,
     /// A datagram whose text is this word gets its answer, then the server stops.
@@ -103,6 +106,7 @@ impl ServerConfig {
         ServerConfig {
             bind,
             reply: ReplyMode::Echo,
+            rules: Vec::new(),
             encoding: Encoding::Utf8,
             quit_word: None,
             options: SocketOptions::default(),
@@ -183,6 +187,14 @@ pub enum Command {
         encoding: Encoding,
         /// The new quit word.
         quit_word: Option<String>,
+    },
+    /// Replace a server's reply rules. A list with a bad rule is refused with
+    /// [`Event::Failed`] naming it, and the server keeps the rules it had.
+    SetRules {
+        /// Which server.
+        id: EndpointId,
+        /// The new rules, in order.
+        rules: Vec<Rule>,
     },
     /// Change a server's reply rate limit.
     SetReplyLimit {

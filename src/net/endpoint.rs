@@ -63,6 +63,8 @@ pub enum Role {
 pub struct Server {
     /// The compiled reply mode.
     pub responder: Responder,
+    /// The reply rules, asked first.
+    pub rules: super::rules::RuleSet,
     /// The quit word, if any.
     pub quit_word: Option<String>,
     /// Datagrams received so far (the template's `{seq}`).

@@ -101,6 +101,9 @@ pub enum NetError {
     /// A reply or payload could not be encoded.
     #[error("{0}")]
     Codec(#[from] CodecError),
+    /// A reply rule cannot be used.
+    #[error("{0}")]
+    Rule(#[from] super::rules::RuleError),
     /// A reply template is malformed.
     #[error("template: {0}")]
     Template(String),

@@ -14,6 +14,7 @@ use crate::packet::{Direction, Packet};
 
 use super::command::SocketOptions;
 use super::error::NetError;
+use super::matcher::MatchKind;
 
 pub(super) use state::{Relay, Slots};
 
@@ -25,10 +26,6 @@ pub const MAX_MAPPINGS: usize = 4096;
 pub const MAX_DUPLICATES: u32 = 100;
 /// The longest delay a rule may ask for.
 pub const MAX_DELAY: Duration = Duration::from_secs(60);
-/// Datagrams a relay holds for delay rules at most (then more are dropped, counted).
-pub const MAX_DELAYED: usize = 65_536;
-/// Payload bytes a relay holds for delay rules at most.
-pub const MAX_DELAYED_BYTES: usize = 64 << 20;
 
 /// How a relay is set up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,27 +117,29 @@ pub enum Way {
     ToClient,
 }
 
-/// Which datagrams a rule takes. A stand-in until the shared rule matcher lands.
+/// Which datagrams a rule takes: a pattern read as its kind says, with the
+/// matcher reply rules use (text patterns take escapes and the relay's encoding).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RuleMatch {
-    /// Every datagram.
-    Any,
-    /// Datagrams holding these bytes anywhere (an empty pattern takes all).
-    Contains(Vec<u8>),
-    /// Datagrams starting with these bytes.
-    Prefix(Vec<u8>),
+pub struct RuleMatch {
+    /// How the pattern is read.
+    pub kind: MatchKind,
+    /// What to look for.
+    pub pattern: String,
 }
 
 impl RuleMatch {
-    /// True if the rule takes this datagram.
+    /// Every datagram.
     #[must_use]
-    pub fn matches(&self, bytes: &[u8]) -> bool {
-        match self {
-            RuleMatch::Any => true,
-            RuleMatch::Contains(needle) => {
-                needle.is_empty() || memchr::memmem::find(bytes, needle).is_some()
-            }
-            RuleMatch::Prefix(prefix) => bytes.starts_with(prefix),
+    pub fn any() -> Self {
+        RuleMatch::new(MatchKind::Any, "")
+    }
+
+    /// `pattern` read as `kind`.
+    #[must_use]
+    pub fn new(kind: MatchKind, pattern: impl Into<String>) -> Self {
+        RuleMatch {
+            kind,
+            pattern: pattern.into(),
         }
     }
 }
@@ -215,7 +214,7 @@ pub struct RelayCounters {
     /// Datagrams sent by hand.
     pub injected: u64,
     /// Datagrams from new clients dropped because [`MAX_MAPPINGS`] were open,
-    /// or held for a delay beyond [`MAX_DELAYED`].
+    /// or to be delayed while the delay queue was full.
     pub refused: u64,
     /// Datagrams that reached an upstream socket from someone other than the server.
     pub strays: u64,
@@ -237,7 +236,11 @@ impl std::fmt::Display for RelayCounters {
             self.injected
         )?;
         if self.refused > 0 {
-            write!(f, ", {} refused (too many clients or delayed)", self.refused)?;
+            write!(
+                f,
+                ", {} refused (too many clients or delayed)",
+                self.refused
+            )?;
         }
         if self.strays > 0 {
             write!(f, ", {} from strangers ignored", self.strays)?;
@@ -347,16 +350,6 @@ mod tests {
     }
 
     #[test]
-    fn matchers_take_what_they_say() {
-        assert!(RuleMatch::Any.matches(b""));
-        assert!(RuleMatch::Contains(b"ell".to_vec()).matches(b"hello"));
-        assert!(!RuleMatch::Contains(b"xyz".to_vec()).matches(b"hello"));
-        assert!(RuleMatch::Contains(Vec::new()).matches(b"hello"));
-        assert!(RuleMatch::Prefix(vec![0xde, 0xad]).matches(&[0xde, 0xad, 1]));
-        assert!(!RuleMatch::Prefix(vec![0xde, 0xad]).matches(&[0xde]));
-    }
-
-    #[test]
     fn directions_cover_their_way() {
         assert!(Toward::Server.covers(Way::ToServer));
         assert!(!Toward::Server.covers(Way::ToClient));
@@ -366,7 +359,7 @@ mod tests {
 
     #[test]
     fn bad_rules_are_caught_before_starting() {
-        let rule = |action| RelayRule::new(Toward::Both, RuleMatch::Any, action);
+        let rule = |action| RelayRule::new(Toward::Both, RuleMatch::any(), action);
         let enc = Encoding::Utf8;
         assert!(check_rules(&[rule(RelayAction::Delay(Duration::from_millis(5)))], enc).is_ok());
         let bad = [
@@ -375,6 +368,17 @@ mod tests {
             RelayAction::Delay(MAX_DELAY + Duration::from_secs(1)),
             RelayAction::Duplicate(MAX_DUPLICATES + 1),
         ];
+        let regex = RelayRule::new(
+            Toward::Both,
+            RuleMatch::new(MatchKind::Regex, "(unclosed"),
+            RelayAction::Drop,
+        );
+        assert!(
+            check_rules(&[regex], enc)
+                .unwrap_err()
+                .to_string()
+                .starts_with("rule 1")
+        );
         for action in bad {
             let err = check_rules(&[rule(RelayAction::Forward), rule(action.clone())], enc)
                 .unwrap_err()

@@ -15,6 +15,7 @@ use super::error::NetError;
 use super::limit::Limiter;
 use super::outbox;
 use super::reply::{Incoming, Responder};
+use super::rules::{RuleSet, Verdict};
 use super::socket::{self, RECV_SLOTS};
 use super::worker::{READ_BUDGET, Worker, unknown};
 
@@ -29,13 +30,14 @@ impl Worker {
             return;
         }
         let started = Responder::new(&config.reply, config.encoding).and_then(|responder| {
+            let rules = RuleSet::new(&config.rules, config.encoding)?;
             let sock = socket::bind(config.bind, &config.options)?;
             let local = socket::local_addr(&sock)?;
             self.register(id, &sock)?;
-            Ok((responder, sock, local))
+            Ok((responder, rules, sock, local))
         });
         match started {
-            Ok((responder, sock, local)) => {
+            Ok((responder, rules, sock, local)) => {
                 let buffers = socket::buffers(&sock);
                 self.endpoints.insert(
                     id,
@@ -47,6 +49,7 @@ impl Worker {
                         options: config.options,
                         role: Role::Server(Server {
                             responder,
+                            rules,
                             quit_word: config.quit_word.filter(|w| !w.is_empty()),
                             received: 0,
                             peers: Peers::default(),
@@ -159,7 +162,14 @@ impl Worker {
                     time,
                     seq: server.received,
                 };
-                if let Some(answer) = server.responder.answer(&incoming) {
+                let answer = match server.rules.decide(&incoming) {
+                    Verdict::NoMatch => server.responder.answer(&incoming).map(|a| (a, None)),
+                    Verdict::Drop { .. } => None,
+                    Verdict::Reply { bytes, delay, .. } => {
+                        Some((bytes, (!delay.is_zero()).then(|| now + delay)))
+                    }
+                };
+                if let Some((answer, later)) = answer {
                     if let Some((other, at)) = self.guard.server_at(peer) {
                         // Answering would start a reply loop: said once, counted always.
                         self.out.count_held_back(id);
@@ -171,10 +181,14 @@ impl Worker {
                             };
                             self.out.fail(Some(id), NetError::ReplyLoop { peer, whom });
                         }
-                    } else if server.limiter.allow(peer, now) {
-                        self.replies.push(peer, answer);
-                    } else {
+                    } else if !server.limiter.allow(peer, now) {
                         self.out.count_held_back(id);
+                    } else if let Some(at) = later {
+                        if !self.later.push(at, id, peer, answer) {
+                            self.out.count_held_back(id);
+                        }
+                    } else {
+                        self.replies.push(peer, answer);
                     }
                 }
                 if let Some(word) = &server.quit_word
@@ -209,4 +223,46 @@ impl Worker {
 fn is_quit(bytes: &[u8], word: &str, encoding: crate::codec::Encoding) -> bool {
     super::reply::strict_text(bytes, encoding)
         .is_some_and(|text| text.trim_end_matches(['\r', '\n']) == word)
+}
+
+impl Worker {
+    /// Replaces a server's rules; a bad list leaves the old rules in place.
+    pub(super) fn set_rules(&mut self, id: EndpointId, rules: &[crate::net::rules::Rule]) {
+        let Some(Endpoint {
+            role: Role::Server(server),
+            encoding,
+            ..
+        }) = self.endpoints.get_mut(&id)
+        else {
+            self.out.fail(Some(id), unknown("server", id));
+            return;
+        };
+        match RuleSet::new(rules, *encoding) {
+            Ok(set) => server.rules = set,
+            Err(e) => self.out.fail(Some(id), e.into()),
+        }
+    }
+
+    /// Sends the delayed replies that are due.
+    pub(super) fn send_later(&mut self) {
+        let now = Instant::now();
+        while let Some(due) = self.later.pop_due(now) {
+            let Some(ep) = self.endpoints.get(&due.id) else {
+                continue;
+            };
+            let (Some(sock), Some(origin)) = (&ep.socket, ep.origin()) else {
+                continue;
+            };
+            if let Err(e) = outbox::send(
+                sock,
+                origin,
+                due.peer,
+                &due.payload,
+                &mut self.out,
+                &mut self.icmp,
+            ) {
+                self.out.fail(Some(due.id), e);
+            }
+        }
+    }
 }

@@ -92,6 +92,8 @@ pub struct Worker {
     pub(super) relay_slots: super::relay::Slots,
     /// Upstream sockets that may hold datagrams, by slot.
     pub(super) ready_upstreams: BTreeSet<usize>,
+    /// Replies a rule delays.
+    pub(super) later: super::later::Later,
 }
 
 impl Worker {
@@ -135,6 +137,7 @@ impl Worker {
             replies: ReplyBatch::new(super::socket::RECV_SLOTS),
             relay_slots: super::relay::Slots::default(),
             ready_upstreams: BTreeSet::new(),
+            later: super::later::Later::default(),
         }
     }
 
@@ -179,6 +182,7 @@ impl Worker {
             self.read_ready();
             self.read_upstreams();
             self.relay_timers();
+            self.send_later();
             self.run_jobs();
             self.flush();
         }
@@ -202,19 +206,17 @@ impl Worker {
             _ => None,
         });
         let peers = (!self.out.blocked()
-            && self
-                .endpoints
-                .values()
-                .any(|e| match &e.role {
-                    Role::Server(s) => s.peers.has_changes(),
-                    Role::Relay(r) => r.changed,
-                    Role::Client(_) => false,
-                }))
+            && self.endpoints.values().any(|e| match &e.role {
+                Role::Server(s) => s.peers.has_changes(),
+                Role::Relay(r) => r.changed,
+                Role::Client(_) => false,
+            }))
         .then_some(self.peers_told + PEERS_EVERY);
         let told = peers
             .into_iter()
             .chain(self.out.deadline())
             .chain(self.relay_deadline())
+            .chain(self.later.next_at())
             .min();
         // The hand-over's deadlines go to the timer, armed once per batch;
         // only one already due (or, without a timer, every one) shortens the poll.
@@ -419,6 +421,7 @@ impl Worker {
             Command::Reply { id, peer, payload } => self.reply(id, peer, &payload),
             Command::SetHandoverDelay { delay } => self.out.set_delay(delay),
             Command::StartCapture { path } => self.start_capture(path),
+            Command::SetRules { id, rules } => self.set_rules(id, &rules),
             Command::SetReplyLimit { id, limit } => match self.endpoints.get_mut(&id) {
                 Some(Endpoint {
                     role: Role::Server(s),
@@ -481,6 +484,7 @@ impl Worker {
             return;
         };
         self.ready.remove(&id);
+        self.later.forget(id);
         self.recv.forget_socket();
         self.guard.remove(id);
         if let Some(sock) = ep.socket.take() {

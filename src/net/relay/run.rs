@@ -153,8 +153,14 @@ impl Worker {
         let mut turns = 0;
         while turns < READ_BUDGET {
             turns += 1;
-            let n = match read_once(&mut self.recv, side.listen, keep, id, &mut wire, &mut errors)
-            {
+            let n = match read_once(
+                &mut self.recv,
+                side.listen,
+                keep,
+                id,
+                &mut wire,
+                &mut errors,
+            ) {
                 Ok(n) => n,
                 Err(again) if again => continue,
                 Err(_) => return false,
@@ -295,8 +301,8 @@ impl Worker {
                 registry: self.poll.registry(),
                 slots: &mut self.relay_slots,
             };
-            while let Some(held) = relay.take_due(now) {
-                send_way(&mut wire, &side, relay, held.way, held.client, &held.bytes);
+            while let Some((way, held)) = relay.take_due(now) {
+                send_way(&mut wire, &side, relay, way, held.peer, &held.payload);
             }
             if relay.next_sweep.is_some_and(|t| t <= now) {
                 for client in relay.expired(now) {
@@ -424,7 +430,7 @@ fn deliver(
         return;
     };
     if let Some(delay) = delay {
-        relay.hold(now + delay, way, client, bytes);
+        relay.hold(side.id, now + delay, way, client, bytes);
         return;
     }
     for _ in 0..copies {

@@ -3,8 +3,7 @@
 //! delay, and its counters; plus the engine-wide table of upstream sockets'
 //! poll slots. No sockets are read or written here.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -14,18 +13,19 @@ use crate::codec::{self, Encoding};
 use crate::packet::EndpointId;
 
 use super::super::error::NetError;
+use super::super::later::{Due, Later};
+use super::super::matcher::Matcher;
 use super::super::reply::{Incoming, ReplyMode, Responder};
 use super::super::throttle::Throttle;
 use super::{
-    MAX_DELAY, MAX_DELAYED, MAX_DELAYED_BYTES, MAX_DUPLICATES, RelayAction, RelayCounters,
-    RelayRule, Rewrite, RuleMatch, Toward, Way,
+    MAX_DELAY, MAX_DUPLICATES, RelayAction, RelayCounters, RelayRule, Rewrite, Toward, Way,
 };
 
 /// A rule made ready for the hot path.
 #[derive(Debug)]
 pub struct Compiled {
     toward: Toward,
-    matcher: RuleMatch,
+    matcher: Matcher,
     act: Act,
 }
 
@@ -54,10 +54,7 @@ pub fn compile(rules: &[RelayRule], encoding: Encoding) -> Result<Vec<Compiled>,
             RelayAction::Forward => Act::Forward,
             RelayAction::Drop => Act::Drop,
             RelayAction::Delay(d) if *d > MAX_DELAY => {
-                return Err(bad(format!(
-                    "a delay is at most {} s",
-                    MAX_DELAY.as_secs()
-                )));
+                return Err(bad(format!("a delay is at most {} s", MAX_DELAY.as_secs())));
             }
             RelayAction::Delay(d) => Act::Delay(*d),
             RelayAction::Duplicate(n) if *n > MAX_DUPLICATES => {
@@ -72,10 +69,12 @@ pub fn compile(rules: &[RelayRule], encoding: Encoding) -> Result<Vec<Compiled>,
                 Act::Bytes(codec::parse_hex(h).map_err(|e| bad(e.to_string()))?)
             }
         };
+        let m = &rule.matcher;
+        let matcher = Matcher::new(m.kind, &m.pattern, encoding).map_err(bad)?;
         if rule.enabled {
             out.push(Compiled {
                 toward: rule.toward,
-                matcher: rule.matcher.clone(),
+                matcher,
                 act,
             });
         }
@@ -108,33 +107,6 @@ pub struct Mapping {
     pub last: Instant,
 }
 
-/// A datagram waiting out a delay.
-pub struct Held {
-    pub due: Instant,
-    /// Keeps datagrams due at the same moment in arrival order.
-    pub n: u64,
-    pub way: Way,
-    pub client: SocketAddr,
-    pub bytes: Vec<u8>,
-}
-
-impl PartialEq for Held {
-    fn eq(&self, other: &Self) -> bool {
-        (self.due, self.n) == (other.due, other.n)
-    }
-}
-impl Eq for Held {}
-impl PartialOrd for Held {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Held {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.due, self.n).cmp(&(other.due, other.n))
-    }
-}
-
 /// One relay's state.
 pub struct Relay {
     pub upstream: SocketAddr,
@@ -142,9 +114,9 @@ pub struct Relay {
     pub rules: Vec<Compiled>,
     /// By client address.
     pub mappings: HashMap<SocketAddr, Mapping>,
-    held: BinaryHeap<Reverse<Held>>,
-    held_bytes: usize,
-    held_n: u64,
+    /// Datagrams a delay rule holds, each way; `Due::peer` is the client.
+    to_server: Later,
+    to_client: Later,
     /// When the mappings are next looked at for idleness: no sooner than the
     /// first could expire, so traffic costs no bookkeeping.
     pub next_sweep: Option<Instant>,
@@ -167,9 +139,8 @@ impl Relay {
             idle_timeout,
             rules,
             mappings: HashMap::new(),
-            held: BinaryHeap::new(),
-            held_bytes: 0,
-            held_n: 0,
+            to_server: Later::default(),
+            to_client: Later::default(),
             next_sweep: None,
             counters: RelayCounters::default(),
             changed: false,
@@ -193,7 +164,7 @@ impl Relay {
         let act = self
             .rules
             .iter()
-            .find(|r| r.toward.covers(way) && r.matcher.matches(bytes))
+            .find(|r| r.toward.covers(way) && r.matcher.is_match(bytes))
             .map_or(&Act::Forward, |r| &r.act);
         let c = &mut self.counters;
         let send = |bytes: Vec<u8>, copies, delay| Fate::Send {
@@ -241,39 +212,52 @@ impl Relay {
         self.changed = true;
     }
 
-    /// Holds a datagram until `due`; false (and counted) when the queue is full.
-    pub fn hold(&mut self, due: Instant, way: Way, client: SocketAddr, bytes: Vec<u8>) -> bool {
-        if self.held.len() >= MAX_DELAYED || self.held_bytes + bytes.len() > MAX_DELAYED_BYTES {
-            self.counters.refused += 1;
-            self.changed = true;
-            return false;
+    /// Holds a datagram for `client` until `due`; false (and counted) when
+    /// the queue is full.
+    pub fn hold(
+        &mut self,
+        id: EndpointId,
+        due: Instant,
+        way: Way,
+        client: SocketAddr,
+        bytes: Vec<u8>,
+    ) -> bool {
+        let queue = match way {
+            Way::ToServer => &mut self.to_server,
+            Way::ToClient => &mut self.to_client,
+        };
+        if queue.push(due, id, client, bytes) {
+            return true;
         }
-        self.held_n += 1;
-        self.held_bytes += bytes.len();
-        self.held.push(Reverse(Held {
-            due,
-            n: self.held_n,
-            way,
-            client,
-            bytes,
-        }));
-        true
+        self.counters.refused += 1;
+        self.changed = true;
+        false
     }
 
-    /// The next held datagram due by `now`.
-    pub fn take_due(&mut self, now: Instant) -> Option<Held> {
-        if self.held.peek().is_some_and(|Reverse(h)| h.due <= now) {
-            let Reverse(h) = self.held.pop()?;
-            self.held_bytes -= h.bytes.len();
-            return Some(h);
+    /// The next held datagram due by `now`, and its way.
+    pub fn take_due(&mut self, now: Instant) -> Option<(Way, Due)> {
+        let first = match (self.to_server.next_at(), self.to_client.next_at()) {
+            (Some(s), Some(c)) if c < s => Way::ToClient,
+            (Some(_), _) => Way::ToServer,
+            (None, _) => Way::ToClient,
+        };
+        match first {
+            Way::ToServer => self.to_server.pop_due(now),
+            Way::ToClient => self.to_client.pop_due(now),
         }
-        None
+        .map(|due| (first, due))
     }
 
     /// When this relay next needs the thread: a held datagram or an idle sweep.
     pub fn deadline(&self) -> Option<Instant> {
-        let held = self.held.peek().map(|Reverse(h)| h.due);
-        held.into_iter().chain(self.next_sweep).min()
+        [
+            self.to_server.next_at(),
+            self.to_client.next_at(),
+            self.next_sweep,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The clients idle for the idle timeout by `now`; the next sweep is set
@@ -343,14 +327,25 @@ impl Slots {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::net::matcher::MatchKind;
+    use crate::net::relay::RuleMatch;
 
     fn relay(rules: &[RelayRule]) -> Relay {
         let compiled = compile(rules, Encoding::Utf8).unwrap();
-        Relay::new("127.0.0.1:9".parse().unwrap(), Duration::from_secs(1), compiled)
+        Relay::new(
+            "127.0.0.1:9".parse().unwrap(),
+            Duration::from_secs(1),
+            compiled,
+        )
     }
 
     fn fate(r: &mut Relay, way: Way, bytes: &[u8]) -> Fate {
-        r.decide(way, bytes, "127.0.0.1:5".parse().unwrap(), SystemTime::UNIX_EPOCH)
+        r.decide(
+            way,
+            bytes,
+            "127.0.0.1:5".parse().unwrap(),
+            SystemTime::UNIX_EPOCH,
+        )
     }
 
     fn sent(bytes: &[u8], copies: u32, delay: Option<Duration>) -> Fate {
@@ -363,28 +358,31 @@ mod tests {
 
     #[test]
     fn the_first_enabled_matching_rule_decides() {
-        let mut off = RelayRule::new(Toward::Both, RuleMatch::Any, RelayAction::Drop);
+        let mut off = RelayRule::new(Toward::Both, RuleMatch::any(), RelayAction::Drop);
         off.enabled = false;
         let rules = [
             off,
             RelayRule::new(
                 Toward::Server,
-                RuleMatch::Contains(b"keep".to_vec()),
+                RuleMatch::new(MatchKind::Contains, "keep"),
                 RelayAction::Forward,
             ),
             RelayRule::new(
                 Toward::Server,
-                RuleMatch::Contains(b"e".to_vec()),
+                RuleMatch::new(MatchKind::Contains, "e"),
                 RelayAction::Drop,
             ),
             RelayRule::new(
                 Toward::Client,
-                RuleMatch::Any,
+                RuleMatch::any(),
                 RelayAction::Rewrite(Rewrite::Template("{seq}:{text}".into())),
             ),
         ];
         let mut r = relay(&rules);
-        assert_eq!(fate(&mut r, Way::ToServer, b"keep me"), sent(b"keep me", 1, None));
+        assert_eq!(
+            fate(&mut r, Way::ToServer, b"keep me"),
+            sent(b"keep me", 1, None)
+        );
         assert_eq!(fate(&mut r, Way::ToServer, b"me"), Fate::Dropped);
         assert_eq!(fate(&mut r, Way::ToServer, b"xyz"), sent(b"xyz", 1, None));
         assert_eq!(fate(&mut r, Way::ToClient, b"a"), sent(b"1:a", 1, None));
@@ -396,8 +394,8 @@ mod tests {
     fn delays_and_copies_are_counted() {
         let ms = Duration::from_millis(30);
         let rules = [
-            RelayRule::new(Toward::Server, RuleMatch::Any, RelayAction::Delay(ms)),
-            RelayRule::new(Toward::Client, RuleMatch::Any, RelayAction::Duplicate(2)),
+            RelayRule::new(Toward::Server, RuleMatch::any(), RelayAction::Delay(ms)),
+            RelayRule::new(Toward::Client, RuleMatch::any(), RelayAction::Duplicate(2)),
         ];
         let mut r = relay(&rules);
         assert_eq!(fate(&mut r, Way::ToServer, b"a"), sent(b"a", 1, Some(ms)));
@@ -409,18 +407,25 @@ mod tests {
     fn held_datagrams_come_out_by_due_time_then_arrival() {
         let mut r = relay(&[]);
         let c: SocketAddr = "127.0.0.1:5".parse().unwrap();
+        let id = EndpointId(1);
         let t = Instant::now();
         let ms = Duration::from_millis;
-        assert!(r.hold(t + ms(20), Way::ToServer, c, b"late".to_vec()));
-        assert!(r.hold(t + ms(10), Way::ToServer, c, b"first".to_vec()));
-        assert!(r.hold(t + ms(10), Way::ToClient, c, b"second".to_vec()));
+        assert!(r.hold(id, t + ms(20), Way::ToServer, c, b"late".to_vec()));
+        assert!(r.hold(id, t + ms(10), Way::ToServer, c, b"first".to_vec()));
+        assert!(r.hold(id, t + ms(12), Way::ToClient, c, b"second".to_vec()));
         assert_eq!(r.deadline(), Some(t + ms(10)));
         assert!(r.take_due(t).is_none(), "nothing is due yet");
-        let order: Vec<Vec<u8>> = std::iter::from_fn(|| r.take_due(t + ms(15)))
-            .map(|h| h.bytes)
+        let order: Vec<(Way, Vec<u8>)> = std::iter::from_fn(|| r.take_due(t + ms(15)))
+            .map(|(way, d)| (way, d.payload))
             .collect();
-        assert_eq!(order, vec![b"first".to_vec(), b"second".to_vec()]);
-        assert_eq!(r.take_due(t + ms(20)).unwrap().bytes, b"late");
+        assert_eq!(
+            order,
+            vec![
+                (Way::ToServer, b"first".to_vec()),
+                (Way::ToClient, b"second".to_vec())
+            ]
+        );
+        assert_eq!(r.take_due(t + ms(20)).unwrap().1.payload, b"late");
         assert_eq!(r.deadline(), None);
     }
 
