@@ -108,6 +108,30 @@ impl Toward {
     }
 }
 
+impl std::str::FromStr for Toward {
+    type Err = String;
+
+    /// `server`, `client` or `both`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "server" => Ok(Toward::Server),
+            "client" => Ok(Toward::Client),
+            "both" => Ok(Toward::Both),
+            _ => Err(format!("\"{s}\": use server, client or both")),
+        }
+    }
+}
+
+impl std::fmt::Display for Toward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Toward::Server => "server",
+            Toward::Client => "client",
+            Toward::Both => "both",
+        })
+    }
+}
+
 /// The way one datagram goes through the relay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Way {
