@@ -50,7 +50,7 @@ pub use relay::{
     RelayAction, RelayConfig, RelayCounters, RelayRule, Rewrite, RuleMatch, Toward, check_rules,
 };
 pub use reply::{Incoming, ReplyMode, Responder};
-pub use resolve::{parse_bind, parse_target};
+pub use resolve::{Target, parse_bind, parse_target};
 pub use rules::{MAX_RULES, ReplyFormat, Rule, RuleAction, RuleError, RuleSet, RulesFile, Verdict};
 pub use worker::Resolver;
 

@@ -568,7 +568,11 @@ fn relay_passes_datagrams_both_ways_prints_each_leg_and_sums_up_at_ctrl_c() {
     ] {
         assert!(stdout.contains(leg), "{leg}: {stdout}");
     }
-    assert_eq!(stdout.lines().count(), 5, "two arrived, three passed: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        5,
+        "two arrived, three passed: {stdout}"
+    );
     server.interrupt();
     assert!(server.finish().0.status.success());
 }
