@@ -109,9 +109,9 @@ pub fn relay_panel_ui(
     });
     ui.add_enabled_ui(!view.active(), |ui| {
         ui.horizontal(|ui| {
-            labelled_field_ui(ui, "Listen on", &mut form.listen, 130.0, "127.0.0.1:7000")
+            labelled_field_ui(ui, "Listen on", &mut form.listen, 110.0, "127.0.0.1:7000")
                 .on_hover_text("Where clients send: ADDR:PORT (port 0 picks a free one)");
-            labelled_field_ui(ui, "Forward to", &mut form.target, 130.0, "127.0.0.1:9999")
+            labelled_field_ui(ui, "Forward to", &mut form.target, 110.0, "127.0.0.1:9999")
                 .on_hover_text("The server: HOST:PORT");
         });
         ui.horizontal(|ui| {
@@ -162,8 +162,9 @@ fn error_ui(ui: &mut Ui, view: &RelayView, field: RelayField) {
 fn rules_ui(ui: &mut Ui, form: &mut RelayForm, running: bool) -> Option<RelayRequest> {
     let mut request = None;
     ui.horizontal(|ui| {
-        ui.strong("Rules");
-        ui.weak("first match wins; none forwards");
+        ui.strong("Rules").on_hover_text(
+            "The first enabled rule that matches decides; with none, a datagram is forwarded",
+        );
         if ui.button("Add rule").clicked() {
             form.rules.push(RelayRuleForm::default());
         }
@@ -278,7 +279,7 @@ fn inject_ui(ui: &mut Ui, form: &mut RelayForm, view: &mut RelayView) -> Option<
         let label = ui.label("as").id;
         egui::ComboBox::from_id_salt("inject-client")
             .selected_text(shown)
-            .width(150.0)
+            .width(125.0)
             .show_ui(ui, |ui| {
                 for m in &view.mappings {
                     ui.selectable_value(&mut view.client, Some(m.client), m.client.to_string());
