@@ -5,6 +5,7 @@
 pub mod forms;
 pub mod open;
 pub mod pacing;
+pub mod relay;
 pub mod restore;
 pub mod rows;
 pub mod save;
@@ -21,6 +22,7 @@ use crate::settings::{SavedMessage, Settings, Theme};
 use crate::ui::client_panel::{self, ClientAction};
 use crate::ui::packet_detail::{self, DetailState};
 use crate::ui::packet_table::{self, TableAction, TableState};
+use crate::ui::relay_panel::{self, RelayRequest};
 use crate::ui::replay_window::{self, ReplayAction, ReplayState};
 use crate::ui::rules_editor::{self, RulesEdit, RulesState};
 use crate::ui::sequence_panel::{self, SequenceAction};
@@ -49,6 +51,8 @@ pub struct UdpDeskApp {
     pub replay: ReplayState,
     /// The rules editor's check and Try box.
     pub rules: RulesState,
+    /// The left panel shows the relay instead of the server and client.
+    pub show_relay: bool,
     saver: Saver,
     opener: Opener,
     rates: Rates,
@@ -134,6 +138,7 @@ impl UdpDeskApp {
             detail: DetailState::default(),
             rules: RulesState::default(),
             replay: ReplayState::default(),
+            show_relay: false,
             saver: Saver::new(Arc::clone(&wake)),
             opener: Opener::new(wake),
             rates: Rates::default(),
@@ -296,6 +301,16 @@ impl UdpDeskApp {
             ServerAction::Stop => self.session.stop_server(),
             ServerAction::Update => self.session.update_server(form),
             ServerAction::Reply => self.session.manual_reply(form),
+        }
+    }
+
+    fn apply_relay(&mut self, request: RelayRequest) {
+        let form = &self.settings.relay;
+        match request {
+            RelayRequest::Start => self.session.start_relay(form),
+            RelayRequest::Stop => self.session.stop_relay(),
+            RelayRequest::ApplyRules => self.session.update_relay(form),
+            RelayRequest::Inject => self.session.inject(form),
         }
     }
 
@@ -628,11 +643,44 @@ impl eframe::App for UdpDeskApp {
         });
         let mut server_action = None;
         let mut client_action = None;
+        let mut relay_request = None;
         egui::Panel::left("endpoints")
             .resizable(true)
             .default_size(400.0)
             .min_size(320.0)
             .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut self.show_relay, false, "Server & client");
+                    let running = if self.session.relay.active() {
+                        " ●"
+                    } else {
+                        ""
+                    };
+                    ui.selectable_value(&mut self.show_relay, true, format!("Relay{running}"));
+                });
+                ui.separator();
+                if self.show_relay {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        let tally = self.session.tally(self.session.relay.id);
+                        relay_request = ui
+                            .push_id("relay-panel", |ui| {
+                                relay_panel::relay_panel_ui(
+                                    ui,
+                                    &mut self.settings.relay,
+                                    &mut self.session.relay,
+                                    tally,
+                                    std::time::Instant::now(),
+                                )
+                            })
+                            .inner;
+                    });
+                    if !self.session.relay.mappings.is_empty() {
+                        // The idle seconds count on.
+                        ui.ctx()
+                            .request_repaint_after(std::time::Duration::from_secs(1));
+                    }
+                    return;
+                }
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     let tally = self.session.tally(self.session.server.last_id);
                     let held = self
@@ -738,6 +786,9 @@ impl eframe::App for UdpDeskApp {
         }
         if let Some(a) = client_action {
             self.apply_client(a);
+        }
+        if let Some(r) = relay_request {
+            self.apply_relay(r);
         }
         if let Some(a) = table_action {
             self.apply_table(a);

@@ -5,12 +5,13 @@
 mod bench;
 mod capture;
 mod print;
+mod relay;
 mod replay;
 mod send;
 mod serve;
 
 use std::io::{BufRead, IsTerminal};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -42,6 +43,9 @@ pub enum CliCommand {
     Bench(BenchArgs),
     /// Send the datagrams of a capture again, with their timing, and print the replies.
     Replay(ReplayArgs),
+    /// Relay datagrams between clients and one server, dropping, delaying or
+    /// duplicating some on the way, and print both legs.
+    Relay(RelayArgs),
     /// Open the window, with a server already running when --serve is given.
     Window(WindowArgs),
 }
@@ -190,6 +194,45 @@ pub struct SendArgs {
     /// step saw no matching reply in time.
     #[arg(long, value_name = "FILE", conflicts_with = "messages")]
     pub sequence: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<std::path::PathBuf>,
+    /// Printing options.
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `udpdesk relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// Where clients send: ADDR:PORT (0.0.0.0 or :: for every interface).
+    #[arg(long, short, default_value = "127.0.0.1:7000")]
+    pub listen: String,
+    /// The server: HOST:PORT, IP:PORT or [IPv6]:PORT.
+    #[arg(long)]
+    pub to: String,
+    /// A client's upstream socket closes after this long without traffic, such as 60s or 5m.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// How the packets' text is shown.
+    #[arg(long, short, default_value = "utf-8")]
+    pub encoding: Encoding,
+    /// Drop datagrams holding this text (escapes such as \x00 work); repeatable.
+    #[arg(long, value_name = "TEXT")]
+    pub drop: Vec<String>,
+    /// Hold every other datagram this long, such as 200ms.
+    #[arg(long, value_parser = parse_duration, conflicts_with = "duplicate")]
+    pub delay: Option<Duration>,
+    /// Send every other datagram N more times.
+    #[arg(long, value_name = "N")]
+    pub duplicate: Option<u32>,
+    /// Which way --drop, --delay and --duplicate act: server, client or both.
+    #[arg(long, default_value = "server")]
+    pub way: crate::net::Toward,
+    /// The receive buffer to ask the kernel for, in bytes, for each socket.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::net::DEFAULT_RECV_BUFFER)]
+    pub recv_buffer: usize,
+    /// Stream every packet of both legs to this file as it happens; the
+    /// extension picks the format: .pcapng, .pcap, .jsonl, .csv or .txt.
     #[arg(long, value_name = "FILE")]
     pub capture: Option<std::path::PathBuf>,
     /// Printing options.
@@ -355,6 +398,7 @@ pub fn run(command: CliCommand) -> Result<(), CliError> {
         CliCommand::Send(args) => send::send(&args),
         CliCommand::Bench(args) => bench::bench(&args),
         CliCommand::Replay(args) => replay::replay(&args),
+        CliCommand::Relay(args) => relay::relay(&args),
         CliCommand::Window(_) => Err(CliError::runtime(
             "the window is opened by the binary, not by cli::run",
         )),
@@ -373,6 +417,30 @@ pub fn window_server(args: &WindowArgs) -> Result<Option<crate::net::ServerConfi
             serve::server_config(bind, &args.server)
         })
         .transpose()
+}
+
+/// A target's address for a command that needs one before it starts
+/// (`bench`, `relay`): an IPv4 one when a name has both. The name is looked
+/// up here, on the command's own thread, after `parse_target` has refused
+/// what is no address or name.
+pub(super) fn resolve_target(input: &str) -> Result<SocketAddr, CliError> {
+    let input = input.trim();
+    crate::net::parse_target(input).map_err(|e| CliError::input(e.to_string()))?;
+    let addrs: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(input)
+        .map_err(|e| CliError::input(format!("cannot resolve \"{input}\": {e}")))?
+        .collect();
+    let addr = addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| CliError::input(format!("\"{input}\" has no addresses")))?;
+    if addr.port() == 0 {
+        return Err(CliError::input(format!(
+            "\"{input}\": port 0 cannot be sent to; give the server's port"
+        )));
+    }
+    Ok(addr)
 }
 
 pub(super) fn spawn_engine() -> Result<Engine, CliError> {

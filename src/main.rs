@@ -1,5 +1,5 @@
 //! The udpdesk binary: no subcommand (or `window`) opens the window; `serve`,
-//! `send` and `bench` run headless.
+//! `send`, `relay` and `bench` run headless.
 
 use std::process::ExitCode;
 

@@ -16,6 +16,7 @@ mod limit;
 mod lookup;
 mod matcher;
 mod outbox;
+mod relay;
 mod reply;
 mod resolve;
 mod rules;
@@ -47,8 +48,12 @@ pub use handover::{CHANNEL_EVENTS, DEFAULT_HANDOVER_DELAY, MAX_HANDOVER_DELAY};
 pub use interfaces::local_addresses;
 pub use limit::ReplyLimit;
 pub use matcher::{MatchKind, Matcher};
+pub use relay::{
+    DEFAULT_IDLE_TIMEOUT, InjectTo, Leg, MAX_DELAY, MAX_DUPLICATES, MAX_MAPPINGS, MappingChange,
+    RelayAction, RelayConfig, RelayCounters, RelayRule, Rewrite, RuleMatch, Toward, check_rules,
+};
 pub use reply::{Incoming, ReplyMode, Responder};
-pub use resolve::{parse_bind, parse_target};
+pub use resolve::{Target, parse_bind, parse_target};
 pub use rules::{MAX_RULES, ReplyFormat, Rule, RuleAction, RuleError, RuleSet, RulesFile, Verdict};
 pub use sequence::{MAX_STEPS, Sequence, SequenceEnd, Step, StepKind};
 pub use worker::Resolver;

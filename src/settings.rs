@@ -14,6 +14,8 @@ pub struct Settings {
     pub server: ServerForm,
     /// The client panel's fields.
     pub client: ClientForm,
+    /// The relay panel's fields.
+    pub relay: RelayForm,
     /// Messages kept for one-click sending.
     pub saved: Vec<SavedMessage>,
     /// Sequences the client can run.
@@ -233,6 +235,126 @@ pub struct SavedMessage {
     pub encoding: Encoding,
     /// One datagram per line.
     pub per_line: bool,
+}
+
+/// The relay panel's fields, as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RelayForm {
+    /// Where clients send: `ADDR:PORT`.
+    pub listen: String,
+    /// The server: `HOST:PORT`.
+    pub target: String,
+    /// Seconds a client's mapping lives without traffic.
+    pub idle_secs: String,
+    /// How the packets' text is shown and rewrite templates encoded.
+    pub encoding: Encoding,
+    /// The rules, in order.
+    pub rules: Vec<RelayRuleForm>,
+    /// The datagram to inject, as text with escapes or hex.
+    pub inject: String,
+    /// `inject` is hex.
+    pub inject_hex: bool,
+}
+
+impl Default for RelayForm {
+    fn default() -> Self {
+        RelayForm {
+            listen: "127.0.0.1:7000".to_owned(),
+            target: "127.0.0.1:9999".to_owned(),
+            idle_secs: "60".to_owned(),
+            encoding: Encoding::Utf8,
+            rules: Vec::new(),
+            inject: String::new(),
+            inject_hex: false,
+        }
+    }
+}
+
+/// One relay rule, as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RelayRuleForm {
+    /// A disabled rule is kept but skipped.
+    pub enabled: bool,
+    /// Which way it acts.
+    pub toward: crate::net::Toward,
+    /// How `pattern` is read.
+    pub kind: crate::net::MatchKind,
+    /// What to look for.
+    pub pattern: String,
+    /// What it does.
+    pub action: RelayActionKind,
+    /// The action's value: milliseconds, copies, a template or hex.
+    pub value: String,
+}
+
+impl Default for RelayRuleForm {
+    fn default() -> Self {
+        RelayRuleForm {
+            enabled: true,
+            toward: crate::net::Toward::Server,
+            kind: crate::net::MatchKind::Contains,
+            pattern: String::new(),
+            action: RelayActionKind::Drop,
+            value: String::new(),
+        }
+    }
+}
+
+/// What a relay rule does, as picked in the panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum RelayActionKind {
+    /// Pass it on.
+    Forward,
+    /// Let it vanish.
+    #[default]
+    Drop,
+    /// Pass it on later (value: milliseconds).
+    Delay,
+    /// Pass it on with extra copies (value: how many).
+    Duplicate,
+    /// Send a template's text instead (value: the template).
+    RewriteText,
+    /// Send these bytes instead (value: hex).
+    RewriteHex,
+}
+
+impl RelayActionKind {
+    /// Every kind, as the menu lists them.
+    pub const ALL: [RelayActionKind; 6] = [
+        RelayActionKind::Forward,
+        RelayActionKind::Drop,
+        RelayActionKind::Delay,
+        RelayActionKind::Duplicate,
+        RelayActionKind::RewriteText,
+        RelayActionKind::RewriteHex,
+    ];
+
+    /// Its name in the menu.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            RelayActionKind::Forward => "forward",
+            RelayActionKind::Drop => "drop",
+            RelayActionKind::Delay => "delay ms",
+            RelayActionKind::Duplicate => "duplicate",
+            RelayActionKind::RewriteText => "rewrite text",
+            RelayActionKind::RewriteHex => "rewrite hex",
+        }
+    }
+
+    /// A hint for the value field, or `None` when the action takes no value.
+    #[must_use]
+    pub fn value_hint(self) -> Option<&'static str> {
+        match self {
+            RelayActionKind::Forward | RelayActionKind::Drop => None,
+            RelayActionKind::Delay => Some("200"),
+            RelayActionKind::Duplicate => Some("1"),
+            RelayActionKind::RewriteText => Some("{text}"),
+            RelayActionKind::RewriteHex => Some("de ad"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod client_panel;
 pub mod fonts;
 pub mod packet_detail;
 pub mod packet_table;
+pub mod relay_panel;
 pub mod replay_window;
 pub mod rules_editor;
 pub mod sequence_panel;

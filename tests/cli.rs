@@ -611,3 +611,86 @@ fn send_runs_a_sequence_file_and_its_status_says_if_every_reply_came() {
         assert!(server.finish().0.status.success());
     }
 }
+
+/// Starts `udpdesk relay` to `to`; its stderr lines come on the channel, and
+/// the address it listens on is read from its first line.
+fn start_relay(to: &str, extra: &[&str]) -> (Child, crossbeam_channel::Receiver<String>, String) {
+    let mut args = vec!["relay", "--listen", "127.0.0.1:0", "--to", to];
+    args.extend_from_slice(extra);
+    let mut child = spawn(&args, Stdio::null());
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let line = wait_line(&rx, "relaying ");
+    let at = line
+        .split("relaying ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .expect("the listening address")
+        .to_owned();
+    (child, rx, at)
+}
+
+#[test]
+fn relay_passes_datagrams_both_ways_prints_each_leg_and_sums_up_at_ctrl_c() {
+    let server = Server::start(&[]);
+    let (child, stderr, at) = start_relay(&server.addr.to_string(), &["--drop", "secret"]);
+    let me = UdpSocket::bind("127.0.0.1:0").unwrap();
+    me.set_read_timeout(Some(DEADLINE)).unwrap();
+    me.send_to(b"a secret", &at).unwrap();
+    me.send_to(b"hello", &at).unwrap();
+    let mut buf = [0; 64];
+    let (n, from) = me.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"hello", "the dropped one never came back");
+    assert_eq!(from.to_string(), at, "the answer comes from the relay");
+    wait_line(&stderr, "speaks to the server from");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = wait_exit(child);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rest: Vec<String> = std::iter::from_fn(|| stderr.recv_timeout(DEADLINE).ok()).collect();
+    let summary = rest.join("\n");
+    assert!(summary.contains("stopped (interrupted)"), "{summary}");
+    assert!(
+        summary.contains("1 to the server, 1 to clients, 1 dropped"),
+        "{summary}"
+    );
+    let stdout = text(&out.stdout);
+    for leg in [
+        "client → relay",
+        "relay → server",
+        "server → relay",
+        "relay → client",
+    ] {
+        assert!(stdout.contains(leg), "{leg}: {stdout}");
+    }
+    assert_eq!(
+        stdout.lines().count(),
+        5,
+        "two arrived, three passed: {stdout}"
+    );
+    server.interrupt();
+    assert!(server.finish().0.status.success());
+}
+
+#[test]
+fn relay_to_a_bad_target_is_bad_input() {
+    for to in ["127.0.0.1", "[::1:9000", "127.0.0.1:0"] {
+        let out = wait_exit(spawn(
+            &["relay", "--listen", "127.0.0.1:0", "--to", to],
+            Stdio::null(),
+        ));
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{to}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}

@@ -185,6 +185,8 @@ pub struct Session {
     pub server: ServerView,
     /// The client panel's state.
     pub client: ClientView,
+    /// The relay panel's state.
+    pub relay: crate::ui::relay_panel::RelayView,
     /// Endpoint names for the table.
     pub names: HashMap<EndpointId, String>,
     /// The engine's counters per endpoint: the wire's truth, whatever the table keeps.
@@ -228,6 +230,7 @@ impl Session {
             pairing: crate::capture::Pairing::default(),
             server: ServerView::default(),
             client: ClientView::default(),
+            relay: crate::ui::relay_panel::RelayView::default(),
             names: HashMap::new(),
             counters: HashMap::new(),
             cleared: HashMap::new(),
@@ -275,14 +278,14 @@ impl Session {
         let _sent = self.command(Command::StopCapture);
     }
 
-    fn new_id(&mut self, name: String) -> EndpointId {
+    pub(super) fn new_id(&mut self, name: String) -> EndpointId {
         self.next_id += 1;
         let id = EndpointId(self.next_id);
         self.names.insert(id, name);
         id
     }
 
-    fn command(&mut self, command: Command) -> Result<(), String> {
+    pub(super) fn command(&mut self, command: Command) -> Result<(), String> {
         let sent = match &self.engine {
             Ok(engine) => engine.send(command).map_err(|e| e.to_string()),
             Err(e) => Err(e.clone()),
@@ -349,6 +352,9 @@ impl Session {
 
     /// Applies one engine event to the state.
     pub fn handle(&mut self, event: Event) {
+        if self.relay_event(&event) {
+            return;
+        }
         match event {
             Event::Started { id, local, buffers } => {
                 if Some(id) == self.server.id {
@@ -370,6 +376,7 @@ impl Session {
                     self.server.manual_pending = false;
                 }
                 self.counters.extend(counters);
+                self.relay_packets(&packets);
                 if let Some(last) = packets.last() {
                     self.engine_seq = last.seq;
                 }
@@ -475,6 +482,7 @@ impl Session {
                     self.server.note = Some("Stopped: the network engine failed".to_owned());
                 }
                 self.client = ClientView::default();
+                self.relay = crate::ui::relay_panel::RelayView::default();
                 self.replay = None;
                 if self.capture.file.take().is_some() {
                     self.capture.message = Some(
@@ -498,6 +506,7 @@ impl Session {
                 };
             }
             Event::CaptureProgress { summary } => self.capture.progress = Some(summary),
+            Event::RelayMapping { .. } | Event::RelayCounters { .. } => {}
             Event::CaptureStopped { summary } => {
                 let failed = summary.error.is_some();
                 if failed {

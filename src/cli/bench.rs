@@ -38,7 +38,7 @@ use summary::{Setting, Summary};
 /// # Errors
 /// Bad input (status 2), or a failure of the sockets (status 1, after the summary).
 pub(super) fn bench(args: &BenchArgs) -> Result<(), CliError> {
-    let target = input::resolve(&args.target)?;
+    let target = super::resolve_target(&args.target)?;
     input::check(args, target)?;
     let limit = match args.count {
         Some(n) => Limit::Count(n),

@@ -40,6 +40,12 @@ impl Printer {
 
     /// Writes one packet into the buffer; [`Printer::flush`] sends it out.
     pub fn packet(&mut self, p: &Packet) {
+        self.packet_on(p, None);
+    }
+
+    /// Writes one packet with the leg of a relay it travelled (`relay → server`)
+    /// in place of its direction; JSON carries the addresses that tell it.
+    pub fn packet_on(&mut self, p: &Packet, leg: Option<&str>) {
         if self.quiet {
             return;
         }
@@ -52,7 +58,10 @@ impl Printer {
                 }
             }
         } else {
-            write_packet_line(&mut self.line, p, self.full);
+            match leg {
+                Some(leg) => write_leg_line(&mut self.line, p, leg, self.full),
+                None => write_packet_line(&mut self.line, p, self.full),
+            }
             if self.dump && !p.is_empty() {
                 self.line.push('\n');
                 self.line.push_str(&codec::hex_dump(&p.bytes));
@@ -86,14 +95,21 @@ pub fn write_packet_line(out: &mut String, p: &Packet, full: bool) {
         Direction::In => "from",
         Direction::Out => "to  ",
     };
+    let _infallible = write!(out, "  {:<3} {arrow} ", p.direction.label());
+    write_tail(out, p, full);
+}
+
+/// A relayed packet's line: time, leg, peer, size, text.
+pub fn write_leg_line(out: &mut String, p: &Packet, leg: &str, full: bool) {
+    write_clock(out, p.time);
+    let _infallible = write!(out, "  {leg}  ");
+    write_tail(out, p, full);
+}
+
+/// What every packet line ends with: the peer, the size and the text.
+fn write_tail(out: &mut String, p: &Packet, full: bool) {
     let cut = if p.truncated { " (truncated)" } else { "" };
-    let _infallible = write!(
-        out,
-        "  {:<3} {arrow} {:<21} {:>5} B{cut}  ",
-        p.direction.label(),
-        p.peer,
-        p.len(),
-    );
+    let _infallible = write!(out, "{:<21} {:>5} B{cut}  ", p.peer, p.len());
     if full {
         codec::decode_into(&p.bytes, p.encoding, out);
         return;

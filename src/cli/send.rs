@@ -338,7 +338,10 @@ impl<'a> SendState<'a> {
                 self.stopped = true;
                 return true;
             }
-            Event::Started { .. } | Event::Peers { .. } => {}
+            Event::Started { .. }
+            | Event::Peers { .. }
+            | Event::RelayMapping { .. }
+            | Event::RelayCounters { .. } => {}
             Event::EngineFailed { reason } => {
                 self.failure = Some(reason);
                 self.stopped = true;

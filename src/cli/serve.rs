@@ -218,7 +218,9 @@ impl<'a> ServeState<'a> {
             Event::Peers { .. }
             | Event::SendDone { .. }
             | Event::SequenceStep { .. }
-            | Event::SequenceDone { .. } => {}
+            | Event::SequenceDone { .. }
+            | Event::RelayMapping { .. }
+            | Event::RelayCounters { .. } => {}
             Event::EngineFailed { reason } => return Err(CliError::runtime(reason)),
             event @ (Event::CaptureStarted { .. }
             | Event::CaptureFailed { .. }

@@ -12,6 +12,7 @@ use crate::packet::{EndpointId, Packet};
 use super::counters::Counters;
 use super::error::NetError;
 use super::limit::ReplyLimit;
+use super::relay::{InjectTo, MappingChange, RelayConfig, RelayCounters, RelayRule};
 use super::reply::ReplyMode;
 use super::rules::Rule;
 use super::sequence::{Sequence, SequenceEnd};
@@ -254,6 +255,33 @@ pub enum Command {
         /// The bytes.
         payload: Vec<u8>,
     },
+    /// Start a relay; answers with [`Event::Started`] (the listening address)
+    /// or [`Event::Failed`]. [`Command::Close`] stops it.
+    StartRelay {
+        /// The id the owner gives it.
+        id: EndpointId,
+        /// Its settings.
+        config: RelayConfig,
+    },
+    /// Replace a running relay's rules and idle timeout; its mappings stay.
+    UpdateRelay {
+        /// Which relay.
+        id: EndpointId,
+        /// The new rules, in order.
+        rules: Vec<RelayRule>,
+        /// The new idle timeout (open mappings are measured against it at once).
+        idle_timeout: Duration,
+    },
+    /// Send a datagram by hand through a relay, past its rules, recorded like
+    /// relayed traffic.
+    Inject {
+        /// Which relay.
+        id: EndpointId,
+        /// Which way, and for which client.
+        to: InjectTo,
+        /// The bytes.
+        payload: Vec<u8>,
+    },
     /// Close an endpoint's socket; answers with [`Event::Stopped`].
     Close {
         /// Which endpoint.
@@ -357,6 +385,25 @@ pub enum Event {
         rounds: u64,
         /// Datagrams it sent.
         sent: u64,
+    },
+    /// A relay opened an upstream socket for a client, or closed an idle one.
+    RelayMapping {
+        /// Which relay.
+        id: EndpointId,
+        /// The client, as the listening socket sees it.
+        client: SocketAddr,
+        /// The upstream socket that speaks to the server for it.
+        upstream_local: SocketAddr,
+        /// Opened or expired.
+        change: MappingChange,
+    },
+    /// What a relay has done so far; sent at most ten times a second while
+    /// it changes, and once more as it stops (before its [`Event::Stopped`]).
+    RelayCounters {
+        /// Which relay.
+        id: EndpointId,
+        /// Totals since it started.
+        counters: RelayCounters,
     },
     /// An endpoint's socket is closed.
     Stopped {

@@ -55,6 +55,8 @@ pub enum Role {
     Server(Server),
     /// A client.
     Client(Client),
+    /// A relay between clients and one server.
+    Relay(Box<super::relay::Relay>),
 }
 
 /// A server's state.

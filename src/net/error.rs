@@ -121,6 +121,22 @@ pub enum NetError {
         /// The id as shown to people.
         id: String,
     },
+    /// A relay rule cannot be used as written.
+    #[error("rule {rule}: {detail}")]
+    RelayRule {
+        /// Its place in the list, from 1.
+        rule: usize,
+        /// What is wrong and how to write it.
+        detail: String,
+    },
+    /// A relay has as many clients as it maps; new ones are dropped (counted).
+    #[error(
+        "the relay maps {max} clients at most: datagrams from new clients are dropped until one goes idle"
+    )]
+    RelayFull {
+        /// The limit.
+        max: usize,
+    },
     /// Any other operating-system error, with what we were doing.
     #[error("{context}: {message}")]
     Io {

@@ -99,6 +99,9 @@ impl Worker {
         let Some(ep) = self.endpoints.get_mut(&id) else {
             return false;
         };
+        if matches!(ep.role, Role::Relay(_)) {
+            return self.read_relay(id);
+        }
         let (Some(sock), Some(origin)) = (&ep.socket, ep.origin()) else {
             return false;
         };
@@ -156,6 +159,8 @@ impl Worker {
                         }
                         continue;
                     }
+                    // Relays are read by their own path, above.
+                    Role::Relay(_) => continue,
                 };
                 server.received += 1;
                 server.peers.heard(peer, bytes.len(), time);

@@ -35,10 +35,15 @@ use super::reply::Responder;
 use super::socket::RecvBatch;
 use super::timer::DeadlineTimer;
 
-/// The waker's token; endpoint `n` uses token `n + 1`.
+/// The poll's tokens: the waker is 0; endpoint `n` (a `u32`) is `n + 1`; a
+/// relay's upstream socket in slot `s` is `UPSTREAM | s`, a bit no endpoint's
+/// token reaches (on 64-bit targets); the timer is `usize::MAX`, matched
+/// first, which no slot reaches (slots stay far below `UPSTREAM`).
 pub const WAKER: Token = Token(0);
 /// The deadline timer's token, beyond any endpoint's.
 const TIMER: Token = Token(usize::MAX);
+/// The bit that marks a relay's upstream socket in a token; the rest is its slot.
+pub(super) const UPSTREAM: usize = 1 << (usize::BITS - 2);
 /// Datagrams read from one socket per wake-up before others get a turn.
 pub(super) const READ_BUDGET: usize = 1024;
 /// Datagrams a send job may send per turn when its interval is zero.
@@ -83,6 +88,10 @@ pub struct Worker {
     pub(super) guard: super::guard::LoopGuard,
     /// The automatic replies to one read, sent together.
     pub(super) replies: ReplyBatch,
+    /// Which relay and client each upstream socket's token stands for.
+    pub(super) relay_slots: super::relay::Slots,
+    /// Upstream sockets that may hold datagrams, by slot.
+    pub(super) ready_upstreams: BTreeSet<usize>,
     /// Replies a rule delays.
     pub(super) later: super::later::Later,
 }
@@ -126,6 +135,8 @@ impl Worker {
             closing: Vec::new(),
             guard: super::guard::LoopGuard::new(super::interfaces::own_addresses()),
             replies: ReplyBatch::new(super::socket::RECV_SLOTS),
+            relay_slots: super::relay::Slots::default(),
+            ready_upstreams: BTreeSet::new(),
             later: super::later::Later::default(),
         }
     }
@@ -148,6 +159,9 @@ impl Worker {
                 match event.token() {
                     WAKER => {}
                     TIMER => self.timer.fired(),
+                    Token(n) if n & UPSTREAM != 0 => {
+                        self.ready_upstreams.insert(n & !UPSTREAM);
+                    }
                     Token(n) => {
                         if let Ok(id) = u32::try_from(n - 1) {
                             self.ready.insert(EndpointId(id));
@@ -166,6 +180,8 @@ impl Worker {
             self.closed_captures();
             self.take_lookups();
             self.read_ready();
+            self.read_upstreams();
+            self.relay_timers();
             self.send_later();
             self.run_jobs();
             self.run_sequences();
@@ -177,7 +193,7 @@ impl Worker {
     /// otherwise until the next scheduled datagram, hand-over or peer update,
     /// or until something happens.
     fn timeout(&mut self) -> Option<Duration> {
-        if !self.ready.is_empty() {
+        if !self.ready.is_empty() || !self.ready_upstreams.is_empty() {
             return Some(Duration::ZERO);
         }
         if !self.closing.is_empty() {
@@ -195,14 +211,16 @@ impl Worker {
             _ => None,
         });
         let peers = (!self.out.blocked()
-            && self
-                .endpoints
-                .values()
-                .any(|e| matches!(&e.role, Role::Server(s) if s.peers.has_changes())))
+            && self.endpoints.values().any(|e| match &e.role {
+                Role::Server(s) => s.peers.has_changes(),
+                Role::Relay(r) => r.changed,
+                Role::Client(_) => false,
+            }))
         .then_some(self.peers_told + PEERS_EVERY);
         let told = peers
             .into_iter()
             .chain(self.out.deadline())
+            .chain(self.relay_deadline())
             .chain(self.later.next_at())
             .min();
         // The hand-over's deadlines go to the timer, armed once per batch;
@@ -222,15 +240,24 @@ impl Worker {
         if now >= self.peers_told + PEERS_EVERY && !self.out.blocked() {
             let mut told = false;
             for ep in self.endpoints.values_mut() {
-                if let Role::Server(s) = &mut ep.role
-                    && s.peers.has_changes()
-                {
-                    told = true;
-                    self.out.push(Event::Peers {
-                        id: ep.id,
-                        unlisted: s.peers.unlisted(),
-                        changed: s.peers.take_changed(),
-                    });
+                match &mut ep.role {
+                    Role::Server(s) if s.peers.has_changes() => {
+                        told = true;
+                        self.out.push(Event::Peers {
+                            id: ep.id,
+                            unlisted: s.peers.unlisted(),
+                            changed: s.peers.take_changed(),
+                        });
+                    }
+                    Role::Relay(r) if r.changed => {
+                        told = true;
+                        r.changed = false;
+                        self.out.push(Event::RelayCounters {
+                            id: ep.id,
+                            counters: r.counters,
+                        });
+                    }
+                    _ => {}
                 }
             }
             if told {
@@ -413,6 +440,13 @@ impl Worker {
                 _ => self.out.fail(Some(id), unknown("server", id)),
             },
             Command::StopCapture => self.stop_capture(),
+            Command::StartRelay { id, config } => self.start_relay(id, config),
+            Command::UpdateRelay {
+                id,
+                rules,
+                idle_timeout,
+            } => self.update_relay(id, &rules, idle_timeout),
+            Command::Inject { id, to, payload } => self.inject(id, to, &payload),
             #[cfg(feature = "fault-injection")]
             Command::Fault(super::command::Fault::Panic) => {
                 panic!("a fault injected by a test")
@@ -491,6 +525,7 @@ impl Worker {
                     sent: run.sent,
                 });
             }
+            Role::Relay(relay) => self.relay_closed(id, relay),
             _ => {}
         }
         self.out.push(Event::Stopped { id, reason });

@@ -1,7 +1,7 @@
 //! What `udpdesk bench` checks of its arguments before sending anything, and
 //! the line it says on stderr about what it is going to do.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 use super::header::HEADER_LEN;
 use super::sender::Limit;
@@ -10,28 +10,6 @@ use crate::cli::{BenchArgs, CliError};
 /// More sockets than this is more likely a typo than a test plan (a flood
 /// from 10,000 source ports is one).
 const MAX_SOCKETS: u32 = 16_384;
-
-/// The target's address: an IPv4 one when a name has both.
-pub(super) fn resolve(input: &str) -> Result<SocketAddr, CliError> {
-    let input = input.trim();
-    crate::net::parse_target(input).map_err(|e| CliError::input(e.to_string()))?;
-    let addrs: Vec<SocketAddr> = input
-        .to_socket_addrs()
-        .map_err(|e| CliError::input(format!("cannot resolve \"{input}\": {e}")))?
-        .collect();
-    let addr = addrs
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addrs.first())
-        .copied()
-        .ok_or_else(|| CliError::input(format!("\"{input}\" has no addresses")))?;
-    if addr.port() == 0 {
-        return Err(CliError::input(format!(
-            "\"{input}\": port 0 cannot be sent to; give the server's port"
-        )));
-    }
-    Ok(addr)
-}
 
 /// The checks clap cannot make.
 pub(super) fn check(args: &BenchArgs, target: SocketAddr) -> Result<(), CliError> {

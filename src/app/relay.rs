@@ -1,0 +1,300 @@
+//! The relay panel's requests made into engine commands, and the relay's
+//! events folded into what the panel shows.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::codec;
+use crate::net::{
+    Command, Event, InjectTo, Leg, MappingChange, RelayAction, RelayConfig, RelayRule, Rewrite,
+    RuleMatch,
+};
+use crate::packet::Packet;
+use crate::settings::{RelayActionKind, RelayForm, RelayRuleForm};
+use crate::ui::relay_panel::{MappingRow, RelayField, RelayView};
+
+use super::session::Session;
+
+/// The rules as typed, made into the engine's.
+///
+/// # Errors
+/// A value that is not a number where one is needed, or a rule the engine
+/// would refuse (a bad pattern, template or hex), named by its place.
+pub fn relay_rules(form: &RelayForm) -> Result<Vec<RelayRule>, String> {
+    let rules = form
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| rule(r).map_err(|e| format!("rule {}: {e}", i + 1)))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::net::check_rules(&rules, form.encoding).map_err(|e| e.to_string())?;
+    Ok(rules)
+}
+
+fn rule(r: &RelayRuleForm) -> Result<RelayRule, String> {
+    let value = r.value.trim();
+    let number = |what: &str| {
+        value
+            .parse::<u64>()
+            .map_err(|_| format!("{what} must be a whole number, as in 200"))
+    };
+    let action = match r.action {
+        RelayActionKind::Forward => RelayAction::Forward,
+        RelayActionKind::Drop => RelayAction::Drop,
+        RelayActionKind::Delay => RelayAction::Delay(Duration::from_millis(number("the delay")?)),
+        RelayActionKind::Duplicate => RelayAction::Duplicate(
+            u32::try_from(number("the number of copies")?).unwrap_or(u32::MAX),
+        ),
+        RelayActionKind::RewriteText => RelayAction::Rewrite(Rewrite::Template(r.value.clone())),
+        RelayActionKind::RewriteHex => RelayAction::Rewrite(Rewrite::Hex(r.value.clone())),
+    };
+    Ok(RelayRule {
+        enabled: r.enabled,
+        toward: r.toward,
+        matcher: RuleMatch::new(r.kind, r.pattern.clone()),
+        action,
+    })
+}
+
+fn idle_timeout(form: &RelayForm) -> Result<Duration, String> {
+    match form.idle_secs.trim().parse::<u64>() {
+        Ok(s) if (1..=86_400).contains(&s) => Ok(Duration::from_secs(s)),
+        _ => Err("the idle timeout is a number of seconds from 1 to 86400".to_owned()),
+    }
+}
+
+/// The relay the form describes; the error says beside which control.
+///
+/// # Errors
+/// A bad address, server, idle timeout or rule.
+pub fn relay_config(form: &RelayForm) -> Result<RelayConfig, (RelayField, String)> {
+    let address = |e: crate::net::NetError| (RelayField::Address, e.to_string());
+    let listen = crate::net::parse_bind(&form.listen).map_err(address)?;
+    let upstream = match crate::net::parse_target(&form.target).map_err(address)? {
+        crate::net::Target::Ready(addrs) => addrs
+            .iter()
+            .find(|a| a.is_ipv4() == listen.is_ipv4())
+            .or(addrs.first())
+            .copied()
+            .ok_or((RelayField::Address, "the server has no address".to_owned()))?,
+        crate::net::Target::Lookup { host, .. } => {
+            // The window never blocks on a name service: the relay takes addresses.
+            return Err((
+                RelayField::Address,
+                format!(
+                    "\"{host}\": give the server's IP address (or localhost), as in 127.0.0.1:9999"
+                ),
+            ));
+        }
+    };
+    let rules_error = |e| (RelayField::Rules, e);
+    Ok(RelayConfig {
+        encoding: form.encoding,
+        idle_timeout: idle_timeout(form).map_err(rules_error)?,
+        rules: relay_rules(form).map_err(rules_error)?,
+        ..RelayConfig::new(listen, upstream)
+    })
+}
+
+impl Session {
+    /// Starts the relay the form describes (stopping one that runs).
+    pub fn start_relay(&mut self, form: &RelayForm) {
+        self.relay.note = None;
+        let config = match relay_config(form) {
+            Ok(c) => c,
+            Err(e) => {
+                self.relay.error = Some(e);
+                return;
+            }
+        };
+        if let Some(old) = self.relay.id.take() {
+            let _sent = self.command(Command::Close { id: old });
+        }
+        let id = self.new_id("relay".to_owned());
+        self.relay = RelayView {
+            id: Some(id),
+            starting: true,
+            upstream: Some(config.upstream),
+            inject_to_server: self.relay.inject_to_server,
+            ..RelayView::default()
+        };
+        if let Err(message) = self.command(Command::StartRelay { id, config }) {
+            self.relay.id = None;
+            self.relay.starting = false;
+            self.relay.error = Some((RelayField::General, message));
+        }
+    }
+
+    /// Stops the relay.
+    pub fn stop_relay(&mut self) {
+        if let Some(id) = self.relay.id {
+            let _sent = self.command(Command::Close { id });
+        }
+    }
+
+    /// Gives the running relay the form's rules and idle timeout.
+    pub fn update_relay(&mut self, form: &RelayForm) {
+        let Some(id) = self.relay.id else { return };
+        let update = idle_timeout(form).and_then(|idle| Ok((idle, relay_rules(form)?)));
+        match update {
+            Ok((idle_timeout, rules)) => {
+                self.relay.error = None;
+                let _sent = self.command(Command::UpdateRelay {
+                    id,
+                    rules,
+                    idle_timeout,
+                });
+            }
+            Err(e) => self.relay.error = Some((RelayField::Rules, e)),
+        }
+    }
+
+    /// Sends the inject box's datagram toward the chosen side.
+    pub fn inject(&mut self, form: &RelayForm) {
+        let (Some(id), Some(client)) = (self.relay.id, self.relay.client) else {
+            return;
+        };
+        let payload = if form.inject_hex {
+            codec::parse_hex(&form.inject)
+        } else {
+            codec::parse_escaped(&form.inject, form.encoding)
+        };
+        let payload = match payload {
+            Ok(p) => p,
+            Err(e) => {
+                self.relay.error = Some((RelayField::Inject, e.to_string()));
+                return;
+            }
+        };
+        let to = if self.relay.inject_to_server {
+            InjectTo::Server { client }
+        } else {
+            InjectTo::Client { client }
+        };
+        self.relay.error = None;
+        let _sent = self.command(Command::Inject { id, to, payload });
+    }
+
+    /// Folds in a relay event; false if it was not the relay's.
+    pub(super) fn relay_event(&mut self, event: &Event) -> bool {
+        let Some(id) = self.relay.id else {
+            return false;
+        };
+        match event {
+            Event::Started { id: i, local, .. } if *i == id => {
+                self.relay.starting = false;
+                self.relay.listening = Some(*local);
+                self.relay.error = None;
+            }
+            Event::RelayMapping {
+                id: i,
+                client,
+                upstream_local,
+                change,
+            } if *i == id => match change {
+                MappingChange::Opened => self.relay.mappings.push(MappingRow {
+                    client: *client,
+                    upstream_local: *upstream_local,
+                    last: Instant::now(),
+                }),
+                MappingChange::Expired => {
+                    self.relay.mappings.retain(|m| m.client != *client);
+                    self.relay.note = Some(format!("{client} was idle: its mapping closed"));
+                }
+            },
+            Event::RelayCounters { id: i, counters } if *i == id => {
+                self.relay.counters = *counters;
+            }
+            Event::Stopped { id: i, reason } if *i == id => {
+                self.relay.id = None;
+                self.relay.starting = false;
+                self.relay.listening = None;
+                self.relay.mappings.clear();
+                self.relay.note = match reason {
+                    crate::net::StopReason::Closed => None,
+                    other => Some(format!("Stopped: {other}")),
+                };
+            }
+            Event::Failed { id: Some(i), error } if *i == id => {
+                let field = match error.cause() {
+                    crate::net::NetError::RelayRule { .. } => RelayField::Rules,
+                    crate::net::NetError::AddrInUse { .. }
+                    | crate::net::NetError::AddrNotAvailable { .. }
+                    | crate::net::NetError::PermissionDenied { .. }
+                    | crate::net::NetError::BadAddress { .. }
+                        if self.relay.starting =>
+                    {
+                        RelayField::Address
+                    }
+                    _ => RelayField::General,
+                };
+                if self.relay.starting {
+                    // It never started: the id is spent.
+                    self.relay.id = None;
+                    self.relay.starting = false;
+                }
+                self.last_error = Some(error.to_string());
+                self.relay.error = Some((field, error.to_string()));
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Notes when each mapped client was last heard of either way.
+    pub(super) fn relay_packets(&mut self, packets: &[Packet]) {
+        let (Some(id), Some(listen)) = (self.relay.id, self.relay.listening) else {
+            return;
+        };
+        let now = Instant::now();
+        for p in packets.iter().filter(|p| p.endpoint == id) {
+            let client_side = matches!(Leg::of(p, listen), Leg::ClientToRelay | Leg::RelayToClient);
+            let is_it = |m: &MappingRow| {
+                if client_side {
+                    m.client == p.peer
+                } else {
+                    same_socket(m.upstream_local, p.local)
+                }
+            };
+            if let Some(m) = self.relay.mappings.iter_mut().rev().find(|m| is_it(m)) {
+                m.last = now;
+            }
+        }
+    }
+}
+
+/// An upstream socket bound to every address records the one it used.
+fn same_socket(bound: SocketAddr, seen: SocketAddr) -> bool {
+    bound.port() == seen.port() && (bound.ip().is_unspecified() || bound.ip() == seen.ip())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_becomes_a_relay_or_says_what_is_wrong_where() {
+        let mut form = RelayForm::default();
+        let config = relay_config(&form).unwrap();
+        assert_eq!(config.upstream, "127.0.0.1:9999".parse().unwrap());
+        form.target = "example.com:9".into();
+        assert_eq!(relay_config(&form).unwrap_err().0, RelayField::Address);
+        form.target = "127.0.0.1:9".into();
+        form.rules.push(RelayRuleForm {
+            action: RelayActionKind::Delay,
+            value: "soon".into(),
+            ..RelayRuleForm::default()
+        });
+        let (field, message) = relay_config(&form).unwrap_err();
+        assert_eq!(field, RelayField::Rules);
+        assert!(message.starts_with("rule 1: the delay"), "{message}");
+        form.rules[0].value = "250".into();
+        assert_eq!(
+            relay_config(&form).unwrap().rules[0].action,
+            RelayAction::Delay(Duration::from_millis(250))
+        );
+        form.idle_secs = "0".into();
+        assert_eq!(relay_config(&form).unwrap_err().0, RelayField::Rules);
+    }
+}

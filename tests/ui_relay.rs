@@ -1,0 +1,117 @@
+//! The relay panel through egui_kittest, by label: start a relay by clicking,
+//! see a datagram pass both ways and a client appear, inject one by hand.
+//! Waits are on the engine's wake-ups with a deadline, never on sleeps.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use udpdesk::app::UdpDeskApp;
+use udpdesk::settings::Settings;
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+struct Ui {
+    h: Harness<'static, UdpDeskApp>,
+    woken: Receiver<()>,
+}
+
+impl Ui {
+    fn with(settings: Settings) -> Ui {
+        let (tx, woken) = crossbeam_channel::unbounded();
+        let h = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .with_context_setup(udpdesk::ui::fonts::install)
+            .build_eframe(move |cc| {
+                UdpDeskApp::with_wake(&cc.egui_ctx, settings, move || {
+                    let _ = tx.send(());
+                })
+            });
+        Ui { h, woken }
+    }
+
+    /// Runs frames until `done` holds, waking on the engine's news; fails after the deadline.
+    fn wait_until(&mut self, what: &str, done: impl Fn(&UdpDeskApp) -> bool) {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            self.h.step();
+            if done(self.h.state()) {
+                self.h.run_ok();
+                return;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "timed out waiting for {what}");
+            let _ = self
+                .woken
+                .recv_timeout(left.min(Duration::from_millis(200)));
+        }
+    }
+
+    fn click(&mut self, label: &str) {
+        self.h.get_by_label(label).click();
+        self.h.run_ok();
+    }
+}
+
+fn socket() -> UdpSocket {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
+    s
+}
+
+fn recv(s: &UdpSocket) -> (Vec<u8>, std::net::SocketAddr) {
+    let mut buf = [0; 1500];
+    let (n, from) = s.recv_from(&mut buf).expect("a datagram in time");
+    (buf[..n].to_vec(), from)
+}
+
+#[test]
+fn a_relay_started_by_clicking_passes_datagrams_both_ways_and_injects() {
+    let server = socket();
+    let mut settings = Settings::default();
+    settings.relay.listen = "127.0.0.1:0".into();
+    settings.relay.target = server.local_addr().unwrap().to_string();
+    settings.relay.inject = "你好\\r\\n".into();
+    let mut ui = Ui::with(settings);
+    ui.click("Relay");
+    ui.click("Start relay");
+    ui.wait_until("the relay to listen", |a| {
+        a.session.relay.listening.is_some()
+    });
+    let at = ui.h.state().session.relay.listening.unwrap();
+    ui.h.get_by_label_contains(&format!("relaying {at}"));
+
+    let client = socket();
+    client.send_to(b"hello", at).unwrap();
+    let (got, upstream) = recv(&server);
+    assert_eq!(got, b"hello");
+    server.send_to(b"world", upstream).unwrap();
+    assert_eq!(recv(&client), (b"world".to_vec(), at));
+    ui.wait_until("both legs in the table", |a| {
+        a.session.store.len() == 4 && a.session.relay.counters.to_client == 1
+    });
+    let me = client.local_addr().unwrap().to_string();
+    assert!(
+        ui.h.query_all_by_label(&me).count() >= 1,
+        "the client is listed"
+    );
+    ui.h.get_by_label_contains("1 to server · 1 to clients");
+
+    ui.click("to client");
+    ui.click("Send inject");
+    assert_eq!(recv(&client), ("你好\r\n".as_bytes().to_vec(), at));
+    ui.wait_until("the injection counted", |a| {
+        a.session.relay.counters.injected == 1
+    });
+
+    // A rule row is drawn with every control named.
+    ui.click("Add rule");
+    assert_eq!(ui.h.state().settings.relay.rules.len(), 1);
+
+    ui.click("Stop relay");
+    ui.wait_until("the relay to stop", |a| !a.session.relay.active());
+    ui.h.get_by_label("Start relay");
+}
