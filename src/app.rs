@@ -689,6 +689,11 @@ impl eframe::App for UdpDeskApp {
                         .last_id
                         .map(|id| self.session.store.held(id))
                         .unwrap_or_default();
+                    let bad_sums = self
+                        .session
+                        .server
+                        .last_id
+                        .map_or(0, |id| self.session.pairing.bad_sums(id));
                     server_action = server_panel::server_panel_ui(
                         ui,
                         &mut self.settings.server,
@@ -696,6 +701,7 @@ impl eframe::App for UdpDeskApp {
                         tally,
                         held,
                         &self.addresses,
+                        bad_sums,
                     );
                     let edit = ui.push_id("rules", |ui| {
                         rules_editor::rules_editor_ui(

@@ -65,6 +65,11 @@ pub struct Output {
     /// Print each packet's whole text; by default a line stops at 256 characters.
     #[arg(long)]
     pub full: bool,
+    /// Check the checksum every received datagram carries at its end and mark
+    /// those that fail: ALG[:be|le|hex][@from=N][@gap=N][@trailer=N], ALG one of
+    /// crc16_modbus, crc16_ccitt, crc32, sum8, xor8 (NMEA: xor8:hex@from=1@gap=1@trailer=2).
+    #[arg(long, value_name = "SPEC")]
+    pub verify: Option<crate::codec::Verify>,
 }
 
 /// How a server answers, shared by `serve` and `window --serve`.

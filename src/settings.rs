@@ -143,6 +143,9 @@ pub struct ServerForm {
     pub reply_limit_total: u32,
     /// Reply rules, asked in order before the reply mode.
     pub rules: Vec<crate::net::Rule>,
+    /// The checksum received datagrams carry, checked and marked when it
+    /// fails (`crc16_modbus`, `xor8:hex@from=1@gap=1@trailer=2`…); empty for none.
+    pub verify: String,
 }
 
 impl Default for ServerForm {
@@ -160,6 +163,7 @@ impl Default for ServerForm {
             reply_limit_peer: crate::net::ReplyLimit::default().per_peer,
             reply_limit_total: crate::net::ReplyLimit::default().total,
             rules: Vec::new(),
+            verify: String::new(),
         }
     }
 }
@@ -198,6 +202,8 @@ pub struct ClientForm {
     /// The message is a template: `{seq}`, `{time}`, checksums… are filled
     /// in for every datagram (`{{` for a literal brace).
     pub variables: bool,
+    /// The checksum replies carry, checked and marked when it fails; empty for none.
+    pub verify: String,
     pub per_line: bool,
     /// Allow sending to broadcast addresses.
     pub broadcast: bool,
@@ -214,6 +220,7 @@ impl Default for ClientForm {
             encoding: Encoding::Utf8,
             count: 1,
             interval_ms: 1000,
+            verify: String::new(),
             variables: false,
             per_line: false,
             broadcast: false,

@@ -108,7 +108,12 @@ fn replies_show_their_round_trip_time_and_strangers_are_flagged() {
     let paired = s
         .store
         .views()
-        .filter(|p| matches!(s.pairing.note(p.seq), Some(udpdesk::capture::Note::Rtt(_))))
+        .filter(|p| {
+            matches!(
+                s.pairing.note(p.seq),
+                Some(udpdesk::capture::Note { rtt: Some(_), .. })
+            )
+        })
         .count();
     assert_eq!(paired, 3, "each reply the client received is paired");
 
@@ -179,4 +184,34 @@ fn ticking_variables_numbers_each_datagram() {
     ui.type_into("Message text", 0, "{nope}");
     ui.click("Send");
     ui.h.get_by_label_contains("unknown placeholder {nope}");
+}
+
+#[test]
+fn a_checksum_that_fails_marks_its_row_and_a_bad_spec_is_said() {
+    let mut ui = Ui::new();
+    ui.type_into("Verify", 0, "crc16_modbus");
+    let at = ui.start_server();
+    ui.type_into("Port", 1, &at.port().to_string());
+    ui.h.get_by_role_and_label(egui::Role::RadioButton, "Hex")
+        .click();
+    ui.h.run_ok();
+    ui.type_into("Message text", 0, "01 03 00 00 00 0A {crc16_modbus}");
+    ui.click("Variables");
+    ui.click("Send");
+    ui.wait_until("the echo", |a| a.session.store.len() == 4);
+    assert_eq!(ui.h.query_all_by_label("bad sum").count(), 0, "a good CRC");
+    ui.click("Variables");
+    ui.type_into("Message text", 0, "01 03 00 00 00 0A 00 00");
+    ui.click("Send");
+    ui.wait_until("the second echo", |a| a.session.store.len() == 8);
+    assert_eq!(
+        ui.h.query_all_by_label("bad sum").count(),
+        1,
+        "the server's row"
+    );
+    ui.h.get_by_label("1 received datagrams failed the checksum check");
+
+    ui.type_into("Verify", 1, "crc99");
+    ui.click("Send");
+    ui.h.get_by_label_contains("for example crc16_modbus");
 }

@@ -150,3 +150,73 @@ fn send_vars_fills_each_datagram_on_the_command_line() {
     assert!(out.status.success());
     assert_eq!(take(&to, 1)[0], b"{\"a\":1}");
 }
+
+#[test]
+fn serve_verify_marks_the_datagrams_whose_checksum_fails() {
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_udpdesk"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--reply",
+            "none",
+            "--verify",
+            "crc16_modbus",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut banner = String::new();
+    std::io::BufRead::read_line(&mut err, &mut banner).unwrap();
+    let at: std::net::SocketAddr = banner
+        .split("listening on ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|a| a.parse().ok())
+        .expect("an address in the banner");
+    let me = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // A real Modbus RTU request (CRC C5 CD), the same with a flipped bit, and one byte.
+    me.send_to(&[0x01, 0x03, 0x00, 0x00, 0x00, 0x0a, 0xc5, 0xcd], at)
+        .unwrap();
+    me.send_to(&[0x01, 0x03, 0x00, 0x00, 0x00, 0x0b, 0xc5, 0xcd], at)
+        .unwrap();
+    me.send_to(&[0x01], at).unwrap();
+    let mut stdout = std::io::BufReader::new(server.stdout.take().unwrap());
+    let lines: Vec<String> = (0..3)
+        .map(|_| {
+            let mut l = String::new();
+            std::io::BufRead::read_line(&mut stdout, &mut l).unwrap();
+            l
+        })
+        .collect();
+    assert!(!lines[0].contains("checksum"), "{}", lines[0]);
+    assert!(
+        lines[1].contains("[bad checksum: expected "),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("[too short to carry the checksum]"),
+        "{}",
+        lines[2]
+    );
+    nix_interrupt(&server);
+    let out = server.wait_with_output().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    assert!(out.status.success());
+    assert!(
+        rest.contains("2 received datagrams failed the crc16_modbus check"),
+        "{rest}"
+    );
+}
+
+fn nix_interrupt(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}

@@ -48,6 +48,8 @@ pub enum Field {
     LocalBind,
     /// The message editor.
     Message,
+    /// The checksum to verify.
+    Verify,
     /// Anything else: shown by the Send or Start button.
     General,
 }
@@ -214,6 +216,8 @@ pub struct Session {
     seq_offset: u64,
     /// The client's replies paired with its requests: RTTs and strangers.
     pub pairing: crate::capture::Pairing,
+    /// The checksum each endpoint's received datagrams are checked against.
+    verify: HashMap<EndpointId, crate::codec::Verify>,
 }
 
 impl Session {
@@ -228,6 +232,7 @@ impl Session {
             next_id: 0,
             store: PacketStore::new(memory_budget),
             pairing: crate::capture::Pairing::default(),
+            verify: HashMap::new(),
             server: ServerView::default(),
             client: ClientView::default(),
             relay: crate::ui::relay_panel::RelayView::default(),
@@ -381,6 +386,16 @@ impl Session {
                     self.engine_seq = last.seq;
                 }
                 let offset = self.seq_offset;
+                for p in packets
+                    .iter()
+                    .filter(|p| p.direction == crate::packet::Direction::In)
+                {
+                    if let Some(v) = self.verify.get(&p.endpoint)
+                        && v.check(&p.bytes) != crate::codec::Verdict::Good
+                    {
+                        self.pairing.bad_sum(p.endpoint, p.seq + offset);
+                    }
+                }
                 if let Some(client) = self.client.id {
                     for p in packets.iter().filter(|p| p.endpoint == client) {
                         match p.direction {
@@ -591,7 +606,15 @@ impl Session {
             // Ignoring a failure: there is nothing left to stop if the engine is gone.
             let _sent = self.command(Command::Close { id: old });
         }
+        let verify = match super::forms::verify(&form.verify) {
+            Ok(v) => v,
+            Err(error) => {
+                self.server.error = Some(error);
+                return;
+            }
+        };
         let id = self.new_id("server".to_owned());
+        self.set_verify(id, verify);
         self.server.error = None;
         self.server.peers.clear();
         self.server.peer_index.clear();
@@ -623,6 +646,10 @@ impl Session {
         let reply = reply_mode(form);
         let quit_word = Some(form.quit_word.clone()).filter(|w| !w.is_empty());
         self.server.error = None;
+        match super::forms::verify(&form.verify) {
+            Ok(v) => self.set_verify(id, v),
+            Err(error) => self.server.error = Some(error),
+        }
         let _sent = self.command(Command::UpdateServer {
             id,
             reply,
@@ -772,7 +799,9 @@ impl Session {
     /// The client as the form asks for it: kept if only its encoding changed,
     /// reopened otherwise. `None` (with the error shown) if the form is wrong.
     fn open_client(&mut self, form: &ClientForm) -> Option<EndpointId> {
-        let config = match client_config(form) {
+        let checked =
+            client_config(form).and_then(|c| super::forms::verify(&form.verify).map(|v| (c, v)));
+        let (config, verify) = match checked {
             Ok(c) => c,
             Err(error) => {
                 self.client.error = Some(error);
@@ -816,7 +845,17 @@ impl Session {
                 }
             }
         }
-        self.client.id
+        let id = self.client.id?;
+        self.set_verify(id, verify);
+        Some(id)
+    }
+
+    /// Checks `id`'s received datagrams against `verify` from now on (or no longer).
+    fn set_verify(&mut self, id: EndpointId, verify: Option<crate::codec::Verify>) {
+        match verify {
+            Some(v) => self.verify.insert(id, v),
+            None => self.verify.remove(&id),
+        };
     }
 
     /// Stops repeated sending.

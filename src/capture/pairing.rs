@@ -21,13 +21,15 @@ const MAX_NOTES: usize = 1 << 20;
 /// Addresses a client sent to, remembered to tell an expected source.
 const MAX_TARGETS: usize = 64;
 
-/// What the table shows beside a reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Note {
-    /// The reply came this long after its request.
-    Rtt(Duration),
-    /// The reply came from an address the client never sent to.
-    Unexpected,
+/// What the table shows beside a received datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Note {
+    /// A reply that came this long after its request.
+    pub rtt: Option<Duration>,
+    /// A reply from an address the client never sent to.
+    pub unexpected: bool,
+    /// The checksum it carries failed the endpoint's check.
+    pub bad_sum: bool,
 }
 
 /// A client's figures since its last Send.
@@ -61,6 +63,7 @@ struct Client {
 pub struct Pairing {
     clients: HashMap<EndpointId, Client>,
     notes: BTreeMap<u64, Note>,
+    bad_sums: HashMap<EndpointId, u64>,
 }
 
 impl Pairing {
@@ -107,20 +110,45 @@ impl Pairing {
                 c.samples.push(rtt);
                 c.dirty = true;
             }
-            Note::Rtt(rtt)
+            Note {
+                rtt: Some(rtt),
+                ..Note::default()
+            }
         } else if c.targets.contains(&peer) {
             c.figures.unpaired += 1;
             return None;
         } else {
             c.figures.unexpected += 1;
-            Note::Unexpected
+            Note {
+                unexpected: true,
+                ..Note::default()
+            }
         };
+        self.keep_note(seq, |n| {
+            n.rtt = note.rtt;
+            n.unexpected = note.unexpected;
+        });
+        Some(note)
+    }
+
+    /// Packet number `seq`, received by `endpoint`, failed its checksum check.
+    pub fn bad_sum(&mut self, endpoint: EndpointId, seq: u64) {
+        *self.bad_sums.entry(endpoint).or_default() += 1;
+        self.keep_note(seq, |n| n.bad_sum = true);
+    }
+
+    /// Received datagrams of `endpoint` that failed its checksum check.
+    #[must_use]
+    pub fn bad_sums(&self, endpoint: EndpointId) -> u64 {
+        self.bad_sums.get(&endpoint).copied().unwrap_or(0)
+    }
+
+    fn keep_note(&mut self, seq: u64, change: impl FnOnce(&mut Note)) {
         if self.notes.len() >= MAX_NOTES {
             let keep = self.notes.split_off(&self.median_note());
             self.notes = keep;
         }
-        self.notes.insert(seq, note);
-        Some(note)
+        change(self.notes.entry(seq).or_default());
     }
 
     fn median_note(&self) -> u64 {
@@ -154,9 +182,10 @@ impl Pairing {
         Some(c.figures)
     }
 
-    /// Forgets the notes (the log was cleared or replaced).
+    /// Forgets the notes and checksum counts (the log was cleared or replaced).
     pub fn clear_notes(&mut self) {
         self.notes.clear();
+        self.bad_sums.clear();
     }
 }
 
@@ -164,6 +193,13 @@ impl Pairing {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn rtt(d: Duration) -> Note {
+        Note {
+            rtt: Some(d),
+            ..Note::default()
+        }
+    }
 
     #[test]
     fn replies_pair_in_order_and_strangers_are_flagged() {
@@ -177,30 +213,43 @@ mod tests {
         p.sent(c, server, t0);
         p.sent(c, server, t0 + ms(1));
         p.sent(c, server, t0 + ms(2));
+        assert_eq!(p.received(c, 10, server, t0 + ms(5)), Some(rtt(ms(5))));
+        assert_eq!(p.received(c, 11, server, t0 + ms(6)), Some(rtt(ms(5))));
         assert_eq!(
-            p.received(c, 10, server, t0 + ms(5)),
-            Some(Note::Rtt(ms(5)))
+            p.received(c, 12, other, t0 + ms(7)),
+            Some(Note {
+                unexpected: true,
+                ..Note::default()
+            })
         );
         assert_eq!(
-            p.received(c, 11, server, t0 + ms(6)),
-            Some(Note::Rtt(ms(5)))
+            p.note(12),
+            Some(Note {
+                unexpected: true,
+                ..Note::default()
+            })
         );
-        assert_eq!(p.received(c, 12, other, t0 + ms(7)), Some(Note::Unexpected));
-        assert_eq!(p.note(12), Some(Note::Unexpected));
-        assert_eq!(p.note(10), Some(Note::Rtt(ms(5))));
+        assert_eq!(p.note(10), Some(rtt(ms(5))));
         let f = p.figures(c).unwrap();
         assert_eq!((f.sent, f.answered, f.unexpected), (3, 2, 1));
         assert_eq!(f.rtt, Some([ms(5), ms(5), ms(5)]));
         // The third comes, then a duplicate with nothing left to pair.
-        assert_eq!(
-            p.received(c, 13, server, t0 + ms(12)),
-            Some(Note::Rtt(ms(10)))
-        );
+        assert_eq!(p.received(c, 13, server, t0 + ms(12)), Some(rtt(ms(10))));
         assert_eq!(p.received(c, 14, server, t0 + ms(13)), None);
         let f = p.figures(c).unwrap();
         assert_eq!((f.answered, f.unpaired), (3, 1));
         assert_eq!(f.rtt, Some([ms(5), ms(5), ms(10)]));
         p.new_run(c);
         assert_eq!(p.figures(c).unwrap(), RunFigures::default());
+        // A bad checksum joins whatever else the row had.
+        p.bad_sum(c, 10);
+        assert_eq!(
+            p.note(10),
+            Some(Note {
+                bad_sum: true,
+                ..rtt(ms(5))
+            })
+        );
+        assert_eq!(p.bad_sums(c), 1);
     }
 }

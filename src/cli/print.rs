@@ -24,6 +24,9 @@ pub struct Printer {
     quiet: bool,
     full: bool,
     line: String,
+    verify: Option<codec::Verify>,
+    /// Received datagrams whose checksum failed.
+    bad_sums: u64,
 }
 
 impl Printer {
@@ -35,7 +38,16 @@ impl Printer {
             quiet: o.quiet,
             full: o.full,
             line: String::with_capacity(512),
+            verify: o.verify,
+            bad_sums: 0,
         }
+    }
+
+    /// What `--verify` found, for the summary, if it was asked for.
+    #[must_use]
+    pub fn verify_summary(&self) -> Option<String> {
+        self.verify
+            .map(|v| format!("{} received datagrams failed the {v} check", self.bad_sums))
     }
 
     /// Writes one packet into the buffer; [`Printer::flush`] sends it out.
@@ -46,6 +58,19 @@ impl Printer {
     /// Writes one packet with the leg of a relay it travelled (`relay → server`)
     /// in place of its direction; JSON carries the addresses that tell it.
     pub fn packet_on(&mut self, p: &Packet, leg: Option<&str>) {
+        let failed = match (self.verify, p.direction) {
+            (Some(v), crate::packet::Direction::In) => match v.check(&p.bytes) {
+                codec::Verdict::Good => None,
+                codec::Verdict::Bad { expected, found } => Some(format!(
+                    "bad checksum: expected {}, found {}",
+                    codec::to_hex(&expected),
+                    codec::to_hex(&found)
+                )),
+                codec::Verdict::TooShort => Some("too short to carry the checksum".to_owned()),
+            },
+            _ => None,
+        };
+        self.bad_sums += u64::from(failed.is_some());
         if self.quiet {
             return;
         }
@@ -61,6 +86,9 @@ impl Printer {
             match leg {
                 Some(leg) => write_leg_line(&mut self.line, p, leg, self.full),
                 None => write_packet_line(&mut self.line, p, self.full),
+            }
+            if let Some(failed) = &failed {
+                let _infallible = write!(self.line, "   [{failed}]");
             }
             if self.dump && !p.is_empty() {
                 self.line.push('\n');

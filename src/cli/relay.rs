@@ -120,6 +120,9 @@ pub(super) fn relay(args: &RelayArgs) -> Result<(), CliError> {
         "udpdesk: relay{at} stopped ({reason}): {}; {}",
         state.packets, state.relayed
     );
+    if let Some(checked) = state.out.verify_summary() {
+        eprintln!("udpdesk: {checked}");
+    }
     if let Some(summary) = captured {
         eprintln!("udpdesk: {summary}");
     }

@@ -170,6 +170,9 @@ pub(super) fn replay(args: &ReplayArgs) -> Result<(), CliError> {
         args.to,
         took.as_secs_f64()
     );
+    if let Some(checked) = out.verify_summary() {
+        eprintln!("udpdesk: {checked}");
+    }
     match failure {
         Some(f) => Err(CliError::runtime(f)),
         None => Ok(()),

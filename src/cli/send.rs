@@ -113,6 +113,9 @@ pub(super) fn send(args: &SendArgs) -> Result<(), CliError> {
     });
     state.out.flush();
     eprintln!("udpdesk: {}", state.counters);
+    if let Some(checked) = state.out.verify_summary() {
+        eprintln!("udpdesk: {checked}");
+    }
     if let Some(summary) = captured {
         eprintln!("udpdesk: {summary}");
     }

@@ -129,6 +129,9 @@ pub(super) fn serve(args: &ServeArgs) -> Result<(), CliError> {
         "udpdesk: server{at} stopped ({reason}): {}",
         state.summary()
     );
+    if let Some(checked) = state.out.verify_summary() {
+        eprintln!("udpdesk: {checked}");
+    }
     if let Some(summary) = captured {
         eprintln!("udpdesk: {summary}");
     }

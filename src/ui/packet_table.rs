@@ -222,16 +222,22 @@ pub fn packet_table_ui(
 
 /// A reply's round-trip time, or a warning that it came from elsewhere.
 fn note_ui(ui: &mut Ui, note: Option<crate::capture::Note>) {
-    match note {
-        Some(crate::capture::Note::Rtt(rtt)) => {
-            ui.label(rtt_label(rtt))
-                .on_hover_text("Round-trip time: from the request this reply answers to the reply");
-        }
-        Some(crate::capture::Note::Unexpected) => {
-            ui.label(RichText::new("other source").color(super::widgets::WARN_AMBER))
-                .on_hover_text("This reply came from an address the client never sent to");
-        }
-        None => {}
+    let Some(note) = note else { return };
+    ui.horizontal(|ui| note_parts_ui(ui, note));
+}
+
+fn note_parts_ui(ui: &mut Ui, note: crate::capture::Note) {
+    if note.bad_sum {
+        ui.label(RichText::new("bad sum").color(super::widgets::ERROR_RED))
+            .on_hover_text("The checksum this datagram carries failed the endpoint's Verify check");
+    }
+    if let Some(rtt) = note.rtt {
+        ui.label(rtt_label(rtt))
+            .on_hover_text("Round-trip time: from the request this reply answers to the reply");
+    }
+    if note.unexpected {
+        ui.label(RichText::new("other source").color(super::widgets::WARN_AMBER))
+            .on_hover_text("This reply came from an address the client never sent to");
     }
 }
 

@@ -35,6 +35,7 @@ pub fn server_panel_ui(
     tally: Counters,
     held: crate::capture::Held,
     addresses: &[IpAddr],
+    bad_sums: u64,
 ) -> Option<ServerAction> {
     let mut action = None;
     let state = view.state();
@@ -111,7 +112,19 @@ pub fn server_panel_ui(
         let r = labelled_field_ui(ui, "Quit word", &mut form.quit_word, 80.0, "none");
         update |= r.lost_focus();
         ui.add_enabled_ui(stopped, |ui| ui.checkbox(&mut form.broadcast, "Broadcast"));
+        let r = labelled_field_ui(ui, "Verify", &mut form.verify, 100.0, "no checksum")
+            .on_hover_text(super::widgets::VERIFY_HOVER);
+        update |= r.lost_focus();
     });
+    field_error_ui(ui, view.error.as_ref(), Field::Verify);
+    if bad_sums > 0 {
+        ui.label(
+            RichText::new(format!(
+                "{bad_sums} received datagrams failed the checksum check"
+            ))
+            .color(ERROR_RED),
+        );
+    }
     ui.horizontal(|ui| {
         match state {
             RunState::Stopped => {

@@ -117,3 +117,6 @@ pub fn held_ui(ui: &mut Ui, tally: &crate::net::Counters, held: crate::capture::
         tally.not_shown
     ));
 }
+
+/// What a Verify field takes, on hovering over it.
+pub const VERIFY_HOVER: &str = "The checksum each received datagram carries at its end; one that fails is marked \"bad sum\" in the table. ALG[:be|le|hex][@from=N][@gap=N][@trailer=N], ALG one of crc16_modbus, crc16_ccitt, crc32, sum8, xor8. NMEA: xor8:hex@from=1@gap=1@trailer=2";
