@@ -276,6 +276,23 @@ pub fn convert_message(form: &mut ClientForm, to: MessageMode) -> Result<(), Fie
     Ok(())
 }
 
+/// The checksum check typed in a Verify field; empty for none.
+///
+/// # Errors
+/// A spec that does not parse, with what to type.
+pub fn verify(text: &str) -> Result<Option<crate::codec::Verify>, FieldError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    crate::codec::Verify::parse(text).map(Some).map_err(|e| {
+        field_error(
+            Field::Verify,
+            format!("{e} — for example crc16_modbus, crc32:le or xor8:hex@from=1@gap=1@trailer=2"),
+        )
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -334,21 +351,4 @@ mod tests {
         assert!(convert_message(&mut form, MessageMode::Text).is_err());
         assert_eq!(form.message, "zz", "a failed conversion keeps the message");
     }
-}
-
-/// The checksum check typed in a Verify field; empty for none.
-///
-/// # Errors
-/// A spec that does not parse, with what to type.
-pub fn verify(text: &str) -> Result<Option<crate::codec::Verify>, FieldError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    crate::codec::Verify::parse(text).map(Some).map_err(|e| {
-        field_error(
-            Field::Verify,
-            format!("{e} — for example crc16_modbus, crc32:le or xor8:hex@from=1@gap=1@trailer=2"),
-        )
-    })
 }
