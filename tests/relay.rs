@@ -268,6 +268,33 @@ fn rewrites_fill_a_template_one_way_and_put_hex_the_other() {
 }
 
 #[test]
+fn a_rewrite_takes_regex_groups_and_can_spoil_a_checksum_on_purpose() {
+    let e = engine();
+    let upstream = server(&e, ReplyMode::Echo);
+    let rules = vec![
+        RelayRule::new(
+            Toward::Server,
+            RuleMatch::new(MatchKind::Regex, r"^SET (\w+)=(\d+)$"),
+            RelayAction::Rewrite(Rewrite::Template("SET {1}={2}0".into())),
+        ),
+        // A Modbus frame: rewritten with its CRC's bytes swapped, which
+        // the server's own check must then catch.
+        RelayRule::new(
+            Toward::Server,
+            RuleMatch::new(MatchKind::Hex, "01 03 *"),
+            RelayAction::Rewrite(Rewrite::Hex("01 03 00 00 00 0A {crc16_modbus:be}".into())),
+        ),
+    ];
+    let at = start_relay(&e, relay_to(upstream, rules));
+    let me = peer("127.0.0.1:0");
+    assert_eq!(ask(&me, at, b"SET speed=5"), b"SET speed=50");
+    assert_eq!(
+        ask(&me, at, &[1, 3, 0, 0, 0, 10, 0xc5, 0xcd]),
+        [1, 3, 0, 0, 0, 10, 0xcd, 0xc5]
+    );
+}
+
+#[test]
 fn datagrams_are_injected_both_ways() {
     let e = engine();
     let upstream = peer("127.0.0.1:0");

@@ -187,11 +187,13 @@ pub enum RelayAction {
 /// What a rewrite sends instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rewrite {
-    /// A reply template (`{text}`, `{hex}`, `{peer}`, `{seq}`, `{len}`, `{time}`,
-    /// escapes), filled from the datagram; `{peer}` is its sender, `{seq}` the
-    /// relay's count of datagrams that way.
+    /// A reply template (`{text}`, `{1}`…`{9}` from a regex rule's groups,
+    /// `{hex}`, `{peer}`, `{seq}`, `{len}`, `{time}`, checksums, escapes),
+    /// filled from the datagram; `{peer}` is its sender, `{seq}` the relay's
+    /// count of datagrams that way.
     Template(String),
-    /// Fixed bytes, written in hex (`de ad be ef`, `0xde,0xad`).
+    /// Bytes written in hex (`de ad be ef`), with the same placeholders
+    /// (`01 03 {2} {crc16_modbus}`).
     Hex(String),
 }
 

@@ -9,13 +9,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use socket2::Socket;
 
-use crate::codec::{self, Encoding};
+use crate::codec::{Context, Encoding, Mode, Request, Scope, Template};
 use crate::packet::EndpointId;
 
 use super::super::error::NetError;
 use super::super::later::{Due, Later};
 use super::super::matcher::Matcher;
-use super::super::reply::{Incoming, ReplyMode, Responder};
 use super::super::throttle::Throttle;
 use super::{
     MAX_DELAY, MAX_DUPLICATES, RelayAction, RelayCounters, RelayRule, Rewrite, Toward, Way,
@@ -35,8 +34,8 @@ enum Act {
     Drop,
     Delay(Duration),
     Duplicate(u32),
-    Template(Responder),
-    Bytes(Vec<u8>),
+    /// A rewrite, text or hex, filled from the datagram and the rule's regex groups.
+    Rewrite(Template),
 }
 
 /// Compiles the enabled rules, in order.
@@ -61,13 +60,14 @@ pub fn compile(rules: &[RelayRule], encoding: Encoding) -> Result<Vec<Compiled>,
                 return Err(bad(format!("at most {MAX_DUPLICATES} extra copies")));
             }
             RelayAction::Duplicate(n) => Act::Duplicate(*n),
-            RelayAction::Rewrite(Rewrite::Template(t)) => Act::Template(
-                Responder::new(&ReplyMode::Template(t.clone()), encoding)
+            RelayAction::Rewrite(Rewrite::Template(t)) => Act::Rewrite(
+                Template::compile(t, Mode::Text, encoding, Scope::Reply)
                     .map_err(|e| bad(e.to_string()))?,
             ),
-            RelayAction::Rewrite(Rewrite::Hex(h)) => {
-                Act::Bytes(codec::parse_hex(h).map_err(|e| bad(e.to_string()))?)
-            }
+            RelayAction::Rewrite(Rewrite::Hex(h)) => Act::Rewrite(
+                Template::compile(h, Mode::Hex, encoding, Scope::Reply)
+                    .map_err(|e| bad(e.to_string()))?,
+            ),
         };
         let m = &rule.matcher;
         let matcher = Matcher::new(m.kind, &m.pattern, encoding).map_err(bad)?;
@@ -128,6 +128,8 @@ pub struct Relay {
     seq_to_client: u64,
     /// "Too many clients" has been said.
     pub full_said: bool,
+    /// The matching rule's regex groups, for its rewrite.
+    groups: Vec<Option<std::ops::Range<usize>>>,
     /// Send failures said at most once a second per kind.
     pub failures: Throttle<std::mem::Discriminant<NetError>>,
 }
@@ -147,6 +149,7 @@ impl Relay {
             seq_to_server: 0,
             seq_to_client: 0,
             full_said: false,
+            groups: Vec::new(),
             failures: Throttle::new(Duration::from_secs(1)),
         }
     }
@@ -161,10 +164,11 @@ impl Relay {
         *seq += 1;
         let seq = *seq;
         self.changed = true;
+        let groups = &mut self.groups;
         let act = self
             .rules
             .iter()
-            .find(|r| r.toward.covers(way) && r.matcher.is_match(bytes))
+            .find(|r| r.toward.covers(way) && r.matcher.find(bytes, groups))
             .map_or(&Act::Forward, |r| &r.act);
         let c = &mut self.counters;
         let send = |bytes: Vec<u8>, copies, delay| Fate::Send {
@@ -186,19 +190,22 @@ impl Relay {
                 c.duplicated += u64::from(*n);
                 send(bytes.to_vec(), n + 1, None)
             }
-            Act::Template(responder) => {
+            Act::Rewrite(template) => {
                 c.rewritten += 1;
-                let incoming = Incoming {
-                    bytes,
-                    peer,
-                    time,
-                    seq,
-                };
-                send(responder.answer(&incoming).unwrap_or_default(), 1, None)
-            }
-            Act::Bytes(b) => {
-                c.rewritten += 1;
-                send(b.clone(), 1, None)
+                let mut out = Vec::new();
+                template.fill(
+                    &Context {
+                        seq,
+                        time,
+                        request: Some(Request {
+                            bytes,
+                            peer,
+                            captures: groups,
+                        }),
+                    },
+                    &mut out,
+                );
+                send(out, 1, None)
             }
         }
     }
