@@ -99,6 +99,10 @@ fn a_relay_started_by_clicking_passes_datagrams_both_ways_and_injects() {
         "the client is listed"
     );
     ui.h.get_by_label_contains("1 to server · 1 to clients");
+    // The table's direction column names each leg.
+    for leg in ["c→r", "r→s", "s→r", "r→c"] {
+        assert_eq!(ui.h.query_all_by_label(leg).count(), 1, "{leg}");
+    }
 
     ui.click("to client");
     ui.click("Send inject");

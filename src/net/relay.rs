@@ -293,7 +293,14 @@ impl Leg {
     /// socket carries the client side, the upstream sockets the server side.
     #[must_use]
     pub fn of(packet: &Packet, listen: SocketAddr) -> Leg {
-        match (is_listen(packet.local, listen), packet.direction) {
+        Leg::between(packet.local, packet.direction, listen)
+    }
+
+    /// The leg of a datagram that went `direction` on the relay's socket at
+    /// `local`, for a relay listening on `listen`.
+    #[must_use]
+    pub fn between(local: SocketAddr, direction: Direction, listen: SocketAddr) -> Leg {
+        match (is_listen(local, listen), direction) {
             (true, Direction::In) => Leg::ClientToRelay,
             (false, Direction::Out) => Leg::RelayToServer,
             (false, Direction::In) => Leg::ServerToRelay,
@@ -309,6 +316,17 @@ impl Leg {
             Leg::RelayToServer => "relay → server",
             Leg::ServerToRelay => "server → relay",
             Leg::RelayToClient => "relay → client",
+        }
+    }
+
+    /// The leg in three characters, for a narrow column: `c→r`, `r→s`, `s→r`, `r→c`.
+    #[must_use]
+    pub fn short(self) -> &'static str {
+        match self {
+            Leg::ClientToRelay => "c→r",
+            Leg::RelayToServer => "r→s",
+            Leg::ServerToRelay => "s→r",
+            Leg::RelayToClient => "r→c",
         }
     }
 }

@@ -136,6 +136,7 @@ pub fn packet_table_ui(
     let mut action = None;
     let store = &session.store;
     let rows = state.view.len(store);
+    let relay = session.relay.id.zip(session.relay.listening);
     let mono = egui::TextStyle::Monospace.resolve(ui.style());
     // Labels that select text would swallow the row's click, and wrapping would
     // change row heights between frames.
@@ -183,7 +184,17 @@ pub fn packet_table_ui(
                         Direction::In => ("in", IN_COLOUR),
                         Direction::Out => ("out", OUT_COLOUR),
                     };
-                    ui.label(RichText::new(text).color(colour));
+                    // A relay's datagrams say which leg they travelled.
+                    match relay.filter(|(id, _)| *id == p.endpoint) {
+                        Some((_, listen)) => {
+                            let leg = crate::net::Leg::between(p.local, p.direction, listen);
+                            ui.label(RichText::new(leg.short()).color(colour))
+                                .on_hover_text(leg.label());
+                        }
+                        None => {
+                            ui.label(RichText::new(text).color(colour));
+                        }
+                    }
                 });
                 row.col(|ui| {
                     ui.label(session.name(p.endpoint));

@@ -26,6 +26,54 @@ enum Target {
 /// Where `serve --capture` writes (pcapng, both directions); replaced each run.
 const CAPTURE_FILE: &str = "/tmp/udpdesk-bench-capture.pcapng";
 
+/// The rules `serve --rules` answers from: nine that never match (regexes,
+/// substrings, a hex pattern, a peer filter), then one that answers every
+/// datagram with its own text, so the echo is the same and only the rules'
+/// cost differs.
+const RULES_FILE: &str = "/tmp/udpdesk-bench-rules.toml";
+const RULES: &str = r#"
+[[rule]]
+match = "regex"
+pattern = '^GET (\w+) (\d+)$'
+reply = "{1}"
+[[rule]]
+match = "regex"
+pattern = '(?i)status\s*=\s*(ok|fail)'
+reply = "{1}"
+[[rule]]
+match = "contains"
+pattern = "never-in-a-datagram"
+reply = "x"
+[[rule]]
+match = "prefix"
+pattern = "AT+"
+reply = "OK"
+[[rule]]
+match = "suffix"
+pattern = "\r\n\r\n"
+reply = "x"
+[[rule]]
+match = "exact"
+pattern = "ping"
+reply = "pong"
+[[rule]]
+match = "hex"
+pattern = "02 ?? ?? 03"
+format = "hex"
+reply = "06 {crc16_modbus}"
+[[rule]]
+match = "any"
+peer = "127.0.0.2"
+action = "drop"
+[[rule]]
+match = "regex"
+pattern = '^\$GP[A-Z]{3},'
+reply = "x"
+[[rule]]
+match = "any"
+reply = "{text}"
+"#;
+
 /// The core the server under test runs on; the load generator gets the other.
 /// Pinned, the cost of waking a server for each datagram is the same for every
 /// target; left to the scheduler, runs differed by 2× depending on whether the
@@ -46,7 +94,11 @@ fn pin(cpus: &[usize]) {
 
 /// Runs each target three times in turn and prints medians and ratios to the bare loop.
 pub fn compare(name: &str, size: usize, rate: u64, secs: Duration) {
-    let targets: [(&str, Target); 5] = [
+    if let Err(e) = std::fs::write(RULES_FILE, RULES) {
+        println!("cannot write {RULES_FILE}: {e}");
+        return;
+    }
+    let targets: [(&str, Target); 6] = [
         ("bare loop", Target::Plain),
         ("engine", Target::Engine),
         ("serve --quiet", Target::Serve(&["--quiet"])),
@@ -54,6 +106,10 @@ pub fn compare(name: &str, size: usize, rate: u64, secs: Duration) {
         (
             "serve --capture",
             Target::Serve(&["--quiet", "--capture", CAPTURE_FILE]),
+        ),
+        (
+            "serve --rules",
+            Target::Serve(&["--quiet", "--rules", RULES_FILE]),
         ),
     ];
     let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
