@@ -3,58 +3,13 @@
 //! Waits are on the engine's wake-ups with a deadline, never on sleeps.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod window;
+
 use std::net::UdpSocket;
-use std::time::{Duration, Instant};
 
-use crossbeam_channel::Receiver;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use udpdesk::app::UdpDeskApp;
 use udpdesk::settings::Settings;
-
-const DEADLINE: Duration = Duration::from_secs(15);
-
-struct Ui {
-    h: Harness<'static, UdpDeskApp>,
-    woken: Receiver<()>,
-}
-
-impl Ui {
-    fn with(settings: Settings) -> Ui {
-        let (tx, woken) = crossbeam_channel::unbounded();
-        let h = Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .with_context_setup(udpdesk::ui::fonts::install)
-            .build_eframe(move |cc| {
-                UdpDeskApp::with_wake(&cc.egui_ctx, settings, move || {
-                    let _ = tx.send(());
-                })
-            });
-        Ui { h, woken }
-    }
-
-    /// Runs frames until `done` holds, waking on the engine's news; fails after the deadline.
-    fn wait_until(&mut self, what: &str, done: impl Fn(&UdpDeskApp) -> bool) {
-        let end = Instant::now() + DEADLINE;
-        loop {
-            self.h.step();
-            if done(self.h.state()) {
-                self.h.run_ok();
-                return;
-            }
-            let left = end.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "timed out waiting for {what}");
-            let _ = self
-                .woken
-                .recv_timeout(left.min(Duration::from_millis(200)));
-        }
-    }
-
-    fn click(&mut self, label: &str) {
-        self.h.get_by_label(label).click();
-        self.h.run_ok();
-    }
-}
+use window::{DEADLINE, Ui};
 
 fn socket() -> UdpSocket {
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
