@@ -400,12 +400,16 @@ impl Session {
                     for p in packets.iter().filter(|p| p.endpoint == client) {
                         match p.direction {
                             crate::packet::Direction::Out => {
-                                self.pairing.sent(client, p.peer, p.time);
+                                self.pairing.sent(client, p.peer, &p.bytes, p.time);
                             }
                             crate::packet::Direction::In => {
-                                let _note =
-                                    self.pairing
-                                        .received(client, p.seq + offset, p.peer, p.time);
+                                let _note = self.pairing.received(
+                                    client,
+                                    p.seq + offset,
+                                    p.peer,
+                                    &p.bytes,
+                                    p.time,
+                                );
                             }
                         }
                     }

@@ -2,9 +2,12 @@
 //! time of each reply, replies from an address the client never sent to, and
 //! the figures of the current run (RTT min / median / p99, answered, lost).
 //!
-//! A reply pairs with the oldest unanswered datagram sent to its source, which
-//! is clear for the request–reply traffic people test by hand; a reply from a
-//! source with nothing unanswered pairs with nothing.
+//! A reply that carries the very bytes of an unanswered request (an echo of
+//! datagrams that differ, as numbered ones do) pairs with that request; this
+//! also tells duplicates and reordering. Any other reply pairs with the oldest
+//! unanswered datagram sent to its source, which is clear for the
+//! request–reply traffic people test by hand; a reply from a source with
+//! nothing unanswered pairs with nothing.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -41,16 +44,34 @@ pub struct RunFigures {
     pub answered: u64,
     /// Replies from addresses the client never sent to.
     pub unexpected: u64,
-    /// Replies from a target with nothing unanswered (a duplicate, or one
-    /// whose request was already counted answered).
+    /// Replies from a target with nothing unanswered.
     pub unpaired: u64,
+    /// Echoes of a request already answered.
+    pub duplicates: u64,
+    /// Echoes that came back before the echo of a request sent earlier.
+    pub reordered: u64,
     /// Round-trip times: fastest, median and 99th percentile.
     pub rtt: Option<[Duration; 3]>,
 }
 
+/// One datagram sent and not yet answered.
+#[derive(Debug, Clone, Copy)]
+struct Request {
+    peer: SocketAddr,
+    time: SystemTime,
+    /// Its bytes, hashed: an echo carries the same.
+    content: u64,
+}
+
+/// Echoes remembered to tell a duplicate.
+const MAX_ANSWERED: usize = 65_536;
+
 #[derive(Debug, Default)]
 struct Client {
-    outstanding: VecDeque<(SocketAddr, SystemTime)>,
+    outstanding: VecDeque<Request>,
+    /// The content of requests already answered, oldest first, and as a set.
+    answered: VecDeque<u64>,
+    answered_set: std::collections::HashSet<u64>,
     targets: VecDeque<SocketAddr>,
     figures: RunFigures,
     samples: Vec<Duration>,
@@ -73,16 +94,22 @@ impl Pairing {
         c.figures = RunFigures::default();
         c.samples.clear();
         c.outstanding.clear();
+        c.answered.clear();
+        c.answered_set.clear();
     }
 
-    /// `client` sent a datagram to `peer`.
-    pub fn sent(&mut self, client: EndpointId, peer: SocketAddr, time: SystemTime) {
+    /// `client` sent `bytes` to `peer`.
+    pub fn sent(&mut self, client: EndpointId, peer: SocketAddr, bytes: &[u8], time: SystemTime) {
         let c = self.clients.entry(client).or_default();
         c.figures.sent += 1;
         if c.outstanding.len() >= MAX_OUTSTANDING {
             c.outstanding.pop_front();
         }
-        c.outstanding.push_back((peer, time));
+        c.outstanding.push_back(Request {
+            peer,
+            time,
+            content: content(bytes),
+        });
         if !c.targets.contains(&peer) {
             if c.targets.len() >= MAX_TARGETS {
                 c.targets.pop_front();
@@ -91,20 +118,49 @@ impl Pairing {
         }
     }
 
-    /// `client` received packet number `seq` from `peer`; what to note beside it.
+    /// `client` received `bytes`, packet number `seq`, from `peer`; what to note beside it.
     pub fn received(
         &mut self,
         client: EndpointId,
         seq: u64,
         peer: SocketAddr,
+        bytes: &[u8],
         time: SystemTime,
     ) -> Option<Note> {
         let c = self.clients.entry(client).or_default();
-        let note = if let Some(at) = c.outstanding.iter().position(|(p, _)| *p == peer) {
-            let (_, sent) = c.outstanding.remove(at)?;
+        let hash = content(bytes);
+        let echo = c
+            .outstanding
+            .iter()
+            .position(|r| r.peer == peer && r.content == hash);
+        let first = c.outstanding.iter().position(|r| r.peer == peer);
+        let paired = match (echo, first) {
+            (Some(at), Some(oldest)) => {
+                if at != oldest {
+                    c.figures.reordered += 1;
+                }
+                Some(at)
+            }
+            (None, _) if c.answered_set.contains(&hash) => {
+                c.figures.duplicates += 1;
+                return None;
+            }
+            (None, first) => first,
+            (Some(at), None) => Some(at),
+        };
+        let note = if let Some(at) = paired {
+            let request = c.outstanding.remove(at)?;
             // Everything sent to this peer before the answered one stays
             // unanswered: it may still come, or it was lost.
-            let rtt = time.duration_since(sent).unwrap_or_default();
+            let rtt = time.duration_since(request.time).unwrap_or_default();
+            if c.answered.len() >= MAX_ANSWERED
+                && let Some(old) = c.answered.pop_front()
+            {
+                c.answered_set.remove(&old);
+            }
+            if c.answered_set.insert(request.content) {
+                c.answered.push_back(request.content);
+            }
             c.figures.answered += 1;
             if c.samples.len() < MAX_SAMPLES {
                 c.samples.push(rtt);
@@ -189,6 +245,14 @@ impl Pairing {
     }
 }
 
+/// A datagram's bytes, hashed, to know its echo.
+fn content(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -210,13 +274,19 @@ mod tests {
         let ms = Duration::from_millis;
         let mut p = Pairing::default();
         p.new_run(c);
-        p.sent(c, server, t0);
-        p.sent(c, server, t0 + ms(1));
-        p.sent(c, server, t0 + ms(2));
-        assert_eq!(p.received(c, 10, server, t0 + ms(5)), Some(rtt(ms(5))));
-        assert_eq!(p.received(c, 11, server, t0 + ms(6)), Some(rtt(ms(5))));
+        p.sent(c, server, b"req", t0);
+        p.sent(c, server, b"req", t0 + ms(1));
+        p.sent(c, server, b"req", t0 + ms(2));
         assert_eq!(
-            p.received(c, 12, other, t0 + ms(7)),
+            p.received(c, 10, server, b"reply", t0 + ms(5)),
+            Some(rtt(ms(5)))
+        );
+        assert_eq!(
+            p.received(c, 11, server, b"reply", t0 + ms(6)),
+            Some(rtt(ms(5)))
+        );
+        assert_eq!(
+            p.received(c, 12, other, b"reply", t0 + ms(7)),
             Some(Note {
                 unexpected: true,
                 ..Note::default()
@@ -234,13 +304,35 @@ mod tests {
         assert_eq!((f.sent, f.answered, f.unexpected), (3, 2, 1));
         assert_eq!(f.rtt, Some([ms(5), ms(5), ms(5)]));
         // The third comes, then a duplicate with nothing left to pair.
-        assert_eq!(p.received(c, 13, server, t0 + ms(12)), Some(rtt(ms(10))));
-        assert_eq!(p.received(c, 14, server, t0 + ms(13)), None);
+        assert_eq!(
+            p.received(c, 13, server, b"reply", t0 + ms(12)),
+            Some(rtt(ms(10)))
+        );
+        assert_eq!(p.received(c, 14, server, b"reply", t0 + ms(13)), None);
         let f = p.figures(c).unwrap();
         assert_eq!((f.answered, f.unpaired), (3, 1));
         assert_eq!(f.rtt, Some([ms(5), ms(5), ms(10)]));
         p.new_run(c);
         assert_eq!(p.figures(c).unwrap(), RunFigures::default());
+        // Numbered echoes pair by content: the second comes back first
+        // (reordered), then the first, then the first again (a duplicate).
+        for (i, b) in [b"n=1", b"n=2", b"n=3"].iter().enumerate() {
+            p.sent(c, server, *b, t0 + ms(i as u64));
+        }
+        assert_eq!(
+            p.received(c, 20, server, b"n=2", t0 + ms(11)),
+            Some(rtt(ms(10)))
+        );
+        assert_eq!(
+            p.received(c, 21, server, b"n=1", t0 + ms(12)),
+            Some(rtt(ms(12)))
+        );
+        assert_eq!(p.received(c, 22, server, b"n=1", t0 + ms(13)), None);
+        let f = p.figures(c).unwrap();
+        assert_eq!(
+            (f.sent, f.answered, f.reordered, f.duplicates),
+            (3, 2, 1, 1)
+        );
         // A bad checksum joins whatever else the row had.
         p.bad_sum(c, 10);
         assert_eq!(

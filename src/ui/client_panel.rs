@@ -222,8 +222,14 @@ fn figures_ui(ui: &mut Ui, f: crate::capture::RunFigures) {
             rtt_label(p99)
         ));
     }
+    if f.duplicates + f.reordered > 0 {
+        text.push_str(&format!(
+            "   {} duplicates · {} reordered",
+            f.duplicates, f.reordered
+        ));
+    }
     ui.label(text).on_hover_text(
-        "Since the last Send: each reply is paired with the oldest unanswered datagram sent to its source",
+        "Since the last Send: a reply that echoes an unanswered datagram pairs with it (so numbered datagrams, such as {seq} makes, show duplicates and reordering); any other reply pairs with the oldest unanswered datagram sent to its source",
     );
     if f.unexpected > 0 {
         ui.label(
