@@ -743,6 +743,7 @@ impl eframe::App for UdpDeskApp {
                                 &mut self.settings.sequences,
                                 &mut self.settings.sequence_shown,
                                 &self.session.client.sequence,
+                                &self.settings.saved,
                                 |s| s.check(encoding),
                             )
                         })

@@ -215,3 +215,24 @@ fn a_checksum_that_fails_marks_its_row_and_a_bad_spec_is_said() {
     ui.click("Send");
     ui.h.get_by_label_contains("for example crc16_modbus");
 }
+
+#[test]
+fn a_sequence_step_can_send_a_saved_message() {
+    let mut settings = Settings::default();
+    settings.saved = vec![udpdesk::settings::SavedMessage {
+        name: "modbus read".into(),
+        message: "01 03 00 00 00 0A".into(),
+        mode: udpdesk::settings::MessageMode::Hex,
+        encoding: udpdesk::codec::Encoding::Utf8,
+        per_line: false,
+    }];
+    let mut ui = Ui::with(settings);
+    ui.click("Sequences");
+    ui.click("New sequence");
+    ui.click("…");
+    ui.h.get_all_by_label("modbus read").last().unwrap().click();
+    ui.h.run_ok();
+    let step = &ui.app().settings.sequences[0].steps[0];
+    assert_eq!(step.kind, udpdesk::net::StepKind::SendHex);
+    assert_eq!(step.text, "01 03 00 00 00 0A");
+}

@@ -5,6 +5,7 @@ use egui::{RichText, TextEdit, Ui};
 
 use crate::app::session::SequenceView;
 use crate::net::{MAX_STEPS, MatchKind, Sequence, Step, StepKind};
+use crate::settings::{MessageMode, SavedMessage};
 
 use super::widgets::{ERROR_RED, OK_GREEN};
 
@@ -25,6 +26,7 @@ pub fn sequence_panel_ui(
     sequences: &mut Vec<Sequence>,
     shown: &mut usize,
     view: &SequenceView,
+    saved: &[SavedMessage],
     check: impl Fn(&Sequence) -> Result<(), String>,
 ) -> Option<SequenceAction> {
     let mut action = None;
@@ -66,7 +68,7 @@ pub fn sequence_panel_ui(
                 ui.weak("A sequence sends, pauses and waits for replies, step by step.");
                 return;
             };
-            ui.add_enabled_ui(!view.running, |ui| edit_ui(ui, seq));
+            ui.add_enabled_ui(!view.running, |ui| edit_ui(ui, seq, saved));
             let verdict = check(seq);
             if let Err(e) = &verdict {
                 ui.label(RichText::new(e).color(ERROR_RED));
@@ -96,7 +98,7 @@ pub fn sequence_panel_ui(
 }
 
 /// The name, the repeat count and the steps.
-fn edit_ui(ui: &mut Ui, seq: &mut Sequence) {
+fn edit_ui(ui: &mut Ui, seq: &mut Sequence, saved: &[SavedMessage]) {
     // A row wider than the panel must not widen it, frame after frame.
     ui.set_max_width(ui.available_width());
     ui.horizontal(|ui| {
@@ -137,7 +139,7 @@ fn edit_ui(ui: &mut Ui, seq: &mut Sequence) {
                     })
                     .response
                     .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "step"));
-                step_fields_ui(ui, step);
+                step_fields_ui(ui, step, saved);
                 if ui.small_button("↑").on_hover_text("Move up").clicked() {
                     change = Some((i, -1));
                 }
@@ -172,7 +174,7 @@ fn edit_ui(ui: &mut Ui, seq: &mut Sequence) {
 }
 
 /// The fields a step of its kind has.
-fn step_fields_ui(ui: &mut Ui, step: &mut Step) {
+fn step_fields_ui(ui: &mut Ui, step: &mut Step, saved: &[SavedMessage]) {
     // What is left of the row once the label is drawn, less the buttons after
     // the field; never the whole panel, or the panel would grow every frame.
     let room = |ui: &Ui, after: f32| (ui.available_width() - after).max(40.0);
@@ -186,10 +188,26 @@ fn step_fields_ui(ui: &mut Ui, step: &mut Step) {
             let label = ui.label("message").id;
             ui.add(
                 TextEdit::singleline(&mut step.text)
-                    .desired_width(room(ui, 72.0))
+                    .desired_width(room(ui, 96.0))
                     .hint_text(hint),
             )
             .labelled_by(label);
+            if !saved.is_empty() {
+                ui.menu_button("…", |ui| {
+                    for m in saved {
+                        if ui.button(&m.name).clicked() {
+                            step.text.clone_from(&m.message);
+                            step.kind = match m.mode {
+                                MessageMode::Text => StepKind::Send,
+                                MessageMode::Hex => StepKind::SendHex,
+                            };
+                            ui.close();
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Send one of the saved messages");
+            }
         }
         StepKind::Pause => {
             let label = ui.label("for").id;
