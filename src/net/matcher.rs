@@ -86,6 +86,9 @@ enum How {
 
 /// Patterns longer than this are refused: a rule is typed, not pasted from a file.
 const MAX_PATTERN: usize = 4096;
+/// Groups a regex may have: a reply uses `{1}`…`{9}`, and every group makes
+/// finding them dearer on each datagram.
+const MAX_GROUPS: usize = 32;
 
 impl Matcher {
     /// Compiles `pattern` as `kind`; text patterns take escapes (`\r\n`, `\x02`)
@@ -124,6 +127,17 @@ impl Matcher {
             ),
             MatchKind::Hex => How::Bytes(hex_pattern(pattern)?),
         };
+        let groups = match &how {
+            How::Bytes(re) => re.captures_len(),
+            How::Text(re, _) => re.captures_len(),
+            _ => 1,
+        };
+        if groups > MAX_GROUPS + 1 {
+            return Err(format!(
+                "the regular expression has {} groups; a rule takes at most {MAX_GROUPS} (write (?:…) for a group that need not be kept)",
+                groups - 1
+            ));
+        }
         Ok(Matcher { how })
     }
 
@@ -166,6 +180,9 @@ impl Matcher {
     pub fn is_match(&self, bytes: &[u8]) -> bool {
         match &self.how {
             How::Bytes(re) => re.is_match(bytes),
+            How::Text(re, encoding) => {
+                codec::strict_text(bytes, *encoding).is_some_and(|text| re.is_match(&text))
+            }
             _ => self.find(bytes, &mut Vec::new()),
         }
     }
@@ -198,10 +215,35 @@ fn find_text(
     let Some(caps) = re.captures(&text) else {
         return false;
     };
+    // Every group edge, in order, mapped to bytes by encoding the text
+    // between one edge and the next: one pass over the text in all.
+    let mut edges: Vec<usize> = caps
+        .iter()
+        .flatten()
+        .flat_map(|m| [m.start(), m.end()])
+        .collect();
+    edges.sort_unstable();
+    edges.dedup();
+    // GBK's decoder reads all of GB18030, which its encoder cannot all write.
+    let measure = if encoding == Encoding::Gbk {
+        Encoding::Gb18030
+    } else {
+        encoding
+    };
+    let mut at_bytes = Vec::with_capacity(edges.len());
+    let (mut chars, mut len) = (0, 0);
+    for &edge in &edges {
+        let piece = &text[chars..edge];
+        len += codec::encode(piece, measure).map_or(piece.len(), |b| b.len());
+        chars = edge;
+        at_bytes.push(len);
+    }
     let offset = |at: usize| {
-        codec::encode(&text[..at], encoding)
-            .map(|b| b.len())
-            .unwrap_or(at)
+        edges
+            .binary_search(&at)
+            .ok()
+            .and_then(|i| at_bytes.get(i))
+            .map_or(at, |b| (*b).min(bytes.len()))
     };
     groups.extend(
         caps.iter()
@@ -303,6 +345,11 @@ mod tests {
         let got = hit(MatchKind::Regex, r"温度=(\d+)", Encoding::Gbk, &gbk).unwrap();
         assert_eq!(got[1], b"25".to_vec());
         assert_eq!(got[0], codec::encode("温度=25", Encoding::Gbk).unwrap());
+        // A four-byte GB18030 character, which GBK's decoder reads, comes first.
+        let mut four = codec::encode("å", Encoding::Gb18030).unwrap();
+        four.extend(b"t=25");
+        let got = hit(MatchKind::Regex, r"=(\d+)", Encoding::Gbk, &four).unwrap();
+        assert_eq!(got[1], b"25".to_vec());
         // Bytes that are not GBK text never match a text pattern.
         assert!(hit(MatchKind::Regex, ".*", Encoding::Gbk, b"\xff\xff").is_none());
         // An optional group that did not take part is empty.
@@ -341,5 +388,8 @@ mod tests {
         let err = Matcher::new(MatchKind::Exact, "你", Encoding::Windows1252).unwrap_err();
         assert!(err.contains('你'), "{err}");
         assert!(Matcher::new(MatchKind::Regex, &"a".repeat(5000), u).is_err());
+        let err = Matcher::new(MatchKind::Regex, &"(a)".repeat(33), u).unwrap_err();
+        assert!(err.contains("at most 32"), "{err}");
+        Matcher::new(MatchKind::Regex, &"(a)".repeat(32), u).unwrap();
     }
 }

@@ -162,6 +162,9 @@ struct Compiled {
     delay: Duration,
     /// Firings left, for a rule limited to a number of times.
     left: Option<u64>,
+    /// The reply uses regex groups (`{0}`…`{9}`): only then are they found,
+    /// which costs more than telling a match.
+    groups: bool,
     fired: u64,
 }
 
@@ -232,7 +235,13 @@ impl RuleSet {
             if rule.left == Some(0) || !rule.peer.admits(msg.peer) {
                 continue;
             }
-            if !rule.matcher.find(msg.bytes, groups) {
+            let hit = if rule.groups {
+                rule.matcher.find(msg.bytes, groups)
+            } else {
+                groups.clear();
+                rule.matcher.is_match(msg.bytes)
+            };
+            if !hit {
                 continue;
             }
             if let Some(left) = &mut rule.left {
@@ -301,8 +310,17 @@ fn compile(rule: &Rule, encoding: Encoding) -> Result<Compiled, String> {
         answer,
         delay,
         left: (rule.times > 0).then_some(rule.times),
+        groups: uses_groups(&rule.reply),
         fired: 0,
     })
+}
+
+/// True when a reply template names a regex group, `{0}` to `{9}`.
+fn uses_groups(reply: &str) -> bool {
+    reply
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'{' && w[1].is_ascii_digit() && w[2] == b'}')
 }
 
 /// A rules file: `[[rule]]` tables, as `udpdesk serve --rules FILE` reads.
