@@ -51,6 +51,8 @@ pub struct UdpDeskApp {
     pub replay: ReplayState,
     /// The rules editor's check and Try box.
     pub rules: RulesState,
+    /// The sequence panel's check.
+    pub sequence_state: sequence_panel::SequenceState,
     /// The left panel shows the relay instead of the server and client.
     pub show_relay: bool,
     saver: Saver,
@@ -137,6 +139,7 @@ impl UdpDeskApp {
             },
             detail: DetailState::default(),
             rules: RulesState::default(),
+            sequence_state: sequence_panel::SequenceState::default(),
             replay: ReplayState::default(),
             show_relay: false,
             saver: Saver::new(Arc::clone(&wake)),
@@ -744,7 +747,8 @@ impl eframe::App for UdpDeskApp {
                                 &mut self.settings.sequence_shown,
                                 &self.session.client.sequence,
                                 &self.settings.saved,
-                                |s| s.check(encoding),
+                                encoding,
+                                &mut self.sequence_state,
                             )
                         })
                         .inner;

@@ -157,12 +157,12 @@ pub struct SendArgs {
     pub target: String,
     /// Each message is one datagram, in order; escapes \r \n \t \0 \\ \xNN \u{...} work. With none, each line of stdin is one.
     pub messages: Vec<String>,
-    /// Messages are hex ("48 65 6c", "0x48,0x65") instead of text.
     /// Each MESSAGE is a template: {seq} (or {seq:u16be}…), {time},
     /// {unix_ms}, {random:N}, {uuid} and checksums ({crc16_modbus}, {crc32},
     /// {sum8}, {xor8}…) are filled in for every datagram; {{ is a brace.
     #[arg(long)]
     pub vars: bool,
+    /// Messages are hex ("48 65 6c", "0x48,0x65") instead of text.
     #[arg(long)]
     pub hex: bool,
     /// Text encoding of messages and replies.
@@ -192,13 +192,13 @@ pub struct SendArgs {
     /// The IPv4 interface address to send multicast from.
     #[arg(long)]
     pub multicast_if: Option<Ipv4Addr>,
-    /// Stream every packet, both directions, to this file as it happens; the
-    /// extension picks the format: .pcapng, .pcap, .jsonl, .csv or .txt.
     /// Run the sequence in this TOML file (steps: send, sendhex, pause,
     /// expect) instead of sending MESSAGEs; the exit status is 1 if an expect
     /// step saw no matching reply in time.
     #[arg(long, value_name = "FILE", conflicts_with = "messages")]
     pub sequence: Option<std::path::PathBuf>,
+    /// Stream every packet, both directions, to this file as it happens; the
+    /// extension picks the format: .pcapng, .pcap, .jsonl, .csv or .txt.
     #[arg(long, value_name = "FILE")]
     pub capture: Option<std::path::PathBuf>,
     /// Printing options.
@@ -224,10 +224,10 @@ pub struct RelayArgs {
     /// Drop datagrams holding this text (escapes such as \x00 work); repeatable.
     #[arg(long, value_name = "TEXT")]
     pub drop: Vec<String>,
-    /// Hold every other datagram this long, such as 200ms.
+    /// Hold every datagram --drop does not take this long, such as 200ms.
     #[arg(long, value_parser = parse_duration, conflicts_with = "duplicate")]
     pub delay: Option<Duration>,
-    /// Send every other datagram N more times.
+    /// Send every datagram --drop does not take N more times.
     #[arg(long, value_name = "N")]
     pub duplicate: Option<u32>,
     /// Which way --drop, --delay and --duplicate act: server, client or both.

@@ -20,6 +20,7 @@ mod relay;
 mod reply;
 mod resolve;
 mod rules;
+mod rules_file;
 mod sequence;
 mod sequence_run;
 mod server;
@@ -54,7 +55,8 @@ pub use relay::{
 };
 pub use reply::{Incoming, ReplyMode, Responder};
 pub use resolve::{Target, parse_bind, parse_target};
-pub use rules::{MAX_RULES, ReplyFormat, Rule, RuleAction, RuleError, RuleSet, RulesFile, Verdict};
+pub use rules::{MAX_RULES, ReplyFormat, Rule, RuleAction, RuleError, RuleSet, Verdict};
+pub use rules_file::RulesFile;
 pub use sequence::{MAX_STEPS, Sequence, SequenceEnd, Step, StepKind};
 pub use worker::Resolver;
 

@@ -185,11 +185,16 @@ fn a_drop_rule_lets_other_datagrams_through() {
         b"plain",
         "the first echo is the second's"
     );
-    let c = wait_for(&e, "the drop counted", |ev| match ev {
-        Event::RelayCounters { counters, .. } if counters.dropped == 1 => Some(*counters),
+    // Counters go out as they change: wait for the update that has both.
+    let c = wait_for(&e, "the drop and the forward counted", |ev| match ev {
+        Event::RelayCounters { counters, .. }
+            if counters.dropped == 1 && counters.to_server == 1 =>
+        {
+            Some(*counters)
+        }
         _ => None,
     });
-    assert_eq!(c.to_server, 1);
+    assert_eq!((c.dropped, c.to_server), (1, 1));
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! The relay panel's requests made into engine commands, and the relay's
 //! events folded into what the panel shows.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::codec;
@@ -247,25 +246,26 @@ impl Session {
             return;
         };
         let now = Instant::now();
+        // Who was active in this batch, then one pass over the mappings: a
+        // flood through many clients costs no scan per packet.
+        let mut clients = std::collections::HashSet::new();
+        let mut upstreams = std::collections::HashSet::new();
         for p in packets.iter().filter(|p| p.endpoint == id) {
-            let client_side = matches!(Leg::of(p, listen), Leg::ClientToRelay | Leg::RelayToClient);
-            let is_it = |m: &MappingRow| {
-                if client_side {
-                    m.client == p.peer
-                } else {
-                    same_socket(m.upstream_local, p.local)
-                }
+            match Leg::of(p, listen) {
+                Leg::ClientToRelay | Leg::RelayToClient => clients.insert(p.peer),
+                // An upstream socket's port is its own, whatever address it used.
+                Leg::RelayToServer | Leg::ServerToRelay => upstreams.insert(p.local.port()),
             };
-            if let Some(m) = self.relay.mappings.iter_mut().rev().find(|m| is_it(m)) {
+        }
+        if clients.is_empty() && upstreams.is_empty() {
+            return;
+        }
+        for m in &mut self.relay.mappings {
+            if clients.contains(&m.client) || upstreams.contains(&m.upstream_local.port()) {
                 m.last = now;
             }
         }
     }
-}
-
-/// An upstream socket bound to every address records the one it used.
-fn same_socket(bound: SocketAddr, seen: SocketAddr) -> bool {
-    bound.port() == seen.port() && (bound.ip().is_unspecified() || bound.ip() == seen.ip())
 }
 
 #[cfg(test)]

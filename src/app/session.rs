@@ -90,6 +90,8 @@ pub struct ServerView {
     pub reply_text: String,
     /// A manual reply was just sent: a failure now belongs beside its box.
     pub manual_pending: bool,
+    /// The rules (and encoding) the running server was last given.
+    pub rules_applied: Option<(Vec<crate::net::Rule>, crate::codec::Encoding)>,
 }
 
 impl ClientView {
@@ -139,18 +141,7 @@ pub struct ClientView {
     /// The last error, beside its control.
     pub error: Option<FieldError>,
     /// The sequence under way, or how the last one ended.
-    pub sequence: SequenceView,
-}
-
-/// A sequence run as the client panel shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SequenceView {
-    /// A run is under way.
-    pub running: bool,
-    /// Where it is: round and step, from 1.
-    pub at: Option<(u64, usize)>,
-    /// How the last run ended, and whether that was a success.
-    pub outcome: Option<(String, bool)>,
+    pub sequence: crate::ui::sequence_panel::SequenceView,
 }
 
 /// The live capture as the window shows it.
@@ -626,6 +617,7 @@ impl Session {
         self.server.selected_peer = None;
         self.server.id = Some(id);
         self.server.last_id = Some(id);
+        self.server.rules_applied = Some((form.rules.clone(), form.encoding));
         self.server.state = Some(RunState::Starting);
         if let Err(message) = self.command(Command::StartServer { id, config }) {
             self.server.state = Some(RunState::Stopped);
@@ -668,13 +660,24 @@ impl Session {
     }
 
     /// Hands the running server the form's rules (the editor has checked them).
+    /// Only a change is sent: setting rules starts their `times` counts over,
+    /// which changing the reply limit or the quit word must not do.
     pub fn set_rules(&mut self, form: &ServerForm) {
         let Some(id) = self.server.id else { return };
-        if crate::net::RuleSet::new(&form.rules, form.encoding).is_ok() {
-            let _sent = self.command(Command::SetRules {
+        let wanted = (form.rules.clone(), form.encoding);
+        if self.server.rules_applied.as_ref() == Some(&wanted)
+            || crate::net::RuleSet::new(&form.rules, form.encoding).is_err()
+        {
+            return;
+        }
+        if self
+            .command(Command::SetRules {
                 id,
                 rules: form.rules.clone(),
-            });
+            })
+            .is_ok()
+        {
+            self.server.rules_applied = Some(wanted);
         }
     }
 
@@ -758,8 +761,6 @@ impl Session {
         Some((sent.min(run.total), run.total))
     }
 
-    /// Hands `job` to the client, opening (or reopening) it as the form says;
-    /// false when it could not (the reason is beside the form's field).
     /// Runs `sequence` from the client to the form's target.
     pub fn run_sequence(&mut self, form: &ClientForm, sequence: &crate::net::Sequence) {
         let target = match super::forms::target(form) {
@@ -781,7 +782,7 @@ impl Session {
             .is_ok()
         {
             self.pairing.new_run(id);
-            self.client.sequence = SequenceView {
+            self.client.sequence = crate::ui::sequence_panel::SequenceView {
                 running: true,
                 at: None,
                 outcome: None,
@@ -789,6 +790,8 @@ impl Session {
         }
     }
 
+    /// Hands `job` to the client, opening (or reopening) it as the form says;
+    /// false when it could not (the reason is beside the form's field).
     fn send_from_client(&mut self, form: &ClientForm, job: crate::net::SendJob) -> bool {
         if let Some(id) = self.open_client(form)
             && self.command(Command::Send { id, job }).is_ok()

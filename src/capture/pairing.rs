@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 use crate::packet::EndpointId;
 
 /// Unanswered requests remembered per client; older ones are forgotten.
-const MAX_OUTSTANDING: usize = 65_536;
+const MAX_OUTSTANDING: usize = 4096;
 /// Round-trip times kept per run for the percentiles.
 const MAX_SAMPLES: usize = 1 << 20;
 /// Notes kept for the table; the oldest half goes when full.

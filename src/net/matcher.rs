@@ -68,6 +68,10 @@ impl fmt::Display for MatchKind {
 #[derive(Debug, Clone)]
 pub struct Matcher {
     how: How,
+    /// A line feed and a carriage return in the pattern's encoding (two
+    /// bytes each in UTF-16), for the line break exact and suffix ignore.
+    lf: Vec<u8>,
+    cr: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -138,7 +142,9 @@ impl Matcher {
                 groups - 1
             ));
         }
-        Ok(Matcher { how })
+        let lf = codec::encode("\n", encoding).unwrap_or_else(|_| b"\n".to_vec());
+        let cr = codec::encode("\r", encoding).unwrap_or_else(|_| b"\r".to_vec());
+        Ok(Matcher { how, lf, cr })
     }
 
     /// Whether `bytes` match. `groups` gets the match (index 0) and each
@@ -147,12 +153,13 @@ impl Matcher {
         groups.clear();
         let whole = match &self.how {
             How::Any => Some(0..bytes.len()),
-            How::Exact(lit) => (trim_newline(bytes) == lit.as_slice() || bytes == lit.as_slice())
-                .then_some(0..lit.len()),
+            How::Exact(lit) => (self.trim_newline(bytes) == lit.as_slice()
+                || bytes == lit.as_slice())
+            .then_some(0..lit.len()),
             How::Prefix(lit) => bytes.starts_with(lit).then_some(0..lit.len()),
             How::Contains(finder) => finder.find(bytes).map(|at| at..at + finder.needle().len()),
             How::Suffix(lit) => {
-                let body = trim_newline(bytes);
+                let body = self.trim_newline(bytes);
                 let body = if body.ends_with(lit) { body } else { bytes };
                 body.ends_with(lit)
                     .then(|| body.len() - lit.len()..body.len())
@@ -196,9 +203,12 @@ fn regex_error(e: regex::Error) -> String {
     format!("not a valid regular expression: {last}")
 }
 
-fn trim_newline(bytes: &[u8]) -> &[u8] {
-    let b = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    b.strip_suffix(b"\r").unwrap_or(b)
+impl Matcher {
+    /// `bytes` without one trailing line break (`\n` or `\r\n`).
+    fn trim_newline<'b>(&self, bytes: &'b [u8]) -> &'b [u8] {
+        let b = bytes.strip_suffix(self.lf.as_slice()).unwrap_or(bytes);
+        b.strip_suffix(self.cr.as_slice()).unwrap_or(b)
+    }
 }
 
 /// A regex over text in a legacy encoding: decode strictly (bytes that are
@@ -322,6 +332,12 @@ mod tests {
         assert!(hit(MatchKind::Suffix, "end", u, b"the end\n").is_some());
         assert!(hit(MatchKind::Suffix, "\\n", u, b"line\n").is_some());
         assert!(hit(MatchKind::Any, "", u, b"").is_some());
+        for enc in [Encoding::Utf16Le, Encoding::Utf16Be] {
+            let sent = codec::encode("ping\r\n", enc).unwrap();
+            assert!(hit(MatchKind::Exact, "ping", enc, &sent).is_some(), "{enc}");
+            let sent = codec::encode("the end\n", enc).unwrap();
+            assert!(hit(MatchKind::Suffix, "end", enc, &sent).is_some(), "{enc}");
+        }
         assert!(hit(MatchKind::Exact, "", u, b"").is_some());
     }
 

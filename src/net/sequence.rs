@@ -124,13 +124,10 @@ impl Sequence {
     /// # Errors
     /// The line of the first mistake.
     pub fn parse(text: &str) -> Result<Sequence, String> {
-        toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let msg = e.message().trim().to_owned();
-            line.map_or(msg.clone(), |l| format!("line {l}: {msg}"))
-        })
+        super::rules_file::parse_strict(
+            text,
+            "a sequence has name, repeat and [[step]] tables; a step has kind, text, matching and ms",
+        )
     }
 
     /// Checks every step, with messages in `encoding`, as a run would.
@@ -310,5 +307,7 @@ text = "01 02"
                 .unwrap_err()
                 .starts_with("line 1:")
         );
+        let e = Sequence::parse("[[step]]\nmsg = \"hi\"\n").unwrap_err();
+        assert!(e.starts_with("line 2: unknown field `msg`"), "{e}");
     }
 }

@@ -126,7 +126,10 @@ impl Worker {
         let mut end = None;
         let mut burst = 0;
         let mut progress = false;
+        // Every step counts against the turn, a pause of 0 ms too: a run of
+        // steps that take no time must still let the loop serve the rest.
         while burst < BURST {
+            burst += 1;
             if let Some(deadline) = run.deadline {
                 if run.met {
                     run.deadline = None;
@@ -166,7 +169,6 @@ impl Worker {
             };
             match (&run.steps[run.index], step) {
                 (Ready::Send(_) | Ready::Fill(_), Some(bytes)) => {
-                    burst += 1;
                     match outbox::send(
                         sock,
                         origin,
@@ -187,7 +189,8 @@ impl Worker {
                     run.index += 1;
                 }
                 (Ready::Pause(d), _) => {
-                    run.next_at = now + *d;
+                    // From this moment, not the turn's start: sends before it took time.
+                    run.next_at = Instant::now() + *d;
                     run.index += 1;
                 }
                 (Ready::Send(_) | Ready::Fill(_), None) => run.index += 1,

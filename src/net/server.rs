@@ -268,8 +268,12 @@ impl Worker {
                 &due.payload,
                 &mut self.out,
                 &mut self.icmp,
-            ) {
-                self.out.fail(Some(due.id), e);
+            ) && let Some(more) = self
+                .later_failures
+                .let_through((due.id, std::mem::discriminant(&e)), now)
+            {
+                // A flood of delayed replies to a dead peer is said once a second.
+                self.out.fail(Some(due.id), e.repeated(more));
             }
         }
     }

@@ -94,6 +94,9 @@ pub struct Worker {
     pub(super) ready_upstreams: BTreeSet<usize>,
     /// Replies a rule delays.
     pub(super) later: super::later::Later,
+    /// Failures sending them, said at most once a second per endpoint and kind.
+    pub(super) later_failures:
+        super::throttle::Throttle<(EndpointId, std::mem::Discriminant<NetError>)>,
 }
 
 impl Worker {
@@ -138,6 +141,7 @@ impl Worker {
             relay_slots: super::relay::Slots::default(),
             ready_upstreams: BTreeSet::new(),
             later: super::later::Later::default(),
+            later_failures: super::throttle::Throttle::new(Duration::from_secs(1)),
         }
     }
 

@@ -204,7 +204,8 @@ fn rule_ui(ui: &mut Ui, i: usize, rule: &mut Rule) -> (bool, Option<Change>) {
                 .range(0..=3_600_000)
                 .suffix(" ms"),
         )
-        .on_hover_text("Wait this long before answering; the server goes on meanwhile");
+        .on_hover_text("Wait this long before answering; the server goes on meanwhile")
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "delay"));
         ui.add(
             egui::DragValue::new(&mut rule.times)
                 .range(0..=1_000_000)
@@ -220,7 +221,8 @@ fn rule_ui(ui: &mut Ui, i: usize, rule: &mut Rule) -> (bool, Option<Change>) {
                     t => t.parse().ok(),
                 }),
         )
-        .on_hover_text("How many times the rule fires (0: always); counted from the last change");
+        .on_hover_text("How many times the rule fires (0: always); counted from the last change")
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "times"));
         if ui.small_button("↑").on_hover_text("Move up").clicked() {
             change = Some(Change::Up(i));
         }

@@ -3,11 +3,41 @@
 
 use egui::{RichText, TextEdit, Ui};
 
-use crate::app::session::SequenceView;
+use crate::codec::Encoding;
 use crate::net::{MAX_STEPS, MatchKind, Sequence, Step, StepKind};
 use crate::settings::{MessageMode, SavedMessage};
 
 use super::widgets::{ERROR_RED, OK_GREEN};
+
+/// A sequence run as the client panel shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SequenceView {
+    /// A run is under way.
+    pub running: bool,
+    /// Where it is: round and step, from 1.
+    pub at: Option<(u64, usize)>,
+    /// How the last run ended, and whether that was a success.
+    pub outcome: Option<(String, bool)>,
+}
+
+/// What the panel keeps between frames: the shown sequence's check, redone
+/// only when the sequence or the encoding changes.
+#[derive(Default)]
+pub struct SequenceState {
+    checked: Option<(Sequence, Encoding, Result<(), String>)>,
+}
+
+impl SequenceState {
+    fn check(&mut self, seq: &Sequence, encoding: Encoding) -> &Result<(), String> {
+        if !matches!(&self.checked, Some((s, e, _)) if s == seq && *e == encoding) {
+            self.checked = None;
+        }
+        let (_, _, result) = self
+            .checked
+            .get_or_insert_with(|| (seq.clone(), encoding, seq.check(encoding)));
+        result
+    }
+}
 
 /// What the user asked of the sequences.
 #[must_use]
@@ -27,7 +57,8 @@ pub fn sequence_panel_ui(
     shown: &mut usize,
     view: &SequenceView,
     saved: &[SavedMessage],
-    check: impl Fn(&Sequence) -> Result<(), String>,
+    encoding: Encoding,
+    state: &mut SequenceState,
 ) -> Option<SequenceAction> {
     let mut action = None;
     let title = match sequences.len() {
@@ -69,7 +100,7 @@ pub fn sequence_panel_ui(
                 return;
             };
             ui.add_enabled_ui(!view.running, |ui| edit_ui(ui, seq, saved));
-            let verdict = check(seq);
+            let verdict = state.check(seq, encoding).clone();
             if let Err(e) = &verdict {
                 ui.label(RichText::new(e).color(ERROR_RED));
             }
@@ -242,7 +273,8 @@ fn step_fields_ui(ui: &mut Ui, step: &mut Step, saved: &[SavedMessage]) {
                     .prefix("≤ ")
                     .suffix(" ms"),
             )
-            .on_hover_text("How long to wait for a matching reply from the target");
+            .on_hover_text("How long to wait for a matching reply from the target")
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "timeout"));
         }
     }
 }

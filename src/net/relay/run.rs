@@ -511,7 +511,13 @@ fn mapping<'r>(
                 relay.opened(now);
             }
             Err(e) => {
-                wire.out.fail(Some(side.id), e);
+                // Out of sockets (the open-file limit) comes with every new
+                // client's datagram: said once a second, counted always.
+                relay.counters.refused += 1;
+                relay.changed = true;
+                if let Some(more) = relay.failures.let_through(std::mem::discriminant(&e), now) {
+                    wire.out.fail(Some(side.id), e.repeated(more));
+                }
                 return None;
             }
         }

@@ -236,6 +236,8 @@ impl Relay {
         if queue.push(due, id, client, bytes) {
             return true;
         }
+        // Counted as delayed when the rule chose it; it was not held after all.
+        self.counters.delayed = self.counters.delayed.saturating_sub(1);
         self.counters.refused += 1;
         self.changed = true;
         false
