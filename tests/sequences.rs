@@ -209,3 +209,34 @@ fn the_readme_sequence_file_reads_and_checks() {
     assert_eq!((s.repeat, s.steps.len()), (3, 4));
     s.check(udpdesk::codec::Encoding::Utf8).unwrap();
 }
+
+#[test]
+fn steps_that_take_no_time_do_not_hold_the_network_thread() {
+    let e = engine();
+    let at = server(&e, ReplyMode::Echo);
+    run(
+        &e,
+        at,
+        Sequence {
+            name: "busy".into(),
+            repeat: u64::MAX,
+            steps: vec![
+                step(StepKind::Send, "flood", 0),
+                step(StepKind::Pause, "", 0),
+            ],
+        },
+    );
+    // The engine still answers: a second server starts while the run goes on.
+    let other = start_server(
+        &e,
+        3,
+        ServerConfig {
+            reply: ReplyMode::Echo,
+            ..ServerConfig::new("127.0.0.1:0".parse().unwrap())
+        },
+    );
+    assert_ne!(other.port(), 0);
+    e.send(Command::StopSending { id: CLIENT }).unwrap();
+    let (end, _, _) = done(&e);
+    assert_eq!(end, SequenceEnd::Stopped);
+}

@@ -146,6 +146,9 @@ impl Sequence {
         if self.steps.is_empty() {
             return Err("the sequence has no steps: add one".to_owned());
         }
+        if !self.steps.iter().any(|s| s.kind != StepKind::Pause) {
+            return Err("the sequence only pauses: add a send or an expect step".to_owned());
+        }
         if self.steps.len() > MAX_STEPS {
             return Err(format!("a sequence has at most {MAX_STEPS} steps"));
         }
