@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+use egui::RichText;
 
 use crate::settings::{SavedMessage, Settings, Theme};
 use crate::ui::client_panel::{self, ClientAction};
@@ -27,6 +27,7 @@ use crate::ui::replay_window::{self, ReplayAction, ReplayState};
 use crate::ui::rules_editor::{self, RulesEdit, RulesState};
 use crate::ui::sequence_panel::{self, SequenceAction};
 use crate::ui::server_panel::{self, ServerAction};
+use crate::ui::shortcuts::{self, Pressed};
 use crate::ui::status_bar::{self, Rates};
 
 use open::{Loaded, Opener};
@@ -404,7 +405,11 @@ impl UdpDeskApp {
                 {
                     action = Some(TableAction::Open);
                 }
-                if ui.button("Save log…").clicked() {
+                let ctx = ui.ctx().clone();
+                let with = |text: &str, s| {
+                    egui::Button::new(text).shortcut_text(shortcuts::label(&ctx, s))
+                };
+                if ui.add(with("Save log…", &shortcuts::SAVE)).clicked() {
                     action = Some(TableAction::Save);
                 }
                 let capturing = self.session.capture.file.is_some();
@@ -414,7 +419,7 @@ impl UdpDeskApp {
                 if capturing && ui.button("Stop capture").clicked() {
                     action = Some(TableAction::StopCapture);
                 }
-                if ui.button("Clear log").clicked() {
+                if ui.add(with("Clear log", &shortcuts::CLEAR)).clicked() {
                     action = Some(TableAction::Clear);
                 }
                 ui.separator();
@@ -453,8 +458,30 @@ impl UdpDeskApp {
                 self.handover_ui(ui);
                 self.memory_ui(ui);
             });
+            ui.menu_button("Keys", |ui| {
+                let ctx = ui.ctx().clone();
+                for (what, s) in [
+                    ("Send the client's message", &shortcuts::SEND),
+                    ("Send saved message 1 … 9", &shortcuts::SAVED[0]),
+                    ("Find: the table's filter", &shortcuts::FILTER),
+                    ("Save the log", &shortcuts::SAVE),
+                    ("Clear the log", &shortcuts::CLEAR),
+                ] {
+                    let mut keys = shortcuts::label(&ctx, s);
+                    if std::ptr::eq(s, &shortcuts::SAVED[0]) {
+                        keys.push_str(" … 9");
+                    }
+                    ui.horizontal(|ui| {
+                        ui.label(what);
+                        ui.weak(keys);
+                    });
+                }
+            });
             ui.add_space(16.0);
-            ui.weak("Ctrl+Enter sends the client's message");
+            ui.weak(format!(
+                "{} sends the client's message",
+                shortcuts::label(ui.ctx(), &shortcuts::SEND)
+            ));
         });
         action
     }
@@ -577,13 +604,23 @@ impl eframe::App for UdpDeskApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let send_shortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
-        if ui.input_mut(|i| i.consume_shortcut(&send_shortcut)) {
-            self.apply_client(ClientAction::Send);
-        }
         let mut table_action = None;
+        for pressed in shortcuts::pressed(ui.ctx()) {
+            match pressed {
+                Pressed::Send => self.apply_client(ClientAction::Send),
+                Pressed::Saved(n) if n < self.settings.saved.len() => {
+                    self.apply_client(ClientAction::SendSaved(n));
+                }
+                Pressed::Saved(_) => {}
+                Pressed::Filter => self.table.focus_filter = true,
+                Pressed::Save => table_action = Some(TableAction::Save),
+                Pressed::Clear => table_action = Some(TableAction::Clear),
+            }
+        }
         egui::Panel::top("menu").show(ui, |ui| {
-            table_action = self.menu_ui(ui);
+            if let Some(a) = self.menu_ui(ui) {
+                table_action = Some(a);
+            }
         });
         if let Some(reason) = self.session.engine_failure.clone() {
             let mut restart = false;

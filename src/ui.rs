@@ -11,5 +11,6 @@ pub mod replay_window;
 pub mod rules_editor;
 pub mod sequence_panel;
 pub mod server_panel;
+pub mod shortcuts;
 pub mod status_bar;
 pub mod widgets;

@@ -156,9 +156,17 @@ fn saved_ui(ui: &mut Ui, saved: &[SavedMessage]) -> Option<ClientAction> {
         .show(ui, |ui| {
             for (i, m) in saved.iter().enumerate() {
                 ui.horizontal(|ui| {
+                    let keys = super::shortcuts::SAVED
+                        .get(i)
+                        .map(|s| format!("; {}", super::shortcuts::label(ui.ctx(), s)))
+                        .unwrap_or_default();
                     if ui
                         .button(format!("Send: {}", m.name))
-                        .on_hover_text(format!("Send it ({}, {})", mode_label(m.mode), m.encoding))
+                        .on_hover_text(format!(
+                            "Send it ({}, {}{keys})",
+                            mode_label(m.mode),
+                            m.encoding
+                        ))
                         .clicked()
                     {
                         action = Some(ClientAction::SendSaved(i));

@@ -48,6 +48,8 @@ pub struct TableState {
     pub following: bool,
     /// The filter has stored packets it has not looked at yet.
     pub scanning: bool,
+    /// Put the cursor in the filter at the next frame (Ctrl+F).
+    pub focus_filter: bool,
 }
 
 const ROW_HEIGHT: f32 = 20.0;
@@ -62,7 +64,10 @@ pub fn table_toolbar_ui(
 ) -> Option<TableAction> {
     let mut action = None;
     ui.horizontal_wrapped(|ui| {
-        labelled_field_ui(ui, "Filter", &mut state.filter.text, 140.0, "text or hex");
+        let filter = labelled_field_ui(ui, "Filter", &mut state.filter.text, 140.0, "text or hex");
+        if std::mem::take(&mut state.focus_filter) {
+            filter.request_focus();
+        }
         labelled_field_ui(ui, "Peer", &mut state.filter.peer, 110.0, "address part");
         let label_id = ui.label("Direction").id;
         egui::ComboBox::from_id_salt("filter-direction")
@@ -87,10 +92,13 @@ pub fn table_toolbar_ui(
         if ui.button(pause).clicked() {
             action = Some(TableAction::TogglePause);
         }
-        if ui.button("Clear").clicked() {
+        let keys = |s| super::shortcuts::label(ui.ctx(), s);
+        let clear = format!("Clear the log ({})", keys(&super::shortcuts::CLEAR));
+        let save = format!("Save the log ({})", keys(&super::shortcuts::SAVE));
+        if ui.button("Clear").on_hover_text(clear).clicked() {
             action = Some(TableAction::Clear);
         }
-        if ui.button("Save log…").clicked() {
+        if ui.button("Save log…").on_hover_text(save).clicked() {
             action = Some(TableAction::Save);
         }
         if ui
