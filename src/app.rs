@@ -170,7 +170,13 @@ impl UdpDeskApp {
         let store = &self.session.store;
         let packets: Vec<_> = store.views().map(|v| v.to_packet()).collect();
         self.session.status = Some(format!("saving {} packets…", packets.len()));
-        if let Err(e) = self.saver.save_to(path, packets) {
+        let names = self
+            .session
+            .names
+            .iter()
+            .map(|(id, name)| (*id, name.clone()))
+            .collect();
+        if let Err(e) = self.saver.save_to(path, packets, names) {
             self.session.last_error = Some(e);
         }
     }

@@ -30,7 +30,7 @@ pub use record::PacketRecord;
 pub use replay::{Speed, timetable};
 pub use store::{Held, PacketStore, PacketView, Totals};
 pub use stream::{EndpointStats, LogWriter};
-pub use write::{SaveSummary, Written, save_log, write_log};
+pub use write::{SaveSummary, Written, save_log, save_named_log, write_log, write_named_log};
 
 /// Shared fixtures for the tests of every capture file.
 #[cfg(test)]

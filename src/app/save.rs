@@ -104,13 +104,18 @@ impl Saver {
     ///
     /// # Errors
     /// The thread could not start.
-    pub fn save_to(&mut self, path: PathBuf, packets: Vec<Packet>) -> Result<(), String> {
+    pub fn save_to(
+        &mut self,
+        path: PathBuf,
+        packets: Vec<Packet>,
+        names: Vec<(crate::packet::EndpointId, String)>,
+    ) -> Result<(), String> {
         let tx = self.tx.clone();
         let wake = Arc::clone(&self.wake);
         std::thread::Builder::new()
             .name("udpdesk-save".to_owned())
             .spawn(move || {
-                let result = capture::save_log(&path, &packets);
+                let result = capture::save_named_log(&path, &packets, &names);
                 if tx.send(Msg::Done(result)).is_ok() {
                     wake();
                 }

@@ -166,17 +166,19 @@ pub fn read_capture(
             // The log's endpoints keep their numbers, moved clear of a
             // running window's own.
             let mut seen = std::collections::HashSet::new();
-            read_log(path, format, reader, &mut |mut p| {
+            read_log(path, format, reader, &mut |mut p, name| {
                 state.check()?;
                 state.opened.packets += 1;
                 p.seq = state.opened.packets;
                 let original = p.endpoint.0;
                 p.endpoint = EndpointId(FIRST_FILE_ENDPOINT.saturating_add(original));
                 if seen.insert(original) {
-                    state
-                        .opened
-                        .interfaces
-                        .push((p.endpoint, format!("endpoint {original}")));
+                    let name = if name.is_empty() {
+                        format!("endpoint {original}")
+                    } else {
+                        name.to_owned()
+                    };
+                    state.opened.interfaces.push((p.endpoint, name));
                 }
                 (state.take)(p);
                 Ok(())
@@ -518,5 +520,34 @@ mod tests {
         save_log(&path, &packets).unwrap();
         let err = open_capture(&path, &mut |_| {}, &|_, _| {}, &AtomicBool::new(true)).unwrap_err();
         assert!(matches!(err, CaptureError::Cancelled));
+    }
+
+    #[test]
+    fn saved_logs_carry_endpoint_names_and_open_with_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let packets = crate::capture::testdata::sample();
+        let names: Vec<(EndpointId, String)> = packets
+            .iter()
+            .map(|p| (p.endpoint, format!("PLC sim {}", p.endpoint.0)))
+            .collect();
+        for ext in ["csv", "jsonl", "txt"] {
+            let path = dir.path().join(format!("named.{ext}"));
+            crate::capture::save_named_log(&path, &packets, &names).unwrap();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains("PLC sim"), "{ext}: {text}");
+            if ext == "txt" {
+                continue;
+            }
+            let cancel = AtomicBool::new(false);
+            let opened = open_capture(&path, &mut |_| {}, &|_, _| {}, &cancel).unwrap();
+            assert!(
+                opened
+                    .interfaces
+                    .iter()
+                    .all(|(_, n)| n.starts_with("PLC sim")),
+                "{ext}: {:?}",
+                opened.interfaces
+            );
+        }
     }
 }

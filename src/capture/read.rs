@@ -27,7 +27,7 @@ pub fn load_log(path: &Path) -> Result<Vec<Packet>, CaptureError> {
         source,
     })?;
     let mut packets = Vec::new();
-    read_log(path, format, BufReader::new(file), &mut |p| {
+    read_log(path, format, BufReader::new(file), &mut |p, _| {
         packets.push(p);
         Ok(())
     })?;
@@ -44,7 +44,7 @@ pub(super) fn read_log(
     path: &Path,
     format: LogFormat,
     reader: impl BufRead,
-    take: &mut dyn FnMut(Packet) -> Result<(), CaptureError>,
+    take: &mut dyn FnMut(Packet, &str) -> Result<(), CaptureError>,
 ) -> Result<(), CaptureError> {
     match format {
         LogFormat::Csv => read_csv(path, reader, take),
@@ -71,7 +71,7 @@ fn record_message(err: CaptureError) -> String {
 fn read_json_lines(
     path: &Path,
     reader: impl BufRead,
-    take: &mut dyn FnMut(Packet) -> Result<(), CaptureError>,
+    take: &mut dyn FnMut(Packet, &str) -> Result<(), CaptureError>,
 ) -> Result<(), CaptureError> {
     for (index, line) in reader.lines().enumerate() {
         let line = line.map_err(|source| CaptureError::Read {
@@ -93,7 +93,7 @@ fn read_json_lines(
         let packet = record
             .to_packet()
             .map_err(|e| bad_line(path, number, record_message(e)))?;
-        take(packet)?;
+        take(packet, &record.endpoint_name)?;
     }
     Ok(())
 }
@@ -111,7 +111,7 @@ fn json_message(err: &serde_json::Error) -> String {
 fn read_csv(
     path: &Path,
     mut reader: impl BufRead,
-    take: &mut dyn FnMut(Packet) -> Result<(), CaptureError>,
+    take: &mut dyn FnMut(Packet, &str) -> Result<(), CaptureError>,
 ) -> Result<(), CaptureError> {
     // The csv crate puts a record that follows a CRLF at the LF, one line
     // early; files with CRLF line ends (RFC 4180, ours) need one added.
@@ -147,7 +147,7 @@ fn read_csv(
         let packet = record
             .to_packet()
             .map_err(|e| bad_line(path, line, record_message(e)))?;
-        take(packet)?;
+        take(packet, &record.endpoint_name)?;
     }
     Ok(())
 }

@@ -24,6 +24,10 @@ pub struct PacketRecord {
     pub unix_us: u64,
     /// The endpoint id.
     pub endpoint: u32,
+    /// The endpoint's name, as the window shows it (`server 127.0.0.1:9999`);
+    /// empty in logs written before names were kept.
+    #[serde(default)]
+    pub endpoint_name: String,
     /// `in` or `out`.
     pub direction: String,
     /// Our socket address: `127.0.0.1:9999` or `[::1]:9999`.
@@ -56,12 +60,19 @@ impl PacketRecord {
     /// The row for a packet.
     #[must_use]
     pub fn from_packet(packet: &Packet) -> PacketRecord {
+        PacketRecord::named(packet, "")
+    }
+
+    /// The row for a packet of the endpoint called `name`.
+    #[must_use]
+    pub fn named(packet: &Packet, name: &str) -> PacketRecord {
         let unix_us = packet.unix_micros();
         PacketRecord {
             seq: packet.seq,
             time: local_time(unix_us).to_rfc3339_opts(SecondsFormat::Micros, false),
             unix_us,
             endpoint: packet.endpoint.0,
+            endpoint_name: name.to_owned(),
             direction: packet.direction.label().to_owned(),
             local: packet.local.to_string(),
             peer: packet.peer.to_string(),
@@ -79,8 +90,10 @@ impl PacketRecord {
     /// it is what loading reads.
     #[must_use]
     pub fn for_spreadsheets(mut self) -> PacketRecord {
-        if self.text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            self.text.insert(0, '\'');
+        for cell in [&mut self.text, &mut self.endpoint_name] {
+            if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                cell.insert(0, '\'');
+            }
         }
         self
     }

@@ -50,6 +50,8 @@ pub struct LogWriter {
     written: Written,
     /// Something was added since the buffer was last emptied.
     dirty: bool,
+    /// Endpoint names: pcapng interfaces, the CSV and JSON `endpoint_name`, the text log's column.
+    names: HashMap<EndpointId, String>,
 }
 
 enum Out {
@@ -133,6 +135,7 @@ impl LogWriter {
         Ok(LogWriter {
             format,
             out,
+            names: HashMap::new(),
             written: Written::default(),
             // The header waits to be written.
             dirty: true,
@@ -157,6 +160,7 @@ impl LogWriter {
     /// # Errors
     /// Only if the block cannot be encoded.
     pub fn name_endpoint(&mut self, id: EndpointId, name: &str) -> io::Result<()> {
+        self.names.entry(id).or_insert_with(|| name.to_owned());
         if let Out::PcapNg(ng) = &mut self.out {
             ng.interface(id, name)?;
             self.dirty = true;
@@ -170,10 +174,14 @@ impl LogWriter {
     /// Only if the record cannot be encoded.
     pub fn packet(&mut self, p: &Packet) -> io::Result<()> {
         match &mut self.out {
-            Out::Text(buf) => text::write_packet(buf, p)?,
-            Out::Csv(csv) => csv.serialize(PacketRecord::from_packet(p).for_spreadsheets())?,
+            Out::Text(buf) => text::write_packet(buf, p, self.names.get(&p.endpoint))?,
+            Out::Csv(csv) => {
+                let name = self.names.get(&p.endpoint).map_or("", String::as_str);
+                csv.serialize(PacketRecord::named(p, name).for_spreadsheets())?;
+            }
             Out::JsonLines(buf) => {
-                serde_json::to_writer(&mut *buf, &PacketRecord::from_packet(p))?;
+                let name = self.names.get(&p.endpoint).map_or("", String::as_str);
+                serde_json::to_writer(&mut *buf, &PacketRecord::named(p, name))?;
                 buf.push(b'\n');
             }
             Out::Pcap(pcap) => {

@@ -19,7 +19,11 @@ pub(super) fn write_header<W: Write>(w: &mut W) -> io::Result<()> {
 }
 
 /// `2026-11-22 09:30:01.123456  #1      ep1   in   127.0.0.1:9999        <- 127.0.0.1:50000           12 B  Hello\n    48 65 6c 6c 6f\n`
-pub(super) fn write_packet<W: Write>(w: &mut W, p: &Packet) -> io::Result<()> {
+pub(super) fn write_packet<W: Write>(
+    w: &mut W,
+    p: &Packet,
+    name: Option<&String>,
+) -> io::Result<()> {
     let time = local_time(p.unix_micros()).format("%Y-%m-%d %H:%M:%S%.6f");
     let arrow = match p.direction {
         Direction::In => "<-",
@@ -27,7 +31,7 @@ pub(super) fn write_packet<W: Write>(w: &mut W, p: &Packet) -> io::Result<()> {
     };
     // Widths fit the longest IPv4 address ("255.255.255.255:65535"); IPv6 rows overflow rather than truncate.
     let seq = format!("#{}", p.seq);
-    let ep = format!("ep{}", p.endpoint.0);
+    let ep = name.map_or_else(|| format!("ep{}", p.endpoint.0), Clone::clone);
     let cut = if p.truncated { "[truncated] " } else { "" };
     writeln!(
         w,

@@ -8,15 +8,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{CaptureError, LogFormat, LogWriter};
-use crate::packet::Packet;
+use crate::packet::{EndpointId, Packet};
 
 /// The CSV header row: `PacketRecord`'s fields in order (checked by a test).
 /// Written explicitly so an empty log still has a header.
-pub(super) const CSV_HEADER: [&str; 12] = [
+pub(super) const CSV_HEADER: [&str; 13] = [
     "seq",
     "time",
     "unix_us",
     "endpoint",
+    "endpoint_name",
     "direction",
     "local",
     "peer",
@@ -68,13 +69,30 @@ impl fmt::Display for SaveSummary {
 /// # Errors
 /// Whatever error `w` reports.
 pub fn write_log<W: Write, P: std::borrow::Borrow<Packet>>(
+    w: W,
+    format: LogFormat,
+    packets: impl IntoIterator<Item = P>,
+) -> io::Result<Written> {
+    write_named_log(w, format, packets, &[])
+}
+
+/// Like [`write_log`], with the endpoints' names (a CSV's `endpoint_name`,
+/// a pcapng interface's name).
+///
+/// # Errors
+/// Whatever error `w` reports.
+pub fn write_named_log<W: Write, P: std::borrow::Borrow<Packet>>(
     mut w: W,
     format: LogFormat,
     packets: impl IntoIterator<Item = P>,
+    names: &[(EndpointId, String)],
 ) -> io::Result<Written> {
     /// Buffer this much before handing it to `w`.
     const CHUNK: usize = 256 * 1024;
     let mut log = LogWriter::new(format)?;
+    for (id, name) in names {
+        log.name_endpoint(*id, name)?;
+    }
     for p in packets {
         log.packet(p.borrow())?;
         if log.pending() >= CHUNK {
@@ -97,8 +115,20 @@ pub fn save_log<P: std::borrow::Borrow<Packet>>(
     path: &Path,
     packets: impl IntoIterator<Item = P>,
 ) -> Result<SaveSummary, CaptureError> {
+    save_named_log(path, packets, &[])
+}
+
+/// Like [`save_log`], with the endpoints' names.
+///
+/// # Errors
+/// As [`save_log`].
+pub fn save_named_log<P: std::borrow::Borrow<Packet>>(
+    path: &Path,
+    packets: impl IntoIterator<Item = P>,
+    names: &[(EndpointId, String)],
+) -> Result<SaveSummary, CaptureError> {
     let format = LogFormat::from_path(path)?;
-    let written = save_with(path, |w| write_log(w, format, packets))?;
+    let written = save_with(path, |w| write_named_log(w, format, packets, names))?;
     Ok(SaveSummary {
         path: path.to_path_buf(),
         format,
@@ -263,7 +293,10 @@ mod tests {
         let path = dir.path().join("log.csv");
         save_log(&path, &packets).unwrap();
         let mut reader = csv::Reader::from_path(&path).unwrap();
-        let texts: Vec<String> = reader.records().map(|r| r.unwrap()[9].to_owned()).collect();
+        let texts: Vec<String> = reader
+            .records()
+            .map(|r| r.unwrap()[10].to_owned())
+            .collect();
         assert_eq!(
             texts,
             [
