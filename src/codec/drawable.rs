@@ -12,7 +12,7 @@ use super::escape::push_unicode_escape;
 /// Meant for display text from [`decode`](super::decode), where a backslash is
 /// already `\\`, so an escape added here cannot be mistaken for data.
 pub fn escape_undrawable(text: &str, mut has_glyph: impl FnMut(char) -> bool) -> Cow<'_, str> {
-    let mut missing = |c: char| !(c.is_ascii_graphic() || c == ' ') && !has_glyph(c);
+    let mut missing = |c: char| !c.is_ascii_graphic() && c != ' ' && !has_glyph(c);
     let Some((start, first)) = text.char_indices().find(|&(_, c)| missing(c)) else {
         return Cow::Borrowed(text);
     };
