@@ -3,6 +3,7 @@
 mod chars;
 mod checksum;
 mod decode;
+mod drawable;
 mod dump;
 mod encode;
 mod encoding;
@@ -16,6 +17,7 @@ mod upper;
 
 pub use checksum::{Algorithm, ChecksumError, Sum, SumFormat, Verdict, Verify};
 pub use decode::{decode, decode_into};
+pub use drawable::escape_undrawable;
 pub use dump::hex_dump;
 pub use encode::encode;
 pub use encoding::Encoding;

@@ -154,7 +154,7 @@ pub(crate) fn push_byte_escape(b: u8, out: &mut String) {
 }
 
 /// Appends `\u{N}` with lowercase hex digits and no leading zeros.
-fn push_unicode_escape(c: char, out: &mut String) {
+pub(crate) fn push_unicode_escape(c: char, out: &mut String) {
     let cp = u32::from(c);
     out.push_str("\\u{");
     let mut started = false;

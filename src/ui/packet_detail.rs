@@ -55,7 +55,7 @@ pub fn packet_detail_ui(
         state.cache = Some(Cached {
             seq: p.seq,
             encoding,
-            text: codec::decode(&p.bytes, encoding),
+            text: super::fonts::drawable(ui, codec::decode(&p.bytes, encoding)),
             dump: codec::hex_dump(&p.bytes),
         });
     }

@@ -218,7 +218,8 @@ pub fn packet_table_ui(
                 row.col(|ui| {
                     // Only this row's text is decoded, and only its start is drawn.
                     let head = &p.bytes[..p.len().min(512)];
-                    ui.add(egui::Label::new(codec::decode(head, p.encoding)).truncate());
+                    let text = super::fonts::drawable(ui, codec::decode(head, p.encoding));
+                    ui.add(egui::Label::new(text).truncate());
                 });
                 row.col(|ui| {
                     ui.add(

@@ -30,10 +30,15 @@ impl Ui {
     }
 
     pub fn with(settings: Settings) -> Ui {
+        Ui::with_fonts(settings, udpdesk::ui::fonts::install)
+    }
+
+    /// Like [`Ui::with`], with `fonts` installing the fonts instead of the bundled one alone.
+    pub fn with_fonts(settings: Settings, fonts: impl FnOnce(&egui::Context) + 'static) -> Ui {
         let (tx, woken) = crossbeam_channel::unbounded();
         let h = Harness::builder()
             .with_size(egui::vec2(1280.0, 800.0))
-            .with_context_setup(udpdesk::ui::fonts::install)
+            .with_context_setup(fonts)
             .build_eframe(move |cc| {
                 UdpDeskApp::with_wake(&cc.egui_ctx, settings, move || {
                     let _ = tx.send(());
