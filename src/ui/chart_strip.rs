@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::ops::RangeInclusive;
 
 use egui::{RichText, Ui};
-use egui_plot::{Corner, GridMark, Legend, Line, Plot, PlotPoints};
+use egui_plot::{AxisHints, Corner, GridMark, Legend, Line, Plot, PlotPoints};
 
 /// How far back the charts look, in seconds.
 pub const SPAN_SECS: f64 = 60.0;
@@ -82,18 +82,18 @@ pub fn chart_strip_ui(ui: &mut Ui, traces: &[Trace<'_>], now: f64) -> Option<Cha
     let plots = if with_rtt { 3 } else { 2 };
     ui.columns(plots, |cols| {
         if let [packets, bytes, rest @ ..] = cols {
-            plot_ui(packets, "chart-packets", "packets/s", count_tick, |ui| {
+            plot_ui(packets, "chart-packets", PACKETS, |ui| {
                 for t in traces {
                     rate_lines_ui(ui, t, now, |p| (p.packets_in, p.packets_out));
                 }
             });
-            plot_ui(bytes, "chart-bytes", "bytes/s", bytes_tick, |ui| {
+            plot_ui(bytes, "chart-bytes", BYTES, |ui| {
                 for t in traces {
                     rate_lines_ui(ui, t, now, |p| (p.bytes_in, p.bytes_out));
                 }
             });
             if let [rtt, ..] = rest {
-                plot_ui(rtt, "chart-rtt", "RTT ms", count_tick, |ui| {
+                plot_ui(rtt, "chart-rtt", RTT, |ui| {
                     for t in traces.iter().filter(|t| !t.rtts.is_empty()) {
                         rtt_lines_ui(ui, t, now);
                     }
@@ -104,16 +104,47 @@ pub fn chart_strip_ui(ui: &mut Ui, traces: &[Trace<'_>], now: f64) -> Option<Cha
     action
 }
 
+/// How a plot's y axis reads its values, and the least it shows.
+#[derive(Clone, Copy)]
+struct Scale {
+    unit: &'static str,
+    tick: fn(f64) -> String,
+    /// The top of the y axis when every value is below it, so an idle plot
+    /// shows a scale rather than a flat line in the middle.
+    floor: f64,
+}
+
+const PACKETS: Scale = Scale {
+    unit: "packets/s",
+    tick: count_tick,
+    floor: 1.0,
+};
+const BYTES: Scale = Scale {
+    unit: "bytes/s",
+    tick: bytes_tick,
+    floor: 64.0,
+};
+const RTT: Scale = Scale {
+    unit: "RTT ms",
+    tick: count_tick,
+    floor: 0.0,
+};
+
 /// One plot with a fixed 60 s window that slides with `now`, and no zoom,
 /// pan or wheel of its own.
 fn plot_ui<'a>(
     ui: &mut Ui,
     id: &str,
-    unit: &str,
-    tick: fn(f64) -> String,
+    scale: Scale,
     lines: impl FnOnce(&mut egui_plot::PlotUi<'a>) + 'a,
 ) {
-    ui.label(RichText::new(unit).small().weak());
+    ui.label(RichText::new(scale.unit).small().weak());
+    // A tick every 5 s, labelled every 15 s: a plot a quarter of the window
+    // wide has room for that, not for egui_plot's default of every 10 s.
+    let seconds = AxisHints::new_x()
+        .formatter(|mark: GridMark, _: &RangeInclusive<f64>| format!("{:.0} s", mark.value))
+        .label_spacing(40.0..=60.0);
+    let tick = scale.tick;
     Plot::new(id)
         .allow_zoom(false)
         .allow_scroll(false)
@@ -123,13 +154,17 @@ fn plot_ui<'a>(
         .allow_double_click_reset(false)
         .show_crosshair(false)
         .include_y(0.0)
-        .include_y(1.0)
-        .x_axis_formatter(|mark: GridMark, _: &RangeInclusive<f64>| format!("{:.0} s", mark.value))
+        .include_y(scale.floor)
+        .custom_x_axes(vec![seconds])
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [5.0, 15.0, 60.0]))
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(nice_steps))
         .y_axis_formatter(move |mark: GridMark, _: &RangeInclusive<f64>| tick(mark.value))
+        .y_axis_min_width(44.0)
         .legend(
             Legend::default()
                 .position(Corner::LeftTop)
-                .background_alpha(0.6),
+                .text_style(egui::TextStyle::Small)
+                .background_alpha(0.5),
         )
         .show(ui, |plot| {
             plot.set_plot_bounds_x(-SPAN_SECS..=0.0);
@@ -162,13 +197,28 @@ fn rtt_lines_ui(plot: &mut egui_plot::PlotUi<'_>, trace: &Trace<'_>, now: f64) {
     );
 }
 
+/// Grid steps of 1, 2 or 5 times a power of ten, about three labels high:
+/// a plot 90 points high has no room for egui_plot's powers of ten, which
+/// leave 80 B/s with a lone 0 on its axis.
+fn nice_steps(input: egui_plot::GridInput) -> [f64; 3] {
+    let wanted = ((input.bounds.1 - input.bounds.0) / 3.0).max(1e-9);
+    let power = 10f64.powf(wanted.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= wanted)
+        .unwrap_or(10.0 * power);
+    [step / 2.0, step, step * 2.0]
+}
+
 fn count_tick(v: f64) -> String {
     if v.abs() >= 1e6 {
         format!("{:.1}M", v / 1e6)
     } else if v.abs() >= 1e3 {
         format!("{:.1}k", v / 1e3)
     } else {
-        format!("{v}")
+        // Grid steps such as 0.1 come out as 0.30000000000000004.
+        format!("{}", (v * 1000.0).round() / 1000.0)
     }
 }
 
@@ -178,7 +228,7 @@ fn bytes_tick(v: f64) -> String {
     } else if v.abs() >= 1024.0 {
         format!("{:.1} KB", v / 1024.0)
     } else {
-        format!("{v} B")
+        format!("{} B", v.round())
     }
 }
 
@@ -187,9 +237,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn grid_steps_leave_about_three_labels() {
+        let steps = |lo, hi| {
+            nice_steps(egui_plot::GridInput {
+                bounds: (lo, hi),
+                base_step_size: 1.0,
+            })[1]
+        };
+        assert_eq!(steps(0.0, 84.0), 50.0);
+        assert_eq!(steps(0.0, 21.0), 10.0);
+        assert_eq!(steps(-0.05, 1.05), 0.5);
+    }
+
+    #[test]
     fn ticks_are_short() {
         assert_eq!(count_tick(2500.0), "2.5k");
         assert_eq!(count_tick(3.0), "3");
+        assert_eq!(count_tick(0.1 + 0.2), "0.3");
         assert_eq!(bytes_tick(2048.0), "2.0 KB");
         assert_eq!(bytes_tick(5.0 * 1024.0 * 1024.0), "5.0 MB");
     }
