@@ -2,6 +2,7 @@
 //! drains the engine's events (a bounded batch), draws the panels from that
 //! state, then applies what the panels asked for.
 
+pub mod charts;
 pub mod forms;
 pub mod open;
 pub mod pacing;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use egui::RichText;
 
 use crate::settings::{SavedMessage, Settings, Theme};
+use crate::ui::chart_strip::{self, ChartAction, Trace};
 use crate::ui::client_panel::{self, ClientAction};
 use crate::ui::packet_detail::{self, DetailState};
 use crate::ui::packet_table::{self, TableAction, TableState};
@@ -56,6 +58,9 @@ pub struct UdpDeskApp {
     pub sequence_state: sequence_panel::SequenceState,
     /// The left panel shows the relay instead of the server and client.
     pub show_relay: bool,
+    /// The chart strip's samples, taken whether it shows or not (a few a
+    /// second), so showing it shows the last minute.
+    pub charts: charts::Sampler,
     saver: Saver,
     opener: Opener,
     rates: Rates,
@@ -143,6 +148,7 @@ impl UdpDeskApp {
             sequence_state: sequence_panel::SequenceState::default(),
             replay: ReplayState::default(),
             show_relay: false,
+            charts: charts::Sampler::default(),
             saver: Saver::new(Arc::clone(&wake)),
             opener: Opener::new(wake),
             rates: Rates::default(),
@@ -263,6 +269,50 @@ impl UdpDeskApp {
                 self.session.replay(&self.settings.client, packets, speed);
             }
             Some(ReplayAction::Stop) => self.session.stop_sending(),
+            None => {}
+        }
+    }
+
+    /// Feeds the charts when a sample is due: a few times a second at most,
+    /// and only in frames that come anyway (it asks for none).
+    fn sample_charts(&mut self) {
+        let now = self.charts.clock();
+        if !self.charts.due(now) {
+            return;
+        }
+        let session = &mut self.session;
+        let rtts = session
+            .client
+            .id
+            .map(|id| (id, session.pairing.take_recent_rtts(id)));
+        let counters = session.counters.iter().map(|(id, c)| (*id, *c));
+        self.charts.sample(now, counters, rtts);
+    }
+
+    /// The chart strip, above the detail panel.
+    fn chart_strip_ui(&mut self, ui: &mut egui::Ui) {
+        if !self.settings.charts {
+            return;
+        }
+        let mut action = None;
+        egui::Panel::bottom("charts")
+            .resizable(true)
+            .default_size(150.0)
+            .min_size(100.0)
+            .show(ui, |ui| {
+                let traces: Vec<Trace<'_>> = self
+                    .charts
+                    .traces()
+                    .map(|(id, rates, rtts)| Trace {
+                        name: self.session.name(id),
+                        rates,
+                        rtts,
+                    })
+                    .collect();
+                action = chart_strip::chart_strip_ui(ui, &traces, self.charts.clock());
+            });
+        match action {
+            Some(ChartAction::Hide) => self.settings.charts = false,
             None => {}
         }
     }
@@ -441,6 +491,8 @@ impl UdpDeskApp {
                     self.settings.theme = theme;
                     apply_theme(ui.ctx(), theme);
                 }
+                ui.checkbox(&mut self.settings.charts, "Charts")
+                    .on_hover_text("Packets and bytes a second per endpoint, and round-trip times, over the last minute");
                 ui.separator();
                 ui.label("Redraw while traffic flows");
                 let mut redraw = self.settings.redraw;
@@ -591,6 +643,7 @@ impl eframe::App for UdpDeskApp {
             // More wait: take them at the next frame the cap allows.
             ctx.request_repaint_after(next);
         }
+        self.sample_charts();
         self.poll_save();
         self.poll_open();
         let upto = self.table.paused_at;
@@ -826,6 +879,7 @@ impl eframe::App for UdpDeskApp {
                     self.table.filter.peer = peer;
                 }
             });
+        self.chart_strip_ui(ui);
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(a) = packet_table::table_toolbar_ui(ui, &mut self.table, &self.session) {
                 table_action = Some(a);

@@ -32,6 +32,10 @@ pub struct Settings {
     /// How long, in milliseconds, the engine lets a packet wait for others to
     /// join its batch before handing it to the window (0 keeps the default, 2 ms).
     pub handover_ms: u64,
+    /// Show the chart strip (View → Charts). Off at first: at 1280×800 it
+    /// takes a sixth of the table's height, and the table is what most
+    /// people came for; the status bar already shows the rates.
+    pub charts: bool,
 }
 
 /// The smallest packet-log budget the settings allow, in MiB.

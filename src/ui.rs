@@ -2,6 +2,7 @@
 //! draws from state and returns what the user asked for; the app applies it.
 
 pub mod capture_bar;
+pub mod chart_strip;
 pub mod client_panel;
 pub mod fonts;
 pub mod packet_detail;

@@ -23,6 +23,9 @@ const MAX_SAMPLES: usize = 1 << 20;
 const MAX_NOTES: usize = 1 << 20;
 /// Addresses a client sent to, remembered to tell an expected source.
 const MAX_TARGETS: usize = 64;
+/// Round-trip times kept for the charts between two of their samples; more
+/// are not kept (the charts ask several times a second).
+const MAX_RECENT: usize = 4096;
 
 /// What the table shows beside a received datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,6 +80,8 @@ struct Client {
     samples: Vec<Duration>,
     /// New samples since the percentiles were worked out.
     dirty: bool,
+    /// Round-trip times since the charts last took them.
+    recent: Vec<Duration>,
 }
 
 /// Pairing for every client, and the notes for the table by packet number.
@@ -166,6 +171,9 @@ impl Pairing {
                 c.samples.push(rtt);
                 c.dirty = true;
             }
+            if c.recent.len() < MAX_RECENT {
+                c.recent.push(rtt);
+            }
             Note {
                 rtt: Some(rtt),
                 ..Note::default()
@@ -236,6 +244,15 @@ impl Pairing {
             c.figures.rtt = Some([min, median, p99]);
         }
         Some(c.figures)
+    }
+
+    /// The round-trip times `client` measured since the last call, in the
+    /// order their replies came (at most 4,096 between two calls).
+    pub fn take_recent_rtts(&mut self, client: EndpointId) -> Vec<Duration> {
+        self.clients
+            .get_mut(&client)
+            .map(|c| std::mem::take(&mut c.recent))
+            .unwrap_or_default()
     }
 
     /// Forgets the notes and checksum counts (the log was cleared or replaced).
@@ -343,5 +360,26 @@ mod tests {
             })
         );
         assert_eq!(p.bad_sums(c), 1);
+    }
+
+    #[test]
+    fn recent_rtts_are_handed_out_once() {
+        let c = EndpointId(2);
+        let server: SocketAddr = "127.0.0.1:9999".parse().unwrap();
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let ms = Duration::from_millis;
+        let mut p = Pairing::default();
+        assert!(
+            p.take_recent_rtts(c).is_empty(),
+            "an unknown client has none"
+        );
+        p.sent(c, server, b"a", t0);
+        p.sent(c, server, b"b", t0);
+        p.received(c, 1, server, b"a", t0 + ms(3));
+        p.received(c, 2, server, b"b", t0 + ms(7));
+        assert_eq!(p.take_recent_rtts(c), vec![ms(3), ms(7)]);
+        assert!(p.take_recent_rtts(c).is_empty());
+        // The run's figures still count both.
+        assert_eq!(p.figures(c).unwrap().answered, 2);
     }
 }

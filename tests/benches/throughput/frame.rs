@@ -1,6 +1,7 @@
 //! One frame of the whole window, headless (layout and app work, no pixels),
 //! with 1,000 and with 1,000,000 packets stored: a frame must not grow with
-//! the log.
+//! the log. Then the same with the chart strip shown, a full minute of
+//! samples for four endpoints and a client's round-trip times in it.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,15 +16,56 @@ use super::median;
 pub fn compare() {
     let mut results = Vec::new();
     for stored in [1_000usize, 1_000_000] {
-        let ms = frame_ms(stored);
+        let ms = frame_ms(stored, false);
         results.push(ms);
         println!("frame with {stored:>9} packets stored {ms:>8.3} ms");
     }
     println!("  ratio 1,000,000 / 1,000: {:.2}×", results[1] / results[0]);
+    let ms = frame_ms(1_000, true);
+    println!(
+        "frame with     1,000 packets stored and the charts shown {ms:>8.3} ms ({:+.3} ms)",
+        ms - results[0]
+    );
 }
 
-fn frame_ms(stored: usize) -> f64 {
-    let settings = Settings::default();
+/// A minute of samples at the sampler's rate: four endpoints that all move,
+/// the first a client with replies timed.
+fn fill_charts(app: &mut UdpDeskApp) {
+    let end = app.charts.clock();
+    let period = udpdesk::app::charts::PERIOD;
+    for id in 1..=4u32 {
+        let name = if id == 1 {
+            "client".to_owned()
+        } else {
+            format!("server {id}")
+        };
+        app.session.names.insert(EndpointId(id), name);
+    }
+    let samples = (udpdesk::ui::chart_strip::SPAN_SECS / period) as u64;
+    for k in 0..=samples {
+        let now = end - (samples - k) as f64 * period;
+        let counters = (1..=4u32).map(|id| {
+            let n = k * u64::from(id) * 20 + (k % 7) * 3;
+            let c = udpdesk::net::Counters {
+                packets_in: n,
+                bytes_in: n * 48,
+                packets_out: n / 2,
+                bytes_out: n * 24,
+                ..udpdesk::net::Counters::default()
+            };
+            (EndpointId(id), c)
+        });
+        let rtt = Duration::from_micros(300 + (k % 11) * 40);
+        app.charts
+            .sample(now, counters, [(EndpointId(1), vec![rtt, rtt * 2])]);
+    }
+}
+
+fn frame_ms(stored: usize, charts: bool) -> f64 {
+    let settings = Settings {
+        charts,
+        ..Settings::default()
+    };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .with_context_setup(udpdesk::ui::fonts::install)
@@ -49,6 +91,9 @@ fn frame_ms(stored: usize) -> f64 {
             bytes: text.into(),
             truncated: false,
         }));
+    if charts {
+        fill_charts(h.state_mut());
+    }
     for _ in 0..5 {
         h.step();
     }

@@ -1,0 +1,98 @@
+//! The chart strip in the window: turned on from the View menu, fed by
+//! datagrams sent by clicking, laid out with the table at 1280×800, and
+//! asking for no frames once the traffic stops.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod window;
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable as _;
+use udpdesk::app::UdpDeskApp;
+use udpdesk::ui::chart_strip::HEADING;
+use window::{DEADLINE, Ui};
+
+/// The most a chart shows for the endpoint named `name`: packets in and out a second, and replies timed.
+fn charted(app: &UdpDeskApp, name: &str) -> (f64, f64, usize) {
+    app.charts
+        .traces()
+        .filter(|(id, ..)| app.session.name(*id) == name)
+        .map(|(_, rates, rtts)| {
+            let most = |f: fn(&udpdesk::ui::chart_strip::RatePoint) -> f64| {
+                rates.iter().map(f).fold(0.0, f64::max)
+            };
+            (most(|p| p.packets_in), most(|p| p.packets_out), rtts.len())
+        })
+        .next()
+        .unwrap_or_default()
+}
+
+#[test]
+fn sent_datagrams_show_in_the_charts() {
+    let mut ui = Ui::new();
+    assert!(!ui.app().settings.charts, "off until asked for");
+    assert_eq!(ui.h.query_all_by_label(HEADING).count(), 0);
+    ui.click("View");
+    ui.click("Charts");
+    assert!(ui.app().settings.charts, "remembered with the settings");
+    ui.h.key_press(egui::Key::Escape);
+    ui.h.run_ok();
+    ui.h.get_by_label(HEADING);
+
+    let at = ui.start_server();
+    ui.type_into("Port", 1, &at.port().to_string());
+    for round in 1..=3 {
+        ui.click("Send");
+        ui.wait_until("the echo", |a| a.session.store.len() == 4 * round);
+    }
+    ui.wait_until("the charts to show the traffic", |a| {
+        let (client_in, client_out, rtts) = charted(a, "client");
+        let (server_in, server_out, _) = charted(a, "server");
+        client_out > 0.0 && client_in > 0.0 && server_in > 0.0 && server_out > 0.0 && rtts > 0
+    });
+    let (_, _, rtts) = charted(ui.app(), "client");
+    let rtt = ui
+        .app()
+        .charts
+        .traces()
+        .flat_map(|(_, _, r)| r.iter())
+        .next()
+        .copied()
+        .unwrap();
+    assert!(
+        rtts >= 1 && rtt.median_ms >= 0.0 && rtt.max_ms < 15_000.0,
+        "{rtt:?}"
+    );
+    // The legend names endpoints as the table does; the RTT plot joins.
+    ui.h.run_ok();
+    ui.h.get_by_label(HEADING);
+    assert!(ui.h.query_all_by_label_contains("RTT ms").count() >= 1);
+
+    // The table still has room at 1280×800.
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
+    for label in ["Send", "Filter", HEADING] {
+        let rect = ui.h.get_by_label(label).rect();
+        assert!(window.contains_rect(rect), "{label} at {rect:?}");
+    }
+    let text = ui.h.get_all_by_label("Text").next().unwrap().rect();
+    let heading = ui.h.get_by_label(HEADING).rect();
+    assert!(
+        heading.top() - text.bottom() > 250.0,
+        "the table keeps room for rows: header at {text:?}, charts at {heading:?}"
+    );
+
+    // Idle again: once the rates are back to zero no frame is asked for.
+    let end = Instant::now() + DEADLINE;
+    loop {
+        ui.h.step();
+        if !ui.h.ctx.has_requested_repaint() {
+            break;
+        }
+        assert!(Instant::now() < end, "the window keeps asking for frames");
+        let _ = ui.woken.recv_timeout(Duration::from_millis(100));
+    }
+
+    ui.click("Hide");
+    assert!(!ui.app().settings.charts);
+    assert_eq!(ui.h.query_all_by_label(HEADING).count(), 0);
+}
