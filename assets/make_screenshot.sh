@@ -16,7 +16,7 @@ settings = ('(server:(bind_ip:"127.0.0.1",port:"9999",reply:Fixed,fixed:"收到�
 open(sys.argv[1], "w").write('{"app":' + json.dumps(settings, ensure_ascii=False) + '}')
 PY
 # Start, Send, then select the server's first received row.
-printf 'sleep 3\nclick 30 153\nsleep 1\nclick 30 480\nsleep 1.5\nclick 700 156\nsleep 1\nshot screenshot\n' |
+printf 'sleep 3\nclick 30 185\nsleep 1\nclick 30 556\nsleep 1.5\nclick 700 110\nsleep 1\nshot screenshot\n' |
   ../shared/tools/screenshot.sh -o "$data/shots" -t udpdesk -- env XDG_DATA_HOME="$data" target/release/udpdesk
 cp "$data/shots/screenshot.png" assets/screenshot.png
 echo "assets/screenshot.png updated"
