@@ -618,15 +618,7 @@ fn start_relay(to: &str, extra: &[&str]) -> (Child, crossbeam_channel::Receiver<
     let mut args = vec!["relay", "--listen", "127.0.0.1:0", "--to", to];
     args.extend_from_slice(extra);
     let mut child = spawn(&args, Stdio::null());
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = server::stderr_lines(&mut child);
     let line = wait_line(&rx, "relaying ");
     let at = line
         .split("relaying ")

@@ -28,15 +28,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let rx = stderr_lines(&mut child);
         let line = wait_line(&rx, "listening on");
         let addr = line
             .split("listening on ")
@@ -80,4 +72,18 @@ pub fn wait_line(rx: &Receiver<String>, needle: &str) -> String {
             return line;
         }
     }
+}
+
+/// The child's stderr, line by line, on a channel (read on a thread of its own).
+pub fn stderr_lines(child: &mut Child) -> Receiver<String> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let err = child.stderr.take().expect("stderr piped");
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
