@@ -68,3 +68,34 @@ fn saved_messages_filter_and_clear_answer_to_the_keyboard() {
     ui.click("File");
     assert!(ui.h.query_all_by_label_contains("Ctrl+S").count() > 0);
 }
+
+#[test]
+fn the_table_shows_only_the_endpoints_ticked() {
+    let mut ui = Ui::new();
+    let at = ui.start_server();
+    ui.type_into("Port", 1, &at.port().to_string());
+    ui.click("Send");
+    ui.wait_until("the echo", |a| a.session.store.len() == 4);
+    ui.click("Endpoints: all");
+    ui.h.get_by_role_and_label(egui::Role::CheckBox, "server")
+        .click();
+    ui.h.run_ok();
+    ui.wait_until("the server's rows only", |a| {
+        a.table.view.len(&a.session.store) == 2
+    });
+    let s = &ui.app().session;
+    assert!(
+        ui.app()
+            .table
+            .filter
+            .endpoints
+            .iter()
+            .all(|id| s.name(*id).starts_with("server")),
+        "the filter holds the server"
+    );
+    ui.click("Endpoint: server");
+    ui.click("All");
+    ui.wait_until("every row again", |a| {
+        a.table.view.len(&a.session.store) == 4
+    });
+}

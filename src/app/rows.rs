@@ -41,6 +41,8 @@ pub struct Filter {
     pub peer: String,
     /// Directions shown.
     pub direction: DirFilter,
+    /// The endpoints shown; empty for all.
+    pub endpoints: std::collections::BTreeSet<crate::packet::EndpointId>,
 }
 
 impl Filter {
@@ -50,6 +52,7 @@ impl Filter {
         self.text.trim().is_empty()
             && self.peer.trim().is_empty()
             && self.direction == DirFilter::All
+            && self.endpoints.is_empty()
     }
 
     /// Whether `p` passes.
@@ -148,6 +151,9 @@ impl<'f> Matcher<'f> {
         match (self.filter.direction, p.direction) {
             (DirFilter::In, Direction::Out) | (DirFilter::Out, Direction::In) => return false,
             _ => {}
+        }
+        if !self.filter.endpoints.is_empty() && !self.filter.endpoints.contains(&p.endpoint) {
+            return false;
         }
         if !self.peer.is_empty() {
             // A whole address with its port is one flow: exactly that peer

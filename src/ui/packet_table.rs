@@ -84,6 +84,7 @@ pub fn table_toolbar_ui(
             })
             .response
             .labelled_by(label_id);
+        endpoints_ui(ui, &mut state.filter.endpoints, &session.names);
         let pause = if state.paused_at.is_some() {
             "Resume"
         } else {
@@ -272,4 +273,42 @@ pub fn rtt_label(rtt: std::time::Duration) -> String {
     } else {
         format!("{:.2} s", us / 1e6)
     }
+}
+
+/// The endpoints the table shows: every one, or those ticked.
+fn endpoints_ui(
+    ui: &mut Ui,
+    shown: &mut std::collections::BTreeSet<crate::packet::EndpointId>,
+    names: &std::collections::HashMap<crate::packet::EndpointId, String>,
+) {
+    let mut all: Vec<_> = names.iter().collect();
+    all.sort_by_key(|(id, _)| **id);
+    // Endpoints that are gone from the names are gone from the choice too.
+    shown.retain(|id| names.contains_key(id));
+    let title = match shown.len() {
+        0 => "Endpoints: all".to_owned(),
+        1 => shown
+            .iter()
+            .next()
+            .and_then(|id| names.get(id))
+            .map_or_else(|| "Endpoints: 1".to_owned(), |n| format!("Endpoint: {n}")),
+        n => format!("Endpoints: {n} of {}", all.len()),
+    };
+    ui.menu_button(title, |ui| {
+        if ui.button("All").clicked() {
+            shown.clear();
+        }
+        for (id, name) in all {
+            let mut on = shown.contains(id);
+            if ui.checkbox(&mut on, name.as_str()).changed() {
+                if on {
+                    shown.insert(*id);
+                } else {
+                    shown.remove(id);
+                }
+            }
+        }
+    })
+    .response
+    .on_hover_text("Show only the packets of the endpoints ticked");
 }
