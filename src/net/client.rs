@@ -299,12 +299,7 @@ impl Worker {
             let payload = match job.fill.get(i) {
                 Some(Some(template)) => {
                     job.filled.clear();
-                    let ctx = Context {
-                        seq: job.sent + 1,
-                        time: SystemTime::now(),
-                        request: None,
-                    };
-                    template.fill(&ctx, &mut job.filled);
+                    fill_sent(template, job.sent + 1, &mut job.filled);
                     &job.filled
                 }
                 _ => &job.payloads[i],
@@ -345,13 +340,18 @@ impl Worker {
 #[must_use]
 pub fn sample_fill(template: &Template) -> Vec<u8> {
     let mut out = Vec::new();
+    fill_sent(template, 1, &mut out);
+    out
+}
+
+/// Appends `template` filled for the `seq`-th datagram a client sends, now.
+pub(super) fn fill_sent(template: &Template, seq: u64, out: &mut Vec<u8>) {
     template.fill(
         &Context {
-            seq: 1,
+            seq,
             time: SystemTime::now(),
             request: None,
         },
-        &mut out,
+        out,
     );
-    out
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::packet::EndpointId;
 
+use super::client::fill_sent;
 use super::command::Event;
 use super::endpoint::{Endpoint, Role};
 use super::error::NetError;
@@ -125,6 +126,7 @@ impl Worker {
         };
         let mut end = None;
         let mut burst = 0;
+        let mut filled = Vec::new();
         let mut progress = false;
         // Every step counts against the turn, a pause of 0 ms too: a run of
         // steps that take no time must still let the loop serve the rest.
@@ -158,17 +160,17 @@ impl Worker {
                     break;
                 }
             }
-            let filled;
-            let step = match &run.steps[run.index] {
-                Ready::Fill(template) => {
-                    filled = fill_one(template, run.sent + 1);
-                    Some(filled.as_slice())
-                }
-                Ready::Send(bytes) => Some(bytes.as_slice()),
-                _ => None,
-            };
-            match (&run.steps[run.index], step) {
-                (Ready::Send(_) | Ready::Fill(_), Some(bytes)) => {
+            match &run.steps[run.index] {
+                step @ (Ready::Send(_) | Ready::Fill(_)) => {
+                    filled.clear();
+                    let bytes = match step {
+                        Ready::Fill(template) => {
+                            fill_sent(template, run.sent + 1, &mut filled);
+                            filled.as_slice()
+                        }
+                        Ready::Send(bytes) => bytes.as_slice(),
+                        Ready::Pause(_) | Ready::Expect(..) => &[],
+                    };
                     match outbox::send(
                         sock,
                         origin,
@@ -188,13 +190,12 @@ impl Worker {
                     }
                     run.index += 1;
                 }
-                (Ready::Pause(d), _) => {
+                Ready::Pause(d) => {
                     // From this moment, not the turn's start: sends before it took time.
                     run.next_at = Instant::now() + *d;
                     run.index += 1;
                 }
-                (Ready::Send(_) | Ready::Fill(_), None) => run.index += 1,
-                (Ready::Expect(_, timeout), _) => {
+                Ready::Expect(_, timeout) => {
                     run.deadline = Some(now + *timeout);
                     run.met = false;
                     // Waiting on a reply is always worth telling.
@@ -233,18 +234,4 @@ impl Worker {
             });
         }
     }
-}
-
-/// A template filled for the `seq`-th datagram of a run.
-fn fill_one(template: &crate::codec::Template, seq: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    template.fill(
-        &crate::codec::Context {
-            seq,
-            time: std::time::SystemTime::now(),
-            request: None,
-        },
-        &mut out,
-    );
-    out
 }
