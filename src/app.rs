@@ -3,12 +3,13 @@
 //! state, then applies what the panels asked for.
 
 pub mod charts;
+pub mod endpoints;
 pub mod forms;
+mod menu;
 pub mod open;
 pub mod pacing;
 pub mod relay;
 pub mod restore;
-pub mod rows;
 pub mod save;
 pub mod session;
 
@@ -19,21 +20,19 @@ use std::time::Duration;
 
 use egui::RichText;
 
-use crate::settings::{SavedMessage, Settings, Theme};
+use crate::settings::{Settings, Theme};
 use crate::ui::chart_strip::{self, ChartAction, Trace};
-use crate::ui::client_panel::{self, ClientAction};
+use crate::ui::client_panel::ClientAction;
 use crate::ui::packet_detail::{self, DetailState};
-use crate::ui::packet_table::{self, TableAction, TableState};
-use crate::ui::relay_panel::{self, RelayRequest};
+use crate::ui::packet_table::{self, TableAction, TableData, TableState};
 use crate::ui::replay_window::{self, ReplayAction, ReplayState};
-use crate::ui::rules_editor::{self, RulesEdit, RulesState};
-use crate::ui::sequence_panel::{self, SequenceAction};
-use crate::ui::server_panel::{self, ServerAction};
+use crate::ui::rules_editor::RulesState;
+use crate::ui::server_panel::ServerAction;
 use crate::ui::shortcuts::{self, Pressed};
 use crate::ui::status_bar::{self, Rates};
 
 use open::{Loaded, Opener};
-use pacing::{Pacing, RedrawRate};
+use pacing::Pacing;
 use save::{Outcome, Purpose, Saver};
 use session::{DRAIN_BUDGET, Session};
 
@@ -55,9 +54,7 @@ pub struct UdpDeskApp {
     /// The rules editor's check and Try box.
     pub rules: RulesState,
     /// The sequence panel's check.
-    pub sequence_state: sequence_panel::SequenceState,
-    /// The left panel shows the relay instead of the server and client.
-    pub show_relay: bool,
+    pub sequence_state: crate::ui::sequence_panel::SequenceState,
     /// The chart strip's samples, taken whether it shows or not (a few a
     /// second), so showing it shows the last minute.
     pub charts: charts::Sampler,
@@ -103,8 +100,14 @@ impl UdpDeskApp {
     ) -> UdpDeskApp {
         let mut app = UdpDeskApp::new(cc);
         if let Some(config) = config {
-            app.settings.server = forms::server_form_for(&app.settings.server, config);
-            app.apply_server(ServerAction::Start);
+            if app.settings.servers.is_empty() {
+                app.add_endpoint(crate::settings::EndpointKind::Server);
+            }
+            let first = &mut app.settings.servers[0];
+            *first = forms::server_form_for(first, config);
+            app.session.fit(&app.settings);
+            app.select(crate::settings::Selected::default());
+            app.apply_server(0, ServerAction::Start);
         }
         app
     }
@@ -136,6 +139,7 @@ impl UdpDeskApp {
         let engine_wake = Arc::clone(&wake);
         let mut session = Session::new(move || engine_wake(), settings.memory_budget());
         session.set_handover_delay(settings.handover_delay());
+        session.fit(&settings);
         let mut app = UdpDeskApp {
             settings,
             session,
@@ -145,9 +149,8 @@ impl UdpDeskApp {
             },
             detail: DetailState::default(),
             rules: RulesState::default(),
-            sequence_state: sequence_panel::SequenceState::default(),
+            sequence_state: crate::ui::sequence_panel::SequenceState::default(),
             replay: ReplayState::default(),
-            show_relay: false,
             charts: charts::Sampler::default(),
             saver: Saver::new(Arc::clone(&wake)),
             opener: Opener::new(wake),
@@ -224,7 +227,7 @@ impl UdpDeskApp {
             }) => {
                 self.session.show_capture(store, &opened, &path);
                 // The rows on show were worked out over the old log.
-                self.table.view = crate::app::rows::View::default();
+                self.table.view = crate::ui::rows::View::default();
                 self.table.selected = None;
                 self.table.paused_at = None;
                 self.table.following = true;
@@ -249,7 +252,11 @@ impl UdpDeskApp {
         let target = if self.table.scanning {
             Err("the filter is still looking through the log".to_owned())
         } else {
-            forms::target(&self.settings.client).map_err(|e| e.message)
+            self.settings
+                .clients
+                .get(self.settings.client_shown)
+                .ok_or_else(|| "add a client first: the replay is sent from it".to_owned())
+                .and_then(|form| forms::target(form).map_err(|e| e.message))
         };
         let progress = self.session.replay_progress();
         let action = replay_window::replay_window(
@@ -266,9 +273,12 @@ impl UdpDeskApp {
                     .map(|p| (p.bytes.to_vec(), p.time))
                     .collect();
                 let speed = self.replay.speed();
-                self.session.replay(&self.settings.client, packets, speed);
+                let i = self.settings.client_shown;
+                if let Some(form) = self.settings.clients.get(i) {
+                    self.session.replay(i, form, packets, speed);
+                }
             }
-            Some(ReplayAction::Stop) => self.session.stop_sending(),
+            Some(ReplayAction::Stop) => self.session.stop_sending(self.settings.client_shown),
             None => {}
         }
     }
@@ -281,10 +291,13 @@ impl UdpDeskApp {
             return;
         }
         let session = &mut self.session;
-        let rtts = session
-            .client
-            .id
-            .map(|id| (id, session.pairing.take_recent_rtts(id)));
+        let pairing = &mut session.pairing;
+        let rtts: Vec<_> = session
+            .clients
+            .iter()
+            .filter_map(|c| c.id)
+            .map(|id| (id, pairing.take_recent_rtts(id)))
+            .collect();
         let counters = session.counters.iter().map(|(id, c)| (*id, *c));
         self.charts.sample(now, counters, rtts);
     }
@@ -354,74 +367,6 @@ impl UdpDeskApp {
         }
     }
 
-    fn apply_server(&mut self, action: ServerAction) {
-        let form = &self.settings.server;
-        match action {
-            ServerAction::Start => self.session.start_server(form),
-            ServerAction::Stop => self.session.stop_server(),
-            ServerAction::Update => self.session.update_server(form),
-            ServerAction::Reply => self.session.manual_reply(form),
-        }
-    }
-
-    fn apply_relay(&mut self, request: RelayRequest) {
-        let form = &self.settings.relay;
-        match request {
-            RelayRequest::Start => self.session.start_relay(form),
-            RelayRequest::Stop => self.session.stop_relay(),
-            RelayRequest::ApplyRules => self.session.update_relay(form),
-            RelayRequest::Inject => self.session.inject(form),
-        }
-    }
-
-    fn apply_client(&mut self, action: ClientAction) {
-        match action {
-            ClientAction::Send => self.session.send(&self.settings.client),
-            ClientAction::Stop => self.session.stop_sending(),
-            ClientAction::Convert(mode) => {
-                match forms::convert_message(&mut self.settings.client, mode) {
-                    Ok(()) => self.session.client.error = None,
-                    Err(e) => self.session.client.error = Some(e),
-                }
-            }
-            ClientAction::SaveMessage => {
-                let form = &self.settings.client;
-                self.settings.saved.push(SavedMessage {
-                    name: client_panel::saved_name(form),
-                    message: form.message.clone(),
-                    mode: form.mode,
-                    encoding: form.encoding,
-                    per_line: form.per_line,
-                });
-            }
-            ClientAction::SendSaved(i) => {
-                if let Some(m) = self.settings.saved.get(i) {
-                    let mut form = self.settings.client.clone();
-                    form.message.clone_from(&m.message);
-                    form.mode = m.mode;
-                    form.encoding = m.encoding;
-                    form.per_line = m.per_line;
-                    form.count = 1;
-                    self.session.send(&form);
-                }
-            }
-            ClientAction::LoadSaved(i) => {
-                if let Some(m) = self.settings.saved.get(i) {
-                    let form = &mut self.settings.client;
-                    form.message.clone_from(&m.message);
-                    form.mode = m.mode;
-                    form.encoding = m.encoding;
-                    form.per_line = m.per_line;
-                }
-            }
-            ClientAction::DeleteSaved(i) => {
-                if i < self.settings.saved.len() {
-                    self.settings.saved.remove(i);
-                }
-            }
-        }
-    }
-
     fn apply_table(&mut self, action: TableAction) {
         match action {
             TableAction::Select(seq) => self.table.selected = Some(seq),
@@ -448,100 +393,6 @@ impl UdpDeskApp {
             TableAction::Capture => self.ask_path(Purpose::Capture),
             TableAction::StopCapture => self.session.stop_capture(),
         }
-    }
-
-    fn menu_ui(&mut self, ui: &mut egui::Ui) -> Option<TableAction> {
-        let mut action = None;
-        egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                if ui
-                    .button("Open capture…")
-                    .on_hover_text("pcapng or pcap from udpdesk, tcpdump or Wireshark, or a udpdesk .jsonl or .csv log; dropping a file on the window opens it too")
-                    .clicked()
-                {
-                    action = Some(TableAction::Open);
-                }
-                let ctx = ui.ctx().clone();
-                let with = |text: &str, s| {
-                    egui::Button::new(text).shortcut_text(shortcuts::label(&ctx, s))
-                };
-                if ui.add(with("Save log…", &shortcuts::SAVE)).clicked() {
-                    action = Some(TableAction::Save);
-                }
-                let capturing = self.session.capture.file.is_some();
-                if !capturing && ui.button("Capture to file…").clicked() {
-                    action = Some(TableAction::Capture);
-                }
-                if capturing && ui.button("Stop capture").clicked() {
-                    action = Some(TableAction::StopCapture);
-                }
-                if ui.add(with("Clear log", &shortcuts::CLEAR)).clicked() {
-                    action = Some(TableAction::Clear);
-                }
-                ui.separator();
-                if ui.button("Quit").clicked() {
-                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
-                }
-            });
-            ui.menu_button("View", |ui| {
-                let mut theme = self.settings.theme;
-                ui.radio_value(&mut theme, Theme::Dark, "Dark theme");
-                ui.radio_value(&mut theme, Theme::Light, "Light theme");
-                if theme != self.settings.theme {
-                    self.settings.theme = theme;
-                    apply_theme(ui.ctx(), theme);
-                }
-                ui.checkbox(&mut self.settings.charts, "Charts")
-                    .on_hover_text("Packets and bytes a second per endpoint, and round-trip times, over the last minute");
-                ui.separator();
-                ui.label("Redraw while traffic flows");
-                let mut redraw = self.settings.redraw;
-                for rate in RedrawRate::ALL {
-                    ui.radio_value(&mut redraw, rate, rate.label());
-                }
-                if redraw != self.settings.redraw {
-                    self.settings.redraw = redraw;
-                    self.apply_redraw_rate();
-                }
-                ui.weak(format!(
-                    "now {} frames/s{}",
-                    self.redraw_fps(),
-                    if self.cpu_renderer {
-                        " (CPU renderer)"
-                    } else {
-                        ""
-                    }
-                ));
-                ui.separator();
-                self.handover_ui(ui);
-                self.memory_ui(ui);
-            });
-            ui.menu_button("Keys", |ui| {
-                let ctx = ui.ctx().clone();
-                for (what, s) in [
-                    ("Send the client's message", &shortcuts::SEND),
-                    ("Send saved message 1 … 9", &shortcuts::SAVED[0]),
-                    ("Find: the table's filter", &shortcuts::FILTER),
-                    ("Save the log", &shortcuts::SAVE),
-                    ("Clear the log", &shortcuts::CLEAR),
-                ] {
-                    let mut keys = shortcuts::label(&ctx, s);
-                    if std::ptr::eq(s, &shortcuts::SAVED[0]) {
-                        keys.push_str(" … 9");
-                    }
-                    ui.horizontal(|ui| {
-                        ui.label(what);
-                        ui.weak(keys);
-                    });
-                }
-            });
-            ui.add_space(16.0);
-            ui.weak(format!(
-                "{} sends the client's message",
-                shortcuts::label(ui.ctx(), &shortcuts::SEND)
-            ));
-        });
-        action
     }
 }
 
@@ -573,61 +424,6 @@ fn gl_renderer(gl: &eframe::glow::Context) -> String {
     unsafe { gl.get_parameter_string(eframe::glow::RENDERER) }
 }
 
-impl UdpDeskApp {
-    /// The View menu's hand-over delay: how long the network thread lets a
-    /// packet wait for others before handing the batch to the window.
-    fn handover_ui(&mut self, ui: &mut egui::Ui) {
-        let now = u64::try_from(self.settings.handover_delay().as_millis()).unwrap_or(2);
-        let max = u64::try_from(crate::net::MAX_HANDOVER_DELAY.as_millis()).unwrap_or(100);
-        let mut ms = now;
-        ui.horizontal(|ui| {
-            let label = ui.label("Batch packets for up to").id;
-            ui.add(egui::DragValue::new(&mut ms).range(1..=max).suffix(" ms"))
-                .labelled_by(label)
-                .on_hover_text(
-                    "How long the network thread lets a packet wait for others before handing the batch to the window. Replies never wait.",
-                );
-        });
-        if ms != now {
-            self.settings.handover_ms = ms;
-            self.session
-                .set_handover_delay(self.settings.handover_delay());
-        }
-    }
-}
-
-impl UdpDeskApp {
-    /// The packet log's memory budget, in MiB.
-    fn memory_ui(&mut self, ui: &mut egui::Ui) {
-        use crate::settings::{MAX_MEMORY_MIB, MIN_MEMORY_MIB};
-        let now = self.settings.memory_budget() >> 20;
-        let mut mib = now;
-        ui.horizontal(|ui| {
-            let label = ui.label("Memory for packets").id;
-            ui.add(
-                egui::DragValue::new(&mut mib)
-                    .range(MIN_MEMORY_MIB..=MAX_MEMORY_MIB)
-                    .speed(16)
-                    .suffix(" MiB"),
-            )
-            .labelled_by(label)
-            .on_hover_text(
-                "How much memory the packet log may use; when it is full the oldest packets leave memory (a live capture keeps every one on disk).",
-            );
-        });
-        if mib != now {
-            self.set_memory_mib(mib);
-        }
-    }
-
-    /// Sets the packet log's memory budget; a smaller one evicts at once.
-    pub fn set_memory_mib(&mut self, mib: usize) {
-        self.settings.memory_mib = mib;
-        let budget = self.settings.memory_budget();
-        self.session.store.set_budget(budget);
-    }
-}
-
 fn apply_theme(ctx: &egui::Context, theme: Theme) {
     ctx.set_theme(match theme {
         Theme::Dark => egui::Theme::Dark,
@@ -638,6 +434,8 @@ fn apply_theme(ctx: &egui::Context, theme: Theme) {
 impl eframe::App for UdpDeskApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.pacing.frame();
+        // Endpoints added to the settings by any road get their views.
+        self.session.fit(&self.settings);
         let next = self.pacing.interval();
         if self.session.drain(DRAIN_BUDGET) {
             // More wait: take them at the next frame the cap allows.
@@ -666,9 +464,9 @@ impl eframe::App for UdpDeskApp {
         let mut table_action = None;
         for pressed in shortcuts::pressed(ui.ctx()) {
             match pressed {
-                Pressed::Send => self.apply_client(ClientAction::Send),
+                Pressed::Send => self.apply_client(self.settings.client_shown, ClientAction::Send),
                 Pressed::Saved(n) if n < self.settings.saved.len() => {
-                    self.apply_client(ClientAction::SendSaved(n));
+                    self.apply_client(self.settings.client_shown, ClientAction::SendSaved(n));
                 }
                 Pressed::Saved(_) => {}
                 Pressed::Filter => self.table.focus_filter = true,
@@ -740,127 +538,12 @@ impl eframe::App for UdpDeskApp {
                 self.session.status.as_deref(),
             );
         });
-        let mut server_action = None;
-        let mut client_action = None;
-        let mut relay_request = None;
+        let mut endpoint_actions = Vec::new();
         egui::Panel::left("endpoints")
             .resizable(true)
             .default_size(400.0)
             .min_size(320.0)
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.selectable_value(&mut self.show_relay, false, "Server & client");
-                    let running = if self.session.relay.active() {
-                        " ●"
-                    } else {
-                        ""
-                    };
-                    ui.selectable_value(&mut self.show_relay, true, format!("Relay{running}"));
-                });
-                ui.separator();
-                if self.show_relay {
-                    egui::ScrollArea::vertical().show(ui, |ui| {
-                        let tally = self.session.tally(self.session.relay.id);
-                        relay_request = ui
-                            .push_id("relay-panel", |ui| {
-                                relay_panel::relay_panel_ui(
-                                    ui,
-                                    &mut self.settings.relay,
-                                    &mut self.session.relay,
-                                    tally,
-                                    std::time::Instant::now(),
-                                )
-                            })
-                            .inner;
-                    });
-                    if !self.session.relay.mappings.is_empty() {
-                        // The idle seconds count on.
-                        ui.ctx()
-                            .request_repaint_after(std::time::Duration::from_secs(1));
-                    }
-                    return;
-                }
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    let tally = self.session.tally(self.session.server.last_id);
-                    let held = self
-                        .session
-                        .server
-                        .last_id
-                        .map(|id| self.session.store.held(id))
-                        .unwrap_or_default();
-                    let bad_sums = self
-                        .session
-                        .server
-                        .last_id
-                        .map_or(0, |id| self.session.pairing.bad_sums(id));
-                    server_action = server_panel::server_panel_ui(
-                        ui,
-                        &mut self.settings.server,
-                        &mut self.session.server,
-                        tally,
-                        held,
-                        &self.addresses,
-                        bad_sums,
-                    );
-                    let edit = ui.push_id("rules", |ui| {
-                        rules_editor::rules_editor_ui(
-                            ui,
-                            &mut self.settings.server.rules,
-                            self.settings.server.encoding,
-                            &mut self.rules,
-                        )
-                    });
-                    if let Some(RulesEdit::Apply) = edit.inner {
-                        self.session.set_rules(&self.settings.server);
-                    }
-                    ui.separator();
-                    let tally = self.session.tally(self.session.client.id);
-                    let figures = self
-                        .session
-                        .client
-                        .id
-                        .and_then(|id| self.session.pairing.figures(id));
-                    // Its own id scope: what the server panel shows above (a
-                    // warning, a count) must not change the client's widget ids.
-                    client_action = ui
-                        .push_id("client-panel", |ui| {
-                            client_panel::client_panel_ui(
-                                ui,
-                                &mut self.settings.client,
-                                &self.settings.saved,
-                                &self.session.client,
-                                tally,
-                                figures,
-                            )
-                        })
-                        .inner;
-                    let encoding = self.settings.client.encoding;
-                    let asked = ui
-                        .push_id("sequences", |ui| {
-                            sequence_panel::sequence_panel_ui(
-                                ui,
-                                &mut self.settings.sequences,
-                                &mut self.settings.sequence_shown,
-                                &self.session.client.sequence,
-                                &self.settings.saved,
-                                encoding,
-                                &mut self.sequence_state,
-                            )
-                        })
-                        .inner;
-                    match asked {
-                        Some(SequenceAction::Run) => {
-                            if let Some(seq) =
-                                self.settings.sequences.get(self.settings.sequence_shown)
-                            {
-                                self.session.run_sequence(&self.settings.client, seq);
-                            }
-                        }
-                        Some(SequenceAction::Stop) => self.session.stop_sending(),
-                        None => {}
-                    }
-                });
-            });
+            .show(ui, |ui| endpoint_actions = self.endpoints_ui(ui));
         egui::Panel::bottom("detail")
             .resizable(true)
             .default_size(230.0)
@@ -869,7 +552,7 @@ impl eframe::App for UdpDeskApp {
                 let packet = self
                     .table
                     .selected
-                    .and_then(|seq| rows::find(&self.session.store, seq));
+                    .and_then(|seq| crate::ui::rows::find(&self.session.store, seq));
                 let endpoint = packet
                     .as_ref()
                     .map_or("", |p| self.session.name(p.endpoint));
@@ -881,22 +564,24 @@ impl eframe::App for UdpDeskApp {
             });
         self.chart_strip_ui(ui);
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(a) = packet_table::table_toolbar_ui(ui, &mut self.table, &self.session) {
+            let s = &self.session;
+            let data = TableData {
+                store: &s.store,
+                names: &s.names,
+                capture: &s.capture,
+                pairing: &s.pairing,
+                relays: s.relays.iter().filter_map(|r| r.id.zip(r.listening)).collect(),
+            };
+            if let Some(a) = packet_table::table_toolbar_ui(ui, &mut self.table, &data) {
                 table_action = Some(a);
             }
             ui.separator();
-            if let Some(a) = packet_table::packet_table_ui(ui, &mut self.table, &self.session) {
+            if let Some(a) = packet_table::packet_table_ui(ui, &mut self.table, &data) {
                 table_action = Some(a);
             }
         });
-        if let Some(a) = server_action {
-            self.apply_server(a);
-        }
-        if let Some(a) = client_action {
-            self.apply_client(a);
-        }
-        if let Some(r) = relay_request {
-            self.apply_relay(r);
+        for a in endpoint_actions {
+            self.apply_endpoint(a);
         }
         if let Some(a) = table_action {
             self.apply_table(a);

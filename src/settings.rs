@@ -1,21 +1,37 @@
-//! What the window remembers between runs: the last server and client
-//! settings, saved messages and the theme. Never packets: settings, not data.
-//! Every field has a default, so a file from an older version still loads.
+//! What the window remembers between runs: its servers, clients and relays
+//! with their names, saved messages and the theme. Never packets: settings,
+//! not data. Every field has a default, so a file from an older version
+//! still loads.
 
 use serde::{Deserialize, Serialize};
 
 use crate::codec::Encoding;
 
 /// Everything remembered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// The server panel's fields.
-    pub server: ServerForm,
-    /// The client panel's fields.
-    pub client: ClientForm,
-    /// The relay panel's fields.
-    pub relay: RelayForm,
+    /// The servers, in the list's order.
+    pub servers: Vec<ServerForm>,
+    /// The clients.
+    pub clients: Vec<ClientForm>,
+    /// The relays.
+    pub relays: Vec<RelayForm>,
+    /// The endpoint whose panel shows.
+    pub selected: Selected,
+    /// The client that Ctrl+Enter, the saved messages' keys and Replay send
+    /// from: the client last shown.
+    pub client_shown: usize,
+    /// Files from before there could be several of each held one server,
+    /// client and relay; [`Settings::migrated`] makes them the lists' first.
+    #[serde(rename = "server", deserialize_with = "present", skip_serializing)]
+    pub old_server: Option<ServerForm>,
+    /// See `old_server`.
+    #[serde(rename = "client", deserialize_with = "present", skip_serializing)]
+    pub old_client: Option<ClientForm>,
+    /// See `old_server`.
+    #[serde(rename = "relay", deserialize_with = "present", skip_serializing)]
+    pub old_relay: Option<RelayForm>,
     /// Messages kept for one-click sending.
     pub saved: Vec<SavedMessage>,
     /// Sequences the client can run.
@@ -38,12 +54,139 @@ pub struct Settings {
     pub charts: bool,
 }
 
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            servers: vec![ServerForm::default()],
+            clients: vec![ClientForm::default()],
+            relays: Vec::new(),
+            selected: Selected::default(),
+            client_shown: 0,
+            old_server: None,
+            old_client: None,
+            old_relay: None,
+            saved: Vec::new(),
+            sequences: Vec::new(),
+            sequence_shown: 0,
+            theme: Theme::default(),
+            memory_mib: 0,
+            redraw: crate::app::pacing::RedrawRate::default(),
+            handover_ms: 0,
+            charts: false,
+        }
+    }
+}
+
+/// A field that, when present, is `Some` (RON writes an `Option` as `Some(..)`,
+/// which a file from before the field was optional does not).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// The three kinds of endpoint the window runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum EndpointKind {
+    /// Answers what it receives.
+    #[default]
+    Server,
+    /// Sends and hears replies.
+    Client,
+    /// Sits between clients and a server.
+    Relay,
+}
+
+/// One endpoint in the list: its kind and place among its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Selected {
+    /// Server, client or relay.
+    pub kind: EndpointKind,
+    /// Its index among its kind.
+    pub index: usize,
+}
+
+/// The first of `prefix 1`, `prefix 2`… that no name in `taken` is.
+#[must_use]
+pub fn free_name<'a>(prefix: &str, taken: impl Iterator<Item = &'a str> + Clone) -> String {
+    (1..)
+        .map(|n| format!("{prefix} {n}"))
+        .find(|name| !taken.clone().any(|t| t == name))
+        .unwrap_or_else(|| prefix.to_owned())
+}
+
+/// The largest receive buffer the server panel asks for, in MiB.
+pub const MAX_RECV_BUFFER_MIB: usize = 1024;
+
 /// The smallest packet-log budget the settings allow, in MiB.
 pub const MIN_MEMORY_MIB: usize = 16;
 /// The largest, in MiB.
 pub const MAX_MEMORY_MIB: usize = 64 << 10;
 
 impl Settings {
+    /// The settings with an older file's single server, client and relay
+    /// made the first of their lists, and the selection inside the lists.
+    #[must_use]
+    pub fn migrated(mut self) -> Settings {
+        if let Some(server) = self.old_server.take() {
+            self.servers = vec![server];
+        }
+        if let Some(client) = self.old_client.take() {
+            self.clients = vec![client];
+        }
+        if let Some(relay) = self.old_relay.take() {
+            // Only a relay that was set up: the default one was never asked for.
+            if relay != RelayForm::default() {
+                self.relays = vec![relay];
+            }
+        }
+        let len = self.len(self.selected.kind);
+        if self.selected.index >= len {
+            self.selected = Selected::default();
+        }
+        self
+    }
+
+    /// How many endpoints of `kind` there are.
+    #[must_use]
+    pub fn len(&self, kind: EndpointKind) -> usize {
+        match kind {
+            EndpointKind::Server => self.servers.len(),
+            EndpointKind::Client => self.clients.len(),
+            EndpointKind::Relay => self.relays.len(),
+        }
+    }
+
+    /// The name of an endpoint in the list, if it is there.
+    #[must_use]
+    pub fn name(&self, at: Selected) -> Option<&str> {
+        match at.kind {
+            EndpointKind::Server => self.servers.get(at.index).map(|f| f.name.as_str()),
+            EndpointKind::Client => self.clients.get(at.index).map(|f| f.name.as_str()),
+            EndpointKind::Relay => self.relays.get(at.index).map(|f| f.name.as_str()),
+        }
+    }
+
+    /// A new name for an endpoint of `kind` that no endpoint has yet.
+    #[must_use]
+    pub fn free_name(&self, kind: EndpointKind) -> String {
+        let taken = self
+            .servers
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(self.clients.iter().map(|f| f.name.as_str()))
+            .chain(self.relays.iter().map(|f| f.name.as_str()));
+        let prefix = match kind {
+            EndpointKind::Server => "Server",
+            EndpointKind::Client => "Client",
+            EndpointKind::Relay => "Relay",
+        };
+        free_name(prefix, taken)
+    }
+
     /// The hand-over delay, defaulting to the engine's when unset.
     #[must_use]
     pub fn handover_delay(&self) -> std::time::Duration {
@@ -123,6 +266,8 @@ impl ReplyKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ServerForm {
+    /// What the list, the table and saved logs call it ("PLC sim").
+    pub name: String,
     /// The address to bind, as typed or picked.
     pub bind_ip: String,
     /// The port, as typed (0 = any free port).
@@ -155,6 +300,7 @@ pub struct ServerForm {
 impl Default for ServerForm {
     fn default() -> Self {
         ServerForm {
+            name: "Server 1".to_owned(),
             bind_ip: "127.0.0.1".to_owned(),
             port: "9999".to_owned(),
             reply: ReplyKind::Echo,
@@ -186,6 +332,8 @@ pub enum MessageMode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ClientForm {
+    /// What the list, the table and saved logs call it ("sensor 2").
+    pub name: String,
     /// Host name or address.
     pub host: String,
     /// The port, as typed.
@@ -216,6 +364,7 @@ pub struct ClientForm {
 impl Default for ClientForm {
     fn default() -> Self {
         ClientForm {
+            name: "Client 1".to_owned(),
             host: "127.0.0.1".to_owned(),
             port: "9999".to_owned(),
             bind: String::new(),
@@ -252,6 +401,8 @@ pub struct SavedMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RelayForm {
+    /// What the list, the table and saved logs call it.
+    pub name: String,
     /// Where clients send: `ADDR:PORT`.
     pub listen: String,
     /// The server: `HOST:PORT`.
@@ -271,6 +422,7 @@ pub struct RelayForm {
 impl Default for RelayForm {
     fn default() -> Self {
         RelayForm {
+            name: "Relay 1".to_owned(),
             listen: "127.0.0.1:7000".to_owned(),
             target: "127.0.0.1:9999".to_owned(),
             idle_secs: "60".to_owned(),
@@ -376,17 +528,45 @@ mod tests {
     #[test]
     fn an_old_file_with_missing_fields_still_loads() {
         let old = r#"{"server":{"port":"7000"},"saved":[{"name":"ping"}]}"#;
-        let s: Settings = serde_json::from_str(old).unwrap();
-        assert_eq!(s.server.port, "7000");
-        assert_eq!(s.server.bind_ip, "127.0.0.1");
+        let s: Settings = serde_json::from_str::<Settings>(old).unwrap().migrated();
+        assert_eq!(s.servers.len(), 1);
+        assert_eq!(s.servers[0].port, "7000");
+        assert_eq!(s.servers[0].bind_ip, "127.0.0.1");
+        assert_eq!(s.servers[0].name, "Server 1");
         assert_eq!(s.saved[0].name, "ping");
-        assert_eq!(s.client, ClientForm::default());
+        assert_eq!(s.clients, vec![ClientForm::default()]);
+        assert!(s.relays.is_empty());
+    }
+
+    #[test]
+    fn an_old_ron_file_moves_into_the_lists() {
+        let old = r#"(server: (port: "7000"), client: (host: "::1"), relay: (listen: "127.0.0.1:7100"))"#;
+        let s = ron::from_str::<Settings>(old).unwrap().migrated();
+        assert_eq!(s.servers[0].port, "7000");
+        assert_eq!(s.clients[0].host, "::1");
+        assert_eq!(s.relays[0].listen, "127.0.0.1:7100");
+        let again = ron::to_string(&s).unwrap();
+        assert!(!again.contains("server:"), "{again}");
+        assert_eq!(ron::from_str::<Settings>(&again).unwrap().migrated(), s);
+    }
+
+    #[test]
+    fn new_names_are_free() {
+        let mut s = Settings::default();
+        assert_eq!(s.free_name(EndpointKind::Server), "Server 2");
+        s.clients[0].name = "Server 2".to_owned();
+        assert_eq!(s.free_name(EndpointKind::Server), "Server 3");
+        assert_eq!(s.free_name(EndpointKind::Relay), "Relay 1");
     }
 
     #[test]
     fn settings_round_trip() {
         let mut s = Settings::default();
-        s.client.encoding = Encoding::Gbk;
+        s.clients[0].encoding = Encoding::Gbk;
+        s.servers.push(ServerForm {
+            name: "PLC sim".to_owned(),
+            ..ServerForm::default()
+        });
         s.theme = Theme::Light;
         let back: Settings = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);

@@ -8,7 +8,7 @@ use crate::codec;
 use crate::net::{ClientConfig, ReplyMode, SendJob, ServerConfig, SocketOptions};
 use crate::settings::{ClientForm, MessageMode, ReplyKind, ServerForm};
 
-use super::session::{Field, FieldError};
+use crate::ui::widgets::{Field, FieldError};
 
 /// The reply mode the form describes.
 #[must_use]
@@ -95,7 +95,7 @@ pub fn server_config(form: &ServerForm) -> Result<ServerConfig, FieldError> {
             broadcast: form.broadcast,
             recv_buffer: match form.recv_buffer_mib {
                 0 => crate::net::DEFAULT_RECV_BUFFER,
-                mib => mib.min(MAX_RECV_BUFFER_MIB) << 20,
+                mib => mib.min(crate::settings::MAX_RECV_BUFFER_MIB) << 20,
             },
             ..SocketOptions::default()
         },
@@ -112,8 +112,6 @@ pub fn reply_limit(form: &ServerForm) -> crate::net::ReplyLimit {
     }
 }
 
-/// The largest receive buffer the server panel asks for, in MiB.
-pub const MAX_RECV_BUFFER_MIB: usize = 1024;
 
 fn parse_port(text: &str, field: Field) -> Result<u16, FieldError> {
     text.trim().parse::<u16>().map_err(|_| {

@@ -96,61 +96,71 @@ pub fn relay_config(form: &RelayForm) -> Result<RelayConfig, (RelayField, String
 }
 
 impl Session {
-    /// Starts the relay the form describes (stopping one that runs).
-    pub fn start_relay(&mut self, form: &RelayForm) {
-        self.relay.note = None;
+    /// Starts relay `i` as its form describes (stopping it if it runs).
+    pub fn start_relay(&mut self, i: usize, form: &RelayForm) {
+        let Some(relay) = self.relays.get_mut(i) else {
+            return;
+        };
+        relay.note = None;
         let config = match relay_config(form) {
             Ok(c) => c,
             Err(e) => {
-                self.relay.error = Some(e);
+                relay.error = Some(e);
                 return;
             }
         };
-        if let Some(old) = self.relay.id.take() {
+        let inject_to_server = relay.inject_to_server;
+        if let Some(old) = relay.id.take() {
             let _sent = self.command(Command::Close { id: old });
         }
-        let id = self.new_id("relay".to_owned());
-        self.relay = RelayView {
+        let id = self.new_id(&form.name);
+        self.relays[i] = RelayView {
             id: Some(id),
             starting: true,
             upstream: Some(config.upstream),
-            inject_to_server: self.relay.inject_to_server,
+            inject_to_server,
             ..RelayView::default()
         };
         if let Err(message) = self.command(Command::StartRelay { id, config }) {
-            self.relay.id = None;
-            self.relay.starting = false;
-            self.relay.error = Some((RelayField::General, message));
+            let relay = &mut self.relays[i];
+            relay.id = None;
+            relay.starting = false;
+            relay.error = Some((RelayField::General, message));
         }
     }
 
-    /// Stops the relay.
-    pub fn stop_relay(&mut self) {
-        if let Some(id) = self.relay.id {
+    /// Stops relay `i`.
+    pub fn stop_relay(&mut self, i: usize) {
+        if let Some(id) = self.relays.get(i).and_then(|r| r.id) {
             let _sent = self.command(Command::Close { id });
         }
     }
 
-    /// Gives the running relay the form's rules and idle timeout.
-    pub fn update_relay(&mut self, form: &RelayForm) {
-        let Some(id) = self.relay.id else { return };
+    /// Gives running relay `i` the form's rules and idle timeout.
+    pub fn update_relay(&mut self, i: usize, form: &RelayForm) {
+        let Some(id) = self.relays.get(i).and_then(|r| r.id) else {
+            return;
+        };
         let update = idle_timeout(form).and_then(|idle| Ok((idle, relay_rules(form)?)));
         match update {
             Ok((idle_timeout, rules)) => {
-                self.relay.error = None;
+                self.relays[i].error = None;
                 let _sent = self.command(Command::UpdateRelay {
                     id,
                     rules,
                     idle_timeout,
                 });
             }
-            Err(e) => self.relay.error = Some((RelayField::Rules, e)),
+            Err(e) => self.relays[i].error = Some((RelayField::Rules, e)),
         }
     }
 
-    /// Sends the inject box's datagram toward the chosen side.
-    pub fn inject(&mut self, form: &RelayForm) {
-        let (Some(id), Some(client)) = (self.relay.id, self.relay.client) else {
+    /// Sends relay `i`'s inject box's datagram toward the chosen side.
+    pub fn inject(&mut self, i: usize, form: &RelayForm) {
+        let Some(relay) = self.relays.get_mut(i) else {
+            return;
+        };
+        let (Some(id), Some(client)) = (relay.id, relay.client) else {
             return;
         };
         let payload = if form.inject_hex {
@@ -161,109 +171,126 @@ impl Session {
         let payload = match payload {
             Ok(p) => p,
             Err(e) => {
-                self.relay.error = Some((RelayField::Inject, e.to_string()));
+                relay.error = Some((RelayField::Inject, e.to_string()));
                 return;
             }
         };
-        let to = if self.relay.inject_to_server {
+        let to = if relay.inject_to_server {
             InjectTo::Server { client }
         } else {
             InjectTo::Client { client }
         };
-        self.relay.error = None;
+        relay.error = None;
         let _sent = self.command(Command::Inject { id, to, payload });
     }
 
-    /// Folds in a relay event; false if it was not the relay's.
+    /// Folds in a relay event; false if it was no relay's.
     pub(super) fn relay_event(&mut self, event: &Event) -> bool {
-        let Some(id) = self.relay.id else {
+        let id = match event {
+            Event::Started { id, .. }
+            | Event::RelayMapping { id, .. }
+            | Event::RelayCounters { id, .. }
+            | Event::Stopped { id, .. } => *id,
+            Event::Failed { id: Some(id), .. } => *id,
+            _ => return false,
+        };
+        let Some(relay) = self.relays.iter_mut().find(|r| r.id == Some(id)) else {
             return false;
         };
         match event {
-            Event::Started { id: i, local, .. } if *i == id => {
-                self.relay.starting = false;
-                self.relay.listening = Some(*local);
-                self.relay.error = None;
+            Event::Started { local, .. } => {
+                relay.starting = false;
+                relay.listening = Some(*local);
+                relay.error = None;
             }
             Event::RelayMapping {
-                id: i,
                 client,
                 upstream_local,
                 change,
-            } if *i == id => match change {
-                MappingChange::Opened => self.relay.mappings.push(MappingRow {
+                ..
+            } => match change {
+                MappingChange::Opened => relay.mappings.push(MappingRow {
                     client: *client,
                     upstream_local: *upstream_local,
                     last: Instant::now(),
                 }),
                 MappingChange::Expired => {
-                    self.relay.mappings.retain(|m| m.client != *client);
-                    self.relay.note = Some(format!("{client} was idle: its mapping closed"));
+                    relay.mappings.retain(|m| m.client != *client);
+                    relay.note = Some(format!("{client} was idle: its mapping closed"));
                 }
             },
-            Event::RelayCounters { id: i, counters } if *i == id => {
-                self.relay.counters = *counters;
-            }
-            Event::Stopped { id: i, reason } if *i == id => {
-                self.relay.id = None;
-                self.relay.starting = false;
-                self.relay.listening = None;
-                self.relay.mappings.clear();
-                self.relay.note = match reason {
+            Event::RelayCounters { counters, .. } => relay.counters = *counters,
+            Event::Stopped { reason, .. } => {
+                relay.id = None;
+                relay.starting = false;
+                relay.listening = None;
+                relay.mappings.clear();
+                relay.note = match reason {
                     crate::net::StopReason::Closed => None,
                     other => Some(format!("Stopped: {other}")),
                 };
             }
-            Event::Failed { id: Some(i), error } if *i == id => {
+            Event::Failed { error, .. } => {
                 let field = match error.cause() {
                     crate::net::NetError::RelayRule { .. } => RelayField::Rules,
                     crate::net::NetError::AddrInUse { .. }
                     | crate::net::NetError::AddrNotAvailable { .. }
                     | crate::net::NetError::PermissionDenied { .. }
                     | crate::net::NetError::BadAddress { .. }
-                        if self.relay.starting =>
+                        if relay.starting =>
                     {
                         RelayField::Address
                     }
                     _ => RelayField::General,
                 };
-                if self.relay.starting {
+                if relay.starting {
                     // It never started: the id is spent.
-                    self.relay.id = None;
-                    self.relay.starting = false;
+                    relay.id = None;
+                    relay.starting = false;
                 }
+                relay.error = Some((field, error.to_string()));
                 self.last_error = Some(error.to_string());
-                self.relay.error = Some((field, error.to_string()));
             }
             _ => return false,
         }
         true
     }
 
-    /// Notes when each mapped client was last heard of either way.
+    /// Notes when each relay's mapped clients were last heard of either way.
     pub(super) fn relay_packets(&mut self, packets: &[Packet]) {
-        let (Some(id), Some(listen)) = (self.relay.id, self.relay.listening) else {
-            return;
-        };
-        let now = Instant::now();
-        // Who was active in this batch, then one pass over the mappings: a
-        // flood through many clients costs no scan per packet.
-        let mut clients = std::collections::HashSet::new();
-        let mut upstreams = std::collections::HashSet::new();
-        for p in packets.iter().filter(|p| p.endpoint == id) {
-            match Leg::of(p, listen) {
-                Leg::ClientToRelay | Leg::RelayToClient => clients.insert(p.peer),
-                // An upstream socket's port is its own, whatever address it used.
-                Leg::RelayToServer | Leg::ServerToRelay => upstreams.insert(p.local.port()),
+        for relay in &mut self.relays {
+            let (Some(id), Some(listen)) = (relay.id, relay.listening) else {
+                continue;
             };
+            note_activity(relay, id, listen, packets);
         }
-        if clients.is_empty() && upstreams.is_empty() {
-            return;
-        }
-        for m in &mut self.relay.mappings {
-            if clients.contains(&m.client) || upstreams.contains(&m.upstream_local.port()) {
-                m.last = now;
-            }
+    }
+}
+
+/// Who was active in this batch, then one pass over the mappings: a flood
+/// through many clients costs no scan per packet.
+fn note_activity(
+    relay: &mut RelayView,
+    id: crate::packet::EndpointId,
+    listen: std::net::SocketAddr,
+    packets: &[Packet],
+) {
+    let now = Instant::now();
+    let mut clients = std::collections::HashSet::new();
+    let mut upstreams = std::collections::HashSet::new();
+    for p in packets.iter().filter(|p| p.endpoint == id) {
+        match Leg::of(p, listen) {
+            Leg::ClientToRelay | Leg::RelayToClient => clients.insert(p.peer),
+            // An upstream socket's port is its own, whatever address it used.
+            Leg::RelayToServer | Leg::ServerToRelay => upstreams.insert(p.local.port()),
+        };
+    }
+    if clients.is_empty() && upstreams.is_empty() {
+        return;
+    }
+    for m in &mut relay.mappings {
+        if clients.contains(&m.client) || upstreams.contains(&m.upstream_local.port()) {
+            m.last = now;
         }
     }
 }

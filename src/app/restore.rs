@@ -13,7 +13,7 @@ use crate::settings::Settings;
 pub fn restore(stored: Option<String>, file: Option<&Path>) -> (Settings, Option<String>) {
     let problem = match stored {
         Some(raw) => match ron::from_str::<Settings>(&raw) {
-            Ok(settings) => return (settings, None),
+            Ok(settings) => return (settings.migrated(), None),
             Err(e) => e.to_string(),
         },
         // Nothing under the key: a first start, or a file eframe itself could not read.

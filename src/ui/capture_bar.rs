@@ -2,12 +2,29 @@
 //! in the native dialog), the running capture's file and figures, and one line
 //! saying why a capture stopped or what the last one wrote.
 
+use std::path::PathBuf;
+
 use egui::{RichText, Ui};
 
-use crate::app::session::CaptureView;
+use crate::capture::CaptureSummary;
 
 use super::packet_table::TableAction;
 use super::widgets::ERROR_RED;
+
+/// The live capture as the window shows it.
+#[derive(Debug, Default)]
+pub struct CaptureView {
+    /// The file being written, once the engine has it open.
+    pub file: Option<PathBuf>,
+    /// Asked for and not yet answered.
+    pub starting: bool,
+    /// The latest figures of the running capture.
+    pub progress: Option<CaptureSummary>,
+    /// One line beside the toggle: why a capture failed, or what the last one did.
+    pub message: Option<String>,
+    /// True when `message` reports a failure.
+    pub failed: bool,
+}
 
 /// Draws the toggle; returns a click on it.
 pub fn capture_ui(ui: &mut Ui, view: &CaptureView) -> Option<TableAction> {

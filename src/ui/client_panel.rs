@@ -3,11 +3,39 @@
 
 use egui::{RichText, TextEdit, Ui};
 
-use crate::app::session::{ClientView, Field};
+use std::net::SocketAddr;
+
+use crate::net::ClientConfig;
+use crate::packet::EndpointId;
 use crate::net::Counters;
 use crate::settings::{ClientForm, MessageMode, SavedMessage};
 
-use super::widgets::{bytes_label, encoding_combo_ui, field_error_ui, labelled_field_ui};
+use super::widgets::{Field, FieldError, bytes_label, encoding_combo_ui, field_error_ui, labelled_field_ui};
+
+/// What the client panel shows besides its form.
+#[derive(Debug, Default)]
+pub struct ClientView {
+    /// The open client's id.
+    pub id: Option<EndpointId>,
+    /// The settings it was opened with (a change reopens it).
+    pub config: Option<ClientConfig>,
+    /// Its bound address, once bound.
+    pub local: Option<SocketAddr>,
+    /// Sends handed to the engine and not yet answered by their `SendDone`.
+    pub pending: u32,
+    /// The last error, beside its control.
+    pub error: Option<FieldError>,
+    /// The sequence under way, or how the last one ended.
+    pub sequence: super::sequence_panel::SequenceView,
+}
+
+impl ClientView {
+    /// A send job runs (or waits for its name lookup).
+    #[must_use]
+    pub fn sending(&self) -> bool {
+        self.pending > 0
+    }
+}
 
 /// What the user asked of the client.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,9 +5,15 @@
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::rows::{DirFilter, Filter, View};
-use crate::app::session::Session;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::capture::{Pairing, PacketStore};
 use crate::codec;
+use crate::packet::EndpointId;
+
+use super::capture_bar::CaptureView;
+use super::rows::{DirFilter, Filter, View};
 use crate::packet::Direction;
 
 use super::widgets::labelled_field_ui;
@@ -52,6 +58,20 @@ pub struct TableState {
     pub focus_filter: bool,
 }
 
+/// What the table and its toolbar draw.
+pub struct TableData<'a> {
+    /// Every packet kept.
+    pub store: &'a PacketStore,
+    /// Endpoint names.
+    pub names: &'a HashMap<EndpointId, String>,
+    /// The live capture, for its toggle.
+    pub capture: &'a CaptureView,
+    /// Round-trip times and other notes per packet.
+    pub pairing: &'a Pairing,
+    /// The relays running, with where each listens: their rows name the leg.
+    pub relays: Vec<(EndpointId, SocketAddr)>,
+}
+
 const ROW_HEIGHT: f32 = 20.0;
 const IN_COLOUR: Color32 = Color32::from_rgb(0x4a, 0x9e, 0xe0);
 const OUT_COLOUR: Color32 = Color32::from_rgb(0xe0, 0x9a, 0x3a);
@@ -60,7 +80,7 @@ const OUT_COLOUR: Color32 = Color32::from_rgb(0xe0, 0x9a, 0x3a);
 pub fn table_toolbar_ui(
     ui: &mut Ui,
     state: &mut TableState,
-    session: &Session,
+    data: &TableData<'_>,
 ) -> Option<TableAction> {
     let mut action = None;
     ui.horizontal_wrapped(|ui| {
@@ -84,7 +104,7 @@ pub fn table_toolbar_ui(
             })
             .response
             .labelled_by(label_id);
-        endpoints_ui(ui, &mut state.filter.endpoints, &session.names);
+        endpoints_ui(ui, &mut state.filter.endpoints, data.names);
         let pause = if state.paused_at.is_some() {
             "Resume"
         } else {
@@ -109,19 +129,19 @@ pub fn table_toolbar_ui(
         {
             action = Some(TableAction::Replay);
         }
-        if let Some(a) = super::capture_bar::capture_ui(ui, &session.capture) {
+        if let Some(a) = super::capture_bar::capture_ui(ui, data.capture) {
             action = Some(a);
         }
-        let shown = state.view.len(&session.store);
-        let mut info = if shown == session.store.len() {
+        let shown = state.view.len(&data.store);
+        let mut info = if shown == data.store.len() {
             format!("{shown} rows")
         } else {
-            format!("{shown} of {} rows", session.store.len())
+            format!("{shown} of {} rows", data.store.len())
         };
-        if session.store.evicted() > 0 {
+        if data.store.evicted() > 0 {
             info.push_str(&format!(
                 ", {} oldest left memory",
-                session.store.evicted()
+                data.store.evicted()
             ));
         }
         if state.paused_at.is_some() {
@@ -140,12 +160,11 @@ pub fn table_toolbar_ui(
 pub fn packet_table_ui(
     ui: &mut Ui,
     state: &mut TableState,
-    session: &Session,
+    data: &TableData<'_>,
 ) -> Option<TableAction> {
     let mut action = None;
-    let store = &session.store;
+    let store = data.store;
     let rows = state.view.len(store);
-    let relay = session.relay.id.zip(session.relay.listening);
     let mono = egui::TextStyle::Monospace.resolve(ui.style());
     // Labels that select text would swallow the row's click, and wrapping would
     // change row heights between frames.
@@ -194,9 +213,9 @@ pub fn packet_table_ui(
                         Direction::Out => ("out", OUT_COLOUR),
                     };
                     // A relay's datagrams say which leg they travelled.
-                    match relay.filter(|(id, _)| *id == p.endpoint) {
+                    match data.relays.iter().find(|(id, _)| *id == p.endpoint) {
                         Some((_, listen)) => {
-                            let leg = crate::net::Leg::between(p.local, p.direction, listen);
+                            let leg = crate::net::Leg::between(p.local, p.direction, *listen);
                             ui.label(RichText::new(leg.short()).color(colour))
                                 .on_hover_text(leg.label());
                         }
@@ -206,7 +225,7 @@ pub fn packet_table_ui(
                     }
                 });
                 row.col(|ui| {
-                    ui.label(session.name(p.endpoint));
+                    ui.label(data.names.get(&p.endpoint).map_or("?", String::as_str));
                 });
                 row.col(|ui| {
                     ui.label(p.peer.to_string());
@@ -215,7 +234,7 @@ pub fn packet_table_ui(
                     let cut = if p.truncated { " (cut)" } else { "" };
                     ui.label(format!("{}{cut}", p.len()));
                 });
-                row.col(|ui| note_ui(ui, session.pairing.note(p.seq)));
+                row.col(|ui| note_ui(ui, data.pairing.note(p.seq)));
                 row.col(|ui| {
                     // Only this row's text is decoded, and only its start is drawn.
                     let head = &p.bytes[..p.len().min(512)];
@@ -275,36 +294,47 @@ pub fn rtt_label(rtt: std::time::Duration) -> String {
     }
 }
 
-/// The endpoints the table shows: every one, or those ticked.
+/// The endpoints the table shows: every one, or those ticked. An endpoint
+/// restarted has a new id under the same name: the menu ticks names, and a
+/// ticked name takes in its new ids too.
 fn endpoints_ui(
     ui: &mut Ui,
-    shown: &mut std::collections::BTreeSet<crate::packet::EndpointId>,
-    names: &std::collections::HashMap<crate::packet::EndpointId, String>,
+    shown: &mut std::collections::BTreeSet<EndpointId>,
+    names: &HashMap<EndpointId, String>,
 ) {
-    let mut all: Vec<_> = names.iter().collect();
-    all.sort_by_key(|(id, _)| **id);
+    let mut by_name: std::collections::BTreeMap<&str, Vec<EndpointId>> =
+        std::collections::BTreeMap::new();
+    for (id, name) in names {
+        by_name.entry(name.as_str()).or_default().push(*id);
+    }
     // Endpoints that are gone from the names are gone from the choice too.
     shown.retain(|id| names.contains_key(id));
-    let title = match shown.len() {
-        0 => "Endpoints: all".to_owned(),
-        1 => shown
-            .iter()
-            .next()
-            .and_then(|id| names.get(id))
-            .map_or_else(|| "Endpoints: 1".to_owned(), |n| format!("Endpoint: {n}")),
-        n => format!("Endpoints: {n} of {}", all.len()),
+    let ticked: Vec<&str> = by_name
+        .iter()
+        .filter(|(_, ids)| ids.iter().any(|id| shown.contains(id)))
+        .map(|(name, _)| *name)
+        .collect();
+    for name in &ticked {
+        shown.extend(by_name.get(name).into_iter().flatten().copied());
+    }
+    let title = match ticked.as_slice() {
+        [] => "Endpoints: all".to_owned(),
+        [one] => format!("Endpoint: {one}"),
+        many => format!("Endpoints: {} of {}", many.len(), by_name.len()),
     };
     ui.menu_button(title, |ui| {
         if ui.button("All").clicked() {
             shown.clear();
         }
-        for (id, name) in all {
-            let mut on = shown.contains(id);
-            if ui.checkbox(&mut on, name.as_str()).changed() {
-                if on {
-                    shown.insert(*id);
-                } else {
-                    shown.remove(id);
+        for (name, ids) in &by_name {
+            let mut on = ticked.contains(name);
+            if ui.checkbox(&mut on, *name).changed() {
+                for id in ids {
+                    if on {
+                        shown.insert(*id);
+                    } else {
+                        shown.remove(id);
+                    }
                 }
             }
         }

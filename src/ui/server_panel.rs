@@ -5,14 +5,86 @@ use std::net::IpAddr;
 
 use egui::{RichText, TextEdit, Ui};
 
-use crate::app::session::{Field, RunState, ServerView};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::net::{Buffers, PeerInfo};
+use crate::packet::EndpointId;
 use crate::net::Counters;
 use crate::settings::{ReplyKind, ServerForm};
 
 use super::widgets::{
+    Field, FieldError,
     ERROR_RED, OK_GREEN, bytes_label, encoding_combo_ui, field_error_ui, held_ui,
     labelled_field_ui, missed_ui,
 };
+
+/// Where a server is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// Not running.
+    Stopped,
+    /// Asked to start, no answer yet.
+    Starting,
+    /// Bound to this address.
+    Running(SocketAddr),
+}
+
+/// What the server panel shows besides its form.
+#[derive(Debug, Default)]
+pub struct ServerView {
+    /// The running server's id.
+    pub id: Option<EndpointId>,
+    /// The last server started, running or not: its counters stay on show after it stops.
+    pub last_id: Option<EndpointId>,
+    /// Stopped, starting, running.
+    pub state: Option<RunState>,
+    /// The last error, beside its control.
+    pub error: Option<FieldError>,
+    /// Why it last stopped, if not by the user.
+    pub note: Option<String>,
+    /// Who has sent to it, by first contact.
+    pub peers: Vec<PeerInfo>,
+    /// Where each peer sits in `peers`.
+    pub peer_index: HashMap<SocketAddr, usize>,
+    /// Peers heard from that the table (1,024) has no room for.
+    pub unlisted: u64,
+    /// The socket buffer sizes the kernel granted.
+    pub buffers: Option<Buffers>,
+    /// The peer a manual reply goes to.
+    pub selected_peer: Option<SocketAddr>,
+    /// The manual reply being typed.
+    pub reply_text: String,
+    /// A manual reply was just sent: a failure now belongs beside its box.
+    pub manual_pending: bool,
+    /// The rules (and encoding) the running server was last given.
+    pub rules_applied: Option<(Vec<crate::net::Rule>, crate::codec::Encoding)>,
+}
+
+impl ServerView {
+    /// Stopped, starting or running.
+    #[must_use]
+    pub fn state(&self) -> RunState {
+        self.state.unwrap_or(RunState::Stopped)
+    }
+
+    /// Folds in the peers that changed; a new peer is picked for manual
+    /// replies when none is yet.
+    pub fn merge_peers(&mut self, changed: Vec<PeerInfo>) {
+        for peer in changed {
+            match self.peer_index.get(&peer.addr) {
+                Some(&i) => self.peers[i] = peer,
+                None => {
+                    self.peer_index.insert(peer.addr, self.peers.len());
+                    self.peers.push(peer);
+                }
+            }
+        }
+        if self.selected_peer.is_none() {
+            self.selected_peer = self.peers.last().map(|p| p.addr);
+        }
+    }
+}
 
 /// What the user asked of the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,7 +262,7 @@ pub fn server_panel_ui(
         let asked = mib;
         ui.add(
             egui::DragValue::new(&mut mib)
-                .range(1..=crate::app::forms::MAX_RECV_BUFFER_MIB)
+                .range(1..=crate::settings::MAX_RECV_BUFFER_MIB)
                 .suffix(" MiB"),
         )
         .labelled_by(label)

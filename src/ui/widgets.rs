@@ -3,8 +3,37 @@
 
 use egui::{Color32, RichText, TextEdit, Ui};
 
-use crate::app::session::{Field, FieldError};
 use crate::codec::Encoding;
+
+/// Which control an error belongs beside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// The bind address or port.
+    Address,
+    /// The reply text or template.
+    Reply,
+    /// The manual reply box.
+    ManualReply,
+    /// The target host and port.
+    Target,
+    /// The local address of the client.
+    LocalBind,
+    /// The message editor.
+    Message,
+    /// The checksum to verify.
+    Verify,
+    /// Anything else: shown by the Send or Start button.
+    General,
+}
+
+/// An error to show in red beside a control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Beside what.
+    pub field: Field,
+    /// What went wrong, for a person.
+    pub message: String,
+}
 
 /// The red used for errors, readable on both themes.
 pub const ERROR_RED: Color32 = Color32::from_rgb(0xe0, 0x4a, 0x4a);

@@ -1,0 +1,133 @@
+//! The list of servers, clients and relays atop the left panel: pick one to
+//! show its panel, add one, remove one, and rename the one on show.
+
+use egui::{RichText, Ui};
+
+use crate::net::Counters;
+use crate::settings::{EndpointKind, Selected};
+
+use super::widgets::OK_GREEN;
+
+/// One endpoint as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListEntry<'a> {
+    /// Its place in the settings.
+    pub at: Selected,
+    /// Its name.
+    pub name: &'a str,
+    /// Running, and where; `None` when stopped or never opened.
+    pub live: Option<String>,
+    /// Its counters since the log was last cleared.
+    pub counts: Counters,
+}
+
+/// What the user asked of the list.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListAction {
+    /// Show this endpoint's panel.
+    Select(Selected),
+    /// Add an endpoint of this kind, and show it.
+    Add(EndpointKind),
+    /// Stop this endpoint and take it out of the list.
+    Remove(Selected),
+}
+
+/// What a kind is called in the list.
+#[must_use]
+pub fn kind_label(kind: EndpointKind) -> &'static str {
+    match kind {
+        EndpointKind::Server => "server",
+        EndpointKind::Client => "client",
+        EndpointKind::Relay => "relay",
+    }
+}
+
+/// Draws the list; returns what the user asked for.
+pub fn endpoint_list_ui(ui: &mut Ui, entries: &[ListEntry<'_>], shown: Selected) -> Option<ListAction> {
+    let mut action = None;
+    egui::ScrollArea::vertical()
+        .id_salt("endpoint-list")
+        .max_height(170.0)
+        .show(ui, |ui| {
+            egui::Grid::new("endpoints")
+                .num_columns(4)
+                .spacing([8.0, 2.0])
+                .show(ui, |ui| {
+                    for entry in entries {
+                        if let Some(a) = entry_ui(ui, entry, entry.at == shown) {
+                            action = Some(a);
+                        }
+                        ui.end_row();
+                    }
+                });
+            if entries.is_empty() {
+                ui.weak("No endpoints: add a server, a client or a relay.");
+            }
+        });
+    ui.horizontal(|ui| {
+        for kind in [EndpointKind::Server, EndpointKind::Client, EndpointKind::Relay] {
+            let name = kind_label(kind);
+            if ui
+                .button(format!("+ {}", capitalised(name)))
+                .on_hover_text(format!("Add a {name} to the list and show it"))
+                .clicked()
+            {
+                action = Some(ListAction::Add(kind));
+            }
+        }
+    });
+    action
+}
+
+fn entry_ui(ui: &mut Ui, entry: &ListEntry<'_>, shown: bool) -> Option<ListAction> {
+    let mut action = None;
+    let dot = if entry.live.is_some() {
+        RichText::new("●").color(OK_GREEN)
+    } else {
+        RichText::new("○").weak()
+    };
+    ui.label(dot)
+        .on_hover_text(if entry.live.is_some() { "running" } else { "stopped" });
+    let name = if entry.name.is_empty() {
+        format!("(unnamed {})", kind_label(entry.at.kind))
+    } else {
+        entry.name.to_owned()
+    };
+    if ui
+        .selectable_label(shown, name)
+        .on_hover_text(format!("Show this {}'s panel", kind_label(entry.at.kind)))
+        .clicked()
+    {
+        action = Some(ListAction::Select(entry.at));
+    }
+    let c = &entry.counts;
+    let place = entry.live.as_deref().unwrap_or(kind_label(entry.at.kind));
+    ui.weak(format!("{place} · in {} · out {}", c.packets_in, c.packets_out));
+    if ui
+        .small_button("×")
+        .on_hover_text(format!("Stop this {} and remove it from the list; its packets stay in the log", kind_label(entry.at.kind)))
+        .clicked()
+    {
+        action = Some(ListAction::Remove(entry.at));
+    }
+    action
+}
+
+/// The name field above the shown endpoint's panel; true when it changed.
+pub fn name_field_ui(ui: &mut Ui, name: &mut String) -> bool {
+    ui.horizontal(|ui| {
+        super::widgets::labelled_field_ui(ui, "Name", name, 180.0, "PLC sim, sensor 2…")
+            .on_hover_text("What the list, the packet table, the charts and saved logs call it")
+            .changed()
+    })
+    .inner
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
