@@ -570,7 +570,11 @@ impl eframe::App for UdpDeskApp {
                 names: &s.names,
                 capture: &s.capture,
                 pairing: &s.pairing,
-                relays: s.relays.iter().filter_map(|r| r.id.zip(r.listening)).collect(),
+                relays: s
+                    .relays
+                    .iter()
+                    .filter_map(|r| r.id.zip(r.listening))
+                    .collect(),
             };
             if let Some(a) = packet_table::table_toolbar_ui(ui, &mut self.table, &data) {
                 table_action = Some(a);

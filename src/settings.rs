@@ -540,7 +540,8 @@ mod tests {
 
     #[test]
     fn an_old_ron_file_moves_into_the_lists() {
-        let old = r#"(server: (port: "7000"), client: (host: "::1"), relay: (listen: "127.0.0.1:7100"))"#;
+        let old =
+            r#"(server: (port: "7000"), client: (host: "::1"), relay: (listen: "127.0.0.1:7100"))"#;
         let s = ron::from_str::<Settings>(old).unwrap().migrated();
         assert_eq!(s.servers[0].port, "7000");
         assert_eq!(s.clients[0].host, "::1");

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use egui::{Key, Modifiers, Role};
 use egui_kittest::kittest::Queryable as _;
-use udpdesk::app::session::RunState;
 use udpdesk::codec::{self, Encoding};
 use udpdesk::packet::Direction;
 use udpdesk::settings::Settings;
+use udpdesk::ui::server_panel::RunState;
 use window::{DEADLINE, Ui};
 
 #[test]
@@ -21,7 +21,8 @@ fn send_a_message_and_see_it_and_the_echo_in_the_table() {
     let mut ui = Ui::new();
     let at = ui.start_server();
     ui.h.get_by_label_contains(&format!("listening on {at}"));
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
     ui.type_into("Message text", 0, "Hello, udpdesk");
     ui.click("Send");
     ui.wait_until("the echo", |a| a.session.store.len() == 4);
@@ -37,13 +38,13 @@ fn send_a_message_and_see_it_and_the_echo_in_the_table() {
             .count()
             >= 4
     );
-    assert_eq!(ui.count_packets(Direction::Out, "client"), 1);
+    assert_eq!(ui.count_packets(Direction::Out, "Client 1"), 1);
     assert_eq!(
-        ui.count_packets(Direction::In, "client"),
+        ui.count_packets(Direction::In, "Client 1"),
         1,
         "the echo came back"
     );
-    assert_eq!(ui.count_packets(Direction::In, "server"), 1);
+    assert_eq!(ui.count_packets(Direction::In, "Server 1"), 1);
 
     // Selecting a row shows its hex dump.
     ui.h.get_all_by_label("Hello, udpdesk")
@@ -62,7 +63,8 @@ fn send_a_message_and_see_it_and_the_echo_in_the_table() {
 fn ctrl_enter_sends_too() {
     let mut ui = Ui::new();
     let at = ui.start_server();
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
     ui.h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
     ui.wait_until("the echo", |a| a.session.store.len() == 4);
 }
@@ -72,8 +74,10 @@ fn gbk_text_is_sent_and_decoded_as_chinese() {
     let mut ui = Ui::new();
     ui.choose("Encoding", 0, "GBK");
     let at = ui.start_server();
-    ui.choose("Encoding", 1, "GBK");
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.choose("Encoding", 0, "GBK");
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
     ui.type_into("Message text", 0, "你好");
     ui.click("Send");
     ui.wait_until("the echo", |a| a.session.store.len() == 4);
@@ -99,15 +103,15 @@ fn manual_reply_reaches_the_selected_peer() {
         s.set_read_timeout(Some(DEADLINE)).unwrap();
     }
     alice.send_to("在吗".as_bytes(), at).unwrap();
-    ui.wait_until("alice", |a| a.session.server.peers.len() == 1);
+    ui.wait_until("alice", |a| a.session.servers[0].peers.len() == 1);
     bob.send_to(b"hi", at).unwrap();
-    ui.wait_until("bob", |a| a.session.server.peers.len() == 2);
+    ui.wait_until("bob", |a| a.session.servers[0].peers.len() == 2);
     // The first peer heard is selected on its own; pick Bob instead, by clicking him.
     let bob_addr = bob.local_addr().unwrap();
     ui.h.get_by_label_contains(&format!("{bob_addr}   1 pkt"))
         .click();
     ui.h.run_ok();
-    assert_eq!(ui.app().session.server.selected_peer, Some(bob_addr));
+    assert_eq!(ui.app().session.servers[0].selected_peer, Some(bob_addr));
     ui.type_into("Reply text", 0, "收到你的消息了");
     ui.click("Send reply");
     let mut buf = [0u8; 64];
@@ -131,13 +135,28 @@ fn both_panels_and_the_table_fit_a_1280_by_800_window() {
     let mut ui = Ui::new();
     ui.h.run_ok();
     let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
-    for label in ["Start", "Send", "Save message", "Filter", "Save log…"] {
-        let rect = ui.h.get_by_label(label).rect();
-        assert!(
-            window.contains_rect(rect),
-            "{label} at {rect:?} is outside the window"
-        );
-    }
+    let fits = |ui: &Ui, labels: &[&str]| {
+        for label in labels {
+            let rect = ui.h.get_by_label(label).rect();
+            assert!(
+                window.contains_rect(rect),
+                "{label} at {rect:?} is outside the window"
+            );
+        }
+    };
+    fits(
+        &ui,
+        &[
+            "Start",
+            "Filter",
+            "Save log…",
+            "+ Server",
+            "+ Client",
+            "+ Relay",
+        ],
+    );
+    ui.select("Client 1");
+    fits(&ui, &["Send", "Save message"]);
     for header in ["#", "Time", "Peer", "Text", "Hex"] {
         let rect = ui.h.get_all_by_label(header).next().unwrap().rect();
         assert!(window.contains_rect(rect), "column {header} at {rect:?}");
@@ -153,9 +172,9 @@ fn a_bad_template_applied_to_a_running_server_is_shown_under_the_template() {
     // The template applies when the field loses focus.
     ui.h.key_press(Key::Tab);
     ui.h.run_ok();
-    ui.wait_until("the error", |a| a.session.server.error.is_some());
-    let e = ui.app().session.server.error.clone().unwrap();
-    assert_eq!(e.field, udpdesk::app::session::Field::Reply);
+    ui.wait_until("the error", |a| a.session.servers[0].error.is_some());
+    let e = ui.app().session.servers[0].error.clone().unwrap();
+    assert_eq!(e.field, udpdesk::ui::widgets::Field::Reply);
     assert!(
         e.message.contains("unknown placeholder {name}"),
         "{}",
@@ -171,11 +190,11 @@ fn a_port_in_use_is_shown_in_the_server_panel_and_the_app_goes_on() {
     let mut ui = Ui::new();
     ui.type_into("Port", 0, &taken.port().to_string());
     ui.click("Start");
-    ui.wait_until("the error", |a| a.session.server.error.is_some());
+    ui.wait_until("the error", |a| a.session.servers[0].error.is_some());
     let message =
         format!("{taken} is already in use: stop the program using it or pick another port");
     ui.h.get_by_label(&message);
-    assert_eq!(ui.app().session.server.state(), RunState::Stopped);
+    assert_eq!(ui.app().session.servers[0].state(), RunState::Stopped);
     // Fix the port and start again.
     ui.type_into("Port", 0, "0");
     let at = ui.start_server();
@@ -186,10 +205,11 @@ fn a_port_in_use_is_shown_in_the_server_panel_and_the_app_goes_on() {
 #[test]
 fn bad_hex_is_shown_under_the_message_and_nothing_is_sent() {
     let mut ui = Ui::new();
+    ui.select("Client 1");
     ui.h.get_by_role_and_label(Role::RadioButton, "Hex").click();
     ui.h.run_ok();
     assert_eq!(
-        ui.app().settings.client.message,
+        ui.app().settings.clients[0].message,
         "48 65 6c 6c 6f 2c 20 77 6f 72 6c 64",
         "switching converts"
     );
@@ -204,8 +224,10 @@ fn saving_the_log_writes_a_file_that_reads_back() {
     let mut ui = Ui::new();
     ui.choose("Encoding", 0, "GBK");
     let at = ui.start_server();
-    ui.choose("Encoding", 1, "GBK");
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.choose("Encoding", 0, "GBK");
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
     ui.type_into("Message text", 0, "你好，世界");
     ui.click("Send");
     ui.wait_until("the echo", |a| a.session.store.len() == 4);
@@ -258,24 +280,23 @@ fn saving_the_log_writes_a_file_that_reads_back() {
 fn stop_ends_endless_sending_even_after_send_was_pressed_twice() {
     let mut ui = Ui::new();
     let at = ui.start_server();
-    ui.type_into("Port", 1, &at.port().to_string());
-    ui.h.state_mut().settings.client.count = 0;
-    ui.h.state_mut().settings.client.interval_ms = 20;
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
+    ui.h.state_mut().settings.clients[0].count = 0;
+    ui.h.state_mut().settings.clients[0].interval_ms = 20;
     ui.click("Send");
     ui.wait_until("packets", |a| a.session.store.len() >= 4);
     ui.click("Send");
     ui.wait_until("the first send to be replaced", |a| {
-        a.session.client.pending == 1
+        a.session.clients[0].pending == 1
     });
     assert!(
-        ui.app().session.client.sending(),
+        ui.app().session.clients[0].sending(),
         "the second send is still running"
     );
-    // The server's Stop comes first; the client's is the second.
-    ui.h.get_all_by_label("Stop").nth(1).unwrap().click();
-    ui.h.run_ok();
-    ui.wait_until("sending to stop", |a| !a.session.client.sending());
-    assert_eq!(ui.app().session.client.pending, 0);
+    ui.click("Stop");
+    ui.wait_until("sending to stop", |a| !a.session.clients[0].sending());
+    assert_eq!(ui.app().session.clients[0].pending, 0);
 }
 
 /// Echoes `rounds` × `per_round` datagrams through the server at `at`, a
@@ -307,10 +328,10 @@ fn echo_rounds(at: SocketAddr, rounds: usize, per_round: usize) -> u64 {
 #[test]
 fn a_flood_beyond_the_hand_over_bound_is_counted_and_the_window_catches_up() {
     let mut settings = Settings::default();
-    settings.server.port = "0".into();
+    settings.servers[0].port = "0".into();
     // Every datagram answered: no reply limit.
-    settings.server.reply_limit_peer = 0;
-    settings.server.reply_limit_total = 0;
+    settings.servers[0].reply_limit_peer = 0;
+    settings.servers[0].reply_limit_total = 0;
     let mut ui = Ui::with(settings);
     let at = ui.start_server();
     // 200,000 packets (in and out) while the window draws nothing: far more
@@ -403,7 +424,7 @@ fn the_view_menu_sets_the_redraw_cap() {
 fn missed_datagrams_are_said_beside_the_server_and_in_the_status_bar() {
     let mut ui = Ui::new();
     ui.start_server();
-    let id = ui.app().session.server.id.unwrap();
+    let id = ui.app().session.servers[0].id.unwrap();
     let counters = udpdesk::net::Counters {
         packets_in: 10,
         kernel_drops: 7,
@@ -473,9 +494,9 @@ fn a_capture_that_cannot_start_says_why_beside_the_toggle() {
 #[test]
 fn a_full_packet_memory_evicts_the_oldest_and_the_figures_add_up() {
     let mut settings = Settings::default();
-    settings.server.port = "0".into();
-    settings.server.reply_limit_peer = 0;
-    settings.server.reply_limit_total = 0;
+    settings.servers[0].port = "0".into();
+    settings.servers[0].reply_limit_peer = 0;
+    settings.servers[0].reply_limit_total = 0;
     // The smallest budget the settings allow.
     settings.memory_mib = 16;
     let mut ui = Ui::with(settings);
@@ -495,10 +516,10 @@ fn a_full_packet_memory_evicts_the_oldest_and_the_figures_add_up() {
         ui.h.step();
     }
     ui.wait_until("every packet to be counted", |a| {
-        a.session.tally(a.session.server.last_id).packets() == 12_000
+        a.session.tally(a.session.servers[0].last_id).packets() == 12_000
     });
     let app = ui.app();
-    let id = app.session.server.last_id.unwrap();
+    let id = app.session.servers[0].last_id.unwrap();
     let tally = app.session.tally(Some(id));
     let held = app.session.store.held(id);
     assert!(held.evicted > 0, "{held:?}");
@@ -637,7 +658,8 @@ fn the_rows_shown_replay_to_the_clients_target() {
     let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
     receiver.set_read_timeout(Some(DEADLINE)).unwrap();
     let port = receiver.local_addr().unwrap().port();
-    ui.type_into("Port", 1, &port.to_string());
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &port.to_string());
     ui.click("Replay…");
     ui.h.get_by_label_contains("Sends the 3 rows the table shows");
     ui.click("Start replay");
@@ -657,11 +679,11 @@ fn the_rows_shown_replay_to_the_clients_target() {
 #[test]
 fn the_receive_buffer_asked_for_is_the_one_granted() {
     let mut settings = Settings::default();
-    settings.server.port = "0".into();
-    settings.server.recv_buffer_mib = 1;
+    settings.servers[0].port = "0".into();
+    settings.servers[0].recv_buffer_mib = 1;
     let mut ui = Ui::with(settings);
     ui.start_server();
-    let granted = ui.app().session.server.buffers.unwrap().recv;
+    let granted = ui.app().session.servers[0].buffers.unwrap().recv;
     // Linux doubles the request for its own bookkeeping (and caps it at rmem_max).
     assert!(granted > 0 && granted <= 2 << 20, "{granted}");
     ui.h.get_by_label_contains(&format!(
@@ -733,7 +755,10 @@ fn a_failed_engine_shows_a_banner_keeps_the_packets_and_restarts() {
     ui.h.get_by_label_contains(
         "the network thread failed: a fault injected by a test. The servers and clients stopped",
     );
-    assert!(matches!(ui.app().session.server.state(), RunState::Stopped));
+    assert!(matches!(
+        ui.app().session.servers[0].state(),
+        RunState::Stopped
+    ));
     assert_eq!(ui.app().session.store.len(), 2, "the packets are kept");
     ui.click("Restart engine");
     assert!(ui.app().session.engine_failure.is_none());
@@ -766,13 +791,13 @@ fn a_flood_from_many_sources_lists_1024_peers_and_counts_the_rest() {
         s.send_to(b"hi", at).unwrap();
     }
     ui.wait_until("every peer counted", |a| {
-        a.session.server.peers.len() + a.session.server.unlisted as usize == 2_000
+        a.session.servers[0].peers.len() + a.session.servers[0].unlisted as usize == 2_000
     });
     let app = ui.app();
-    assert_eq!(app.session.server.peers.len(), udpdesk::net::MAX_PEERS);
-    assert_eq!(app.session.server.unlisted, 976);
+    assert_eq!(app.session.servers[0].peers.len(), udpdesk::net::MAX_PEERS);
+    assert_eq!(app.session.servers[0].unlisted, 976);
     ui.h.get_by_label("and 976 more");
     // Everyone was answered all the same.
-    let id = app.session.server.last_id;
+    let id = app.session.servers[0].last_id;
     ui.wait_until("every echo", |a| a.session.tally(id).packets_out == 2_000);
 }

@@ -9,11 +9,21 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use udpdesk::app::UdpDeskApp;
-use udpdesk::app::session::{Field, RunState};
 use udpdesk::codec::Encoding;
 use udpdesk::settings::{ClientForm, MessageMode, ReplyKind, ServerForm, Settings};
+use udpdesk::ui::server_panel::RunState;
+use udpdesk::ui::widgets::Field;
 
 const DEADLINE: Duration = Duration::from_secs(15);
+
+/// Shows the endpoint called `name` by clicking it in the list.
+fn show(h: &mut Harness<'static, UdpDeskApp>, name: &str) {
+    h.get_all_by_label(name)
+        .find(|n| n.accesskit_node().role() == egui::Role::Button)
+        .expect("the endpoint in the list")
+        .click();
+    h.run_ok();
+}
 
 /// A window whose log already holds one echo (two packets), so a test can
 /// see that a mistake loses nothing.
@@ -26,8 +36,8 @@ fn window(
 ) {
     let (tx, woken) = crossbeam_channel::unbounded();
     let settings = Settings {
-        server,
-        client,
+        servers: vec![server],
+        clients: vec![client],
         ..Settings::default()
     };
     let mut h = Harness::builder()
@@ -74,9 +84,9 @@ fn with_one_echo(
 ) -> std::net::SocketAddr {
     h.get_by_label("Start").click();
     wait(h, woken, "the server", |a| {
-        matches!(a.session.server.state(), RunState::Running(_))
+        matches!(a.session.servers[0].state(), RunState::Running(_))
     });
-    let RunState::Running(at) = h.state().session.server.state() else {
+    let RunState::Running(at) = h.state().session.servers[0].state() else {
         unreachable!()
     };
     UdpSocket::bind("127.0.0.1:0")
@@ -194,16 +204,20 @@ fn each_client_mistake_is_said_beside_its_field_and_nothing_is_sent() {
     for (name, client, field, says) in cases {
         let (mut h, woken) = window(running_server(), client);
         let at = with_one_echo(&mut h, &woken);
-        if h.state().settings.client.port == ClientForm::default().port {
+        show(&mut h, "Client 1");
+        show(&mut h, "Client 1");
+        if h.state().settings.clients[0].port == ClientForm::default().port {
             // Aim at the running server, unless the case is about the port.
-            h.state_mut().settings.client.port = at.port().to_string();
+            h.state_mut().settings.clients[0].port = at.port().to_string();
         }
         // Ctrl+Enter sends as the button does, wherever the message has
         // pushed the button (64 KiB of text makes the editor tall).
         h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
-        wait(&mut h, &woken, name, |a| a.session.client.error.is_some());
+        wait(&mut h, &woken, name, |a| {
+            a.session.clients[0].error.is_some()
+        });
         let app = h.state();
-        let error = app.session.client.error.clone().unwrap();
+        let error = app.session.clients[0].error.clone().unwrap();
         assert_eq!(error.field, field, "{name}: {error:?}");
         assert!(error.message.contains(says), "{name}: {}", error.message);
         assert!(!error.message.contains('\n'), "{name}: one line");
@@ -272,13 +286,15 @@ fn each_server_mistake_is_said_beside_its_field() {
     for (name, server, field, says) in cases {
         let (mut h, woken) = window(server, ClientForm::default());
         h.get_by_label("Start").click();
-        wait(&mut h, &woken, name, |a| a.session.server.error.is_some());
+        wait(&mut h, &woken, name, |a| {
+            a.session.servers[0].error.is_some()
+        });
         let app = h.state();
-        let error = app.session.server.error.clone().unwrap();
+        let error = app.session.servers[0].error.clone().unwrap();
         assert_eq!(error.field, field, "{name}: {error:?}");
         assert!(error.message.contains(&says), "{name}: {}", error.message);
         assert!(
-            !matches!(app.session.server.state(), RunState::Running(_)),
+            !matches!(app.session.servers[0].state(), RunState::Running(_)),
             "{name}"
         );
         h.get_by_label(&error.message);
@@ -295,14 +311,15 @@ fn an_empty_message_is_a_zero_length_datagram_sent_and_shown() {
         },
     );
     let at = with_one_echo(&mut h, &woken);
-    h.state_mut().settings.client.port = at.port().to_string();
+    show(&mut h, "Client 1");
+    h.state_mut().settings.clients[0].port = at.port().to_string();
     h.get_by_label("Send").click();
     // Sent, received, echoed, echo received: four more rows, all empty.
     wait(&mut h, &woken, "the empty echo", |a| {
         a.session.store.len() == 6
     });
     let app = h.state();
-    assert!(app.session.client.error.is_none());
+    assert!(app.session.clients[0].error.is_none());
     assert!((2..6).all(|i| app.session.store.get(i).unwrap().bytes.is_empty()));
 }
 
@@ -316,16 +333,18 @@ fn endless_back_to_back_sending_shows_its_rate_and_stops_at_once() {
     };
     let (mut h, woken) = window(running_server(), client);
     let at = with_one_echo(&mut h, &woken);
-    h.state_mut().settings.client.port = at.port().to_string();
+    show(&mut h, "Client 1");
+    h.state_mut().settings.clients[0].port = at.port().to_string();
     h.get_by_label("Send").click();
     wait(&mut h, &woken, "sending", |a| {
-        a.session.client.sending() && a.session.tally(a.session.client.id).packets_out > 1_000
+        a.session.clients[0].sending()
+            && a.session.tally(a.session.clients[0].id).packets_out > 1_000
     });
     // The client's Stop: the lower of the two on screen (the server has one too).
     // Once the reply limit's count shows above (it moves the panel down), the
     // Stop button stays put; it is clicked with the pointer where it is drawn.
     wait(&mut h, &woken, "the held-back count", |a| {
-        a.session.tally(a.session.server.last_id).held_back > 0
+        a.session.tally(a.session.servers[0].last_id).held_back > 0
     });
     for _ in 0..3 {
         h.step();
@@ -349,11 +368,13 @@ fn endless_back_to_back_sending_shows_its_rate_and_stops_at_once() {
         });
         h.step();
     }
-    wait(&mut h, &woken, "the stop", |a| !a.session.client.sending());
+    wait(&mut h, &woken, "the stop", |a| {
+        !a.session.clients[0].sending()
+    });
     let out = h
         .state()
         .session
-        .tally(h.state().session.client.id)
+        .tally(h.state().session.clients[0].id)
         .packets_out;
     // Nothing more goes once stopped.
     for _ in 0..20 {
@@ -362,7 +383,7 @@ fn endless_back_to_back_sending_shows_its_rate_and_stops_at_once() {
     assert_eq!(
         h.state()
             .session
-            .tally(h.state().session.client.id)
+            .tally(h.state().session.clients[0].id)
             .packets_out,
         out
     );

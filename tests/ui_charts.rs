@@ -40,17 +40,18 @@ fn sent_datagrams_show_in_the_charts() {
     ui.h.get_by_label(HEADING);
 
     let at = ui.start_server();
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
     for round in 1..=3 {
         ui.click("Send");
         ui.wait_until("the echo", |a| a.session.store.len() == 4 * round);
     }
     ui.wait_until("the charts to show the traffic", |a| {
-        let (client_in, client_out, rtts) = charted(a, "client");
-        let (server_in, server_out, _) = charted(a, "server");
+        let (client_in, client_out, rtts) = charted(a, "Client 1");
+        let (server_in, server_out, _) = charted(a, "Server 1");
         client_out > 0.0 && client_in > 0.0 && server_in > 0.0 && server_out > 0.0 && rtts > 0
     });
-    let (_, _, rtts) = charted(ui.app(), "client");
+    let (_, _, rtts) = charted(ui.app(), "Client 1");
     let rtt = ui
         .app()
         .charts

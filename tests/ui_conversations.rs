@@ -25,7 +25,7 @@ fn ask(at: std::net::SocketAddr, msg: &[u8]) -> Vec<u8> {
 #[test]
 fn a_rule_typed_in_the_window_answers_and_the_try_box_says_which() {
     let mut settings = Settings::default();
-    settings.server.port = "0".into();
+    settings.servers[0].port = "0".into();
     let mut ui = Ui::with(settings);
     let at = ui.start_server();
     ui.click("Reply rules");
@@ -36,7 +36,7 @@ fn a_rule_typed_in_the_window_answers_and_the_try_box_says_which() {
     ui.type_into("Try", 0, "ping");
     ui.h.get_by_label_contains("rule 1 answers: pong");
     ui.wait_until("the rule to reach the server", |a| {
-        a.settings.server.rules.len() == 1
+        a.settings.servers[0].rules.len() == 1
     });
     assert_eq!(ask(at, b"ping"), b"pong");
     assert_eq!(ask(at, b"other"), b"other", "no match: echo");
@@ -50,7 +50,7 @@ fn a_rule_typed_in_the_window_answers_and_the_try_box_says_which() {
     // A click can land in a frame that lays the panel out anew (the peers
     // above it change as packets come); it is clicked again until it took.
     let end = std::time::Instant::now() + DEADLINE;
-    while ui.app().settings.server.rules[0].reply != "second" {
+    while ui.app().settings.servers[0].rules[0].reply != "second" {
         assert!(std::time::Instant::now() < end, "the rule never moved up");
         ui.h.get_all_by_label("↑").nth(1).unwrap().click();
         ui.h.run_ok();
@@ -75,9 +75,9 @@ fn a_rule_typed_in_the_window_answers_and_the_try_box_says_which() {
 #[test]
 fn chinese_rules_from_the_settings_show_and_answer_in_gbk() {
     let mut settings = Settings::default();
-    settings.server.port = "0".into();
-    settings.server.encoding = udpdesk::codec::Encoding::Gbk;
-    settings.server.rules = vec![Rule {
+    settings.servers[0].port = "0".into();
+    settings.servers[0].encoding = udpdesk::codec::Encoding::Gbk;
+    settings.servers[0].rules = vec![Rule {
         kind: MatchKind::Contains,
         pattern: "温度".into(),
         reply: "二十五度".into(),
@@ -98,7 +98,8 @@ fn chinese_rules_from_the_settings_show_and_answer_in_gbk() {
 fn replies_show_their_round_trip_time_and_strangers_are_flagged() {
     let mut ui = Ui::new();
     let at = ui.start_server();
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
     ui.type_into("Count", 0, "3");
     ui.type_into("Interval", 0, "10");
     ui.click("Send");
@@ -124,7 +125,9 @@ fn replies_show_their_round_trip_time_and_strangers_are_flagged() {
     assert_eq!(paired, 3, "each reply the client received is paired");
 
     // A datagram to the client from an address it never sent to.
-    let client = ui.app().session.client.local.expect("the client's address");
+    let client = ui.app().session.clients[0]
+        .local
+        .expect("the client's address");
     let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
     stranger.send_to(b"surprise", client).unwrap();
     ui.wait_until("the stranger's datagram", |a| a.session.store.len() == 13);
@@ -135,11 +138,12 @@ fn replies_show_their_round_trip_time_and_strangers_are_flagged() {
 #[test]
 fn a_sequence_made_by_clicking_runs_and_says_how_it_ended() {
     let mut settings = Settings::default();
-    settings.server.port = "0".into();
-    settings.server.reply = udpdesk::settings::ReplyKind::Upper;
+    settings.servers[0].port = "0".into();
+    settings.servers[0].reply = udpdesk::settings::ReplyKind::Upper;
     let mut ui = Ui::with(settings);
     let at = ui.start_server();
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
     ui.click("Sequences");
     ui.click("New sequence");
     ui.type_into("message", 0, "hello");
@@ -147,7 +151,7 @@ fn a_sequence_made_by_clicking_runs_and_says_how_it_ended() {
     ui.type_into("reply", 0, "HELLO");
     ui.click("Run sequence");
     ui.wait_until("the sequence to end", |a| {
-        a.session.client.sequence.outcome.is_some()
+        a.session.clients[0].sequence.outcome.is_some()
     });
     ui.h.get_by_label_contains("done: 1 rounds, 1 sent, every expected reply met");
     assert_eq!(ui.app().settings.sequences.len(), 1, "kept in the settings");
@@ -156,7 +160,7 @@ fn a_sequence_made_by_clicking_runs_and_says_how_it_ended() {
     ui.type_into("reply", 0, "never");
     ui.click("Run sequence");
     ui.wait_until("the sequence to time out", |a| {
-        a.session.client.sequence.outcome.is_some() && !a.session.client.sequence.running
+        a.session.clients[0].sequence.outcome.is_some() && !a.session.clients[0].sequence.running
     });
     ui.h.get_by_label_contains("step 2 of round 1: no matching reply in time");
 }
@@ -165,7 +169,8 @@ fn a_sequence_made_by_clicking_runs_and_says_how_it_ended() {
 fn ticking_variables_numbers_each_datagram() {
     let mut ui = Ui::new();
     let at = ui.start_server();
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
     ui.type_into("Message text", 0, "n={seq} {crc16_modbus:hex}");
     ui.type_into("Count", 0, "3");
     ui.type_into("Interval", 0, "0");
@@ -177,7 +182,7 @@ fn ticking_variables_numbers_each_datagram() {
         .store
         .views()
         .filter(|p| {
-            p.direction == udpdesk::packet::Direction::Out && s.name(p.endpoint) == "client"
+            p.direction == udpdesk::packet::Direction::Out && s.name(p.endpoint) == "Client 1"
         })
         .map(|p| String::from_utf8_lossy(p.bytes).into_owned())
         .collect();
@@ -197,7 +202,8 @@ fn a_checksum_that_fails_marks_its_row_and_a_bad_spec_is_said() {
     let mut ui = Ui::new();
     ui.type_into("Verify", 0, "crc16_modbus");
     let at = ui.start_server();
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
     ui.h.get_by_role_and_label(egui::Role::RadioButton, "Hex")
         .click();
     ui.h.run_ok();
@@ -215,9 +221,11 @@ fn a_checksum_that_fails_marks_its_row_and_a_bad_spec_is_said() {
         1,
         "the server's row"
     );
+    ui.select("Server 1");
     ui.h.get_by_label("1 received datagrams failed the checksum check");
 
-    ui.type_into("Verify", 1, "crc99");
+    ui.select("Client 1");
+    ui.type_into("Verify", 0, "crc99");
     ui.click("Send");
     ui.h.get_by_label_contains("for example crc16_modbus");
 }
@@ -233,6 +241,7 @@ fn a_sequence_step_can_send_a_saved_message() {
         per_line: false,
     }];
     let mut ui = Ui::with(settings);
+    ui.select("Client 1");
     ui.click("Sequences");
     ui.click("New sequence");
     ui.click("…");

@@ -52,7 +52,7 @@ fn no_font_for(lang: &str) -> bool {
 /// `lang`, it must be `escaped`.
 fn show(encoding: Encoding, name: &str, bytes: &[u8], text: &str, lang: &str, escaped: &str) {
     let mut settings = Settings::default();
-    settings.server.port = "0".into();
+    settings.servers[0].port = "0".into();
     let mut ui = Ui::with_fonts(settings, with_system_fonts);
     ui.choose("Encoding", 0, name);
     let at = ui.start_server();

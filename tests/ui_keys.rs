@@ -24,11 +24,12 @@ fn saved(name: &str, message: &str) -> SavedMessage {
 #[test]
 fn saved_messages_filter_and_clear_answer_to_the_keyboard() {
     let mut settings = Settings::default();
-    settings.server.port = "0".into();
+    settings.servers[0].port = "0".into();
     settings.saved = vec![saved("first", "one"), saved("second", "two")];
     let mut ui = Ui::with(settings);
     let at = ui.start_server();
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
 
     ui.h.key_press_modifiers(Modifiers::COMMAND, Key::Num2);
     ui.wait_until("saved message 2 echoed", |a| a.session.store.len() == 4);
@@ -73,11 +74,12 @@ fn saved_messages_filter_and_clear_answer_to_the_keyboard() {
 fn the_table_shows_only_the_endpoints_ticked() {
     let mut ui = Ui::new();
     let at = ui.start_server();
-    ui.type_into("Port", 1, &at.port().to_string());
+    ui.select("Client 1");
+    ui.type_into("Port", 0, &at.port().to_string());
     ui.click("Send");
     ui.wait_until("the echo", |a| a.session.store.len() == 4);
     ui.click("Endpoints: all");
-    ui.h.get_by_role_and_label(egui::Role::CheckBox, "server")
+    ui.h.get_by_role_and_label(egui::Role::CheckBox, "Server 1")
         .click();
     ui.h.run_ok();
     ui.wait_until("the server's rows only", |a| {
@@ -90,10 +92,10 @@ fn the_table_shows_only_the_endpoints_ticked() {
             .filter
             .endpoints
             .iter()
-            .all(|id| s.name(*id).starts_with("server")),
+            .all(|id| s.name(*id).starts_with("Server 1")),
         "the filter holds the server"
     );
-    ui.click("Endpoint: server");
+    ui.click("Endpoint: Server 1");
     ui.click("All");
     ui.wait_until("every row again", |a| {
         a.table.view.len(&a.session.store) == 4

@@ -27,16 +27,19 @@ fn recv(s: &UdpSocket) -> (Vec<u8>, std::net::SocketAddr) {
 fn a_relay_started_by_clicking_passes_datagrams_both_ways_and_injects() {
     let server = socket();
     let mut settings = Settings::default();
-    settings.relay.listen = "127.0.0.1:0".into();
-    settings.relay.target = server.local_addr().unwrap().to_string();
-    settings.relay.inject = "你好\\r\\n".into();
+    settings
+        .relays
+        .push(udpdesk::settings::RelayForm::default());
+    settings.relays[0].listen = "127.0.0.1:0".into();
+    settings.relays[0].target = server.local_addr().unwrap().to_string();
+    settings.relays[0].inject = "你好\\r\\n".into();
     let mut ui = Ui::with(settings);
-    ui.click("Relay");
+    ui.select("Relay 1");
     ui.click("Start relay");
     ui.wait_until("the relay to listen", |a| {
-        a.session.relay.listening.is_some()
+        a.session.relays[0].listening.is_some()
     });
-    let at = ui.h.state().session.relay.listening.unwrap();
+    let at = ui.h.state().session.relays[0].listening.unwrap();
     ui.h.get_by_label_contains(&format!("relaying {at}"));
 
     let client = socket();
@@ -46,7 +49,7 @@ fn a_relay_started_by_clicking_passes_datagrams_both_ways_and_injects() {
     server.send_to(b"world", upstream).unwrap();
     assert_eq!(recv(&client), (b"world".to_vec(), at));
     ui.wait_until("both legs in the table", |a| {
-        a.session.store.len() == 4 && a.session.relay.counters.to_client == 1
+        a.session.store.len() == 4 && a.session.relays[0].counters.to_client == 1
     });
     let me = client.local_addr().unwrap().to_string();
     assert!(
@@ -63,14 +66,14 @@ fn a_relay_started_by_clicking_passes_datagrams_both_ways_and_injects() {
     ui.click("Send inject");
     assert_eq!(recv(&client), ("你好\r\n".as_bytes().to_vec(), at));
     ui.wait_until("the injection counted", |a| {
-        a.session.relay.counters.injected == 1
+        a.session.relays[0].counters.injected == 1
     });
 
     // A rule row is drawn with every control named.
     ui.click("Add rule");
-    assert_eq!(ui.h.state().settings.relay.rules.len(), 1);
+    assert_eq!(ui.h.state().settings.relays[0].rules.len(), 1);
 
     ui.click("Stop relay");
-    ui.wait_until("the relay to stop", |a| !a.session.relay.active());
+    ui.wait_until("the relay to stop", |a| !a.session.relays[0].active());
     ui.h.get_by_label("Start relay");
 }

@@ -65,9 +65,10 @@ impl UdpDeskApp {
             ListEntry {
                 at: at(EndpointKind::Relay, i),
                 name: &f.name,
-                live: view
-                    .filter(|v| v.active())
-                    .map(|v| v.listening.map_or_else(|| "starting".to_owned(), |l| l.to_string())),
+                live: view.filter(|v| v.active()).map(|v| {
+                    v.listening
+                        .map_or_else(|| "starting".to_owned(), |l| l.to_string())
+                }),
                 counts: s.tally(view.and_then(|v| v.id)),
             }
         });
@@ -92,7 +93,12 @@ impl UdpDeskApp {
         actions
     }
 
-    fn shown_endpoint_ui(&mut self, ui: &mut egui::Ui, shown: Selected, actions: &mut Vec<EndpointAction>) {
+    fn shown_endpoint_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        shown: Selected,
+        actions: &mut Vec<EndpointAction>,
+    ) {
         let i = shown.index;
         let s = &mut self.session;
         match shown.kind {
@@ -101,24 +107,40 @@ impl UdpDeskApp {
                 let tally = s.tally(id);
                 let held = id.map(|id| s.store.held(id)).unwrap_or_default();
                 let bad_sums = id.map_or(0, |id| s.pairing.bad_sums(id));
-                let (Some(form), Some(view)) = (self.settings.servers.get_mut(i), s.servers.get_mut(i)) else {
+                let (Some(form), Some(view)) =
+                    (self.settings.servers.get_mut(i), s.servers.get_mut(i))
+                else {
                     return;
                 };
                 if endpoint_list::name_field_ui(ui, &mut form.name) {
                     actions.push(EndpointAction::Renamed(shown));
                 }
-                if let Some(a) = server_panel::server_panel_ui(ui, form, view, tally, held, &self.addresses, bad_sums) {
+                if let Some(a) = server_panel::server_panel_ui(
+                    ui,
+                    form,
+                    view,
+                    tally,
+                    held,
+                    &self.addresses,
+                    bad_sums,
+                ) {
                     actions.push(EndpointAction::Server(i, a));
                 }
                 let edit = ui.push_id("rules", |ui| {
-                    rules_editor::rules_editor_ui(ui, &mut form.rules, form.encoding, &mut self.rules)
+                    rules_editor::rules_editor_ui(
+                        ui,
+                        &mut form.rules,
+                        form.encoding,
+                        &mut self.rules,
+                    )
                 });
                 if let Some(RulesEdit::Apply) = edit.inner {
                     actions.push(EndpointAction::Rules(i));
                 }
             }
             EndpointKind::Client => {
-                let (Some(form), Some(view)) = (self.settings.clients.get_mut(i), s.clients.get(i)) else {
+                let (Some(form), Some(view)) = (self.settings.clients.get_mut(i), s.clients.get(i))
+                else {
                     return;
                 };
                 if endpoint_list::name_field_ui(ui, &mut form.name) {
@@ -126,7 +148,14 @@ impl UdpDeskApp {
                 }
                 let tally = s.tally(view.id);
                 let figures = view.id.and_then(|id| s.pairing.figures(id));
-                if let Some(a) = client_panel::client_panel_ui(ui, form, &self.settings.saved, view, tally, figures) {
+                if let Some(a) = client_panel::client_panel_ui(
+                    ui,
+                    form,
+                    &self.settings.saved,
+                    view,
+                    tally,
+                    figures,
+                ) {
                     actions.push(EndpointAction::Client(i, a));
                 }
                 let asked = ui.push_id("sequences", |ui| {
@@ -146,18 +175,23 @@ impl UdpDeskApp {
             }
             EndpointKind::Relay => {
                 let tally = s.tally(s.relays.get(i).and_then(|v| v.id));
-                let (Some(form), Some(view)) = (self.settings.relays.get_mut(i), s.relays.get_mut(i)) else {
+                let (Some(form), Some(view)) =
+                    (self.settings.relays.get_mut(i), s.relays.get_mut(i))
+                else {
                     return;
                 };
                 if endpoint_list::name_field_ui(ui, &mut form.name) {
                     actions.push(EndpointAction::Renamed(shown));
                 }
-                if let Some(r) = relay_panel::relay_panel_ui(ui, form, view, tally, std::time::Instant::now()) {
+                if let Some(r) =
+                    relay_panel::relay_panel_ui(ui, form, view, tally, std::time::Instant::now())
+                {
                     actions.push(EndpointAction::Relay(i, r));
                 }
                 if !view.mappings.is_empty() {
                     // The idle seconds count on.
-                    ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
+                    ui.ctx()
+                        .request_repaint_after(std::time::Duration::from_secs(1));
                 }
             }
         }
@@ -254,11 +288,15 @@ impl UdpDeskApp {
         }
         if self.settings.selected.index >= self.settings.len(self.settings.selected.kind) {
             // The last of its kind went: show the first endpoint there is.
-            self.settings.selected = [EndpointKind::Server, EndpointKind::Client, EndpointKind::Relay]
-                .into_iter()
-                .find(|k| self.settings.len(*k) > 0)
-                .map(|kind| Selected { kind, index: 0 })
-                .unwrap_or_default();
+            self.settings.selected = [
+                EndpointKind::Server,
+                EndpointKind::Client,
+                EndpointKind::Relay,
+            ]
+            .into_iter()
+            .find(|k| self.settings.len(*k) > 0)
+            .map(|kind| Selected { kind, index: 0 })
+            .unwrap_or_default();
         }
     }
 

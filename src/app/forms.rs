@@ -112,7 +112,6 @@ pub fn reply_limit(form: &ServerForm) -> crate::net::ReplyLimit {
     }
 }
 
-
 fn parse_port(text: &str, field: Field) -> Result<u16, FieldError> {
     text.trim().parse::<u16>().map_err(|_| {
         field_error(

@@ -366,8 +366,9 @@ impl Session {
         self.relays.fill_with(RelayView::default);
         self.replay = None;
         if self.capture.file.take().is_some() {
-            self.capture.message =
-                Some("The capture ended with the engine; its file holds what was written".to_owned());
+            self.capture.message = Some(
+                "The capture ended with the engine; its file holds what was written".to_owned(),
+            );
             self.capture.failed = true;
         }
     }

@@ -6,11 +6,13 @@ use egui::{RichText, TextEdit, Ui};
 use std::net::SocketAddr;
 
 use crate::net::ClientConfig;
-use crate::packet::EndpointId;
 use crate::net::Counters;
+use crate::packet::EndpointId;
 use crate::settings::{ClientForm, MessageMode, SavedMessage};
 
-use super::widgets::{Field, FieldError, bytes_label, encoding_combo_ui, field_error_ui, labelled_field_ui};
+use super::widgets::{
+    Field, FieldError, bytes_label, encoding_combo_ui, field_error_ui, labelled_field_ui,
+};
 
 /// What the client panel shows besides its form.
 #[derive(Debug, Default)]

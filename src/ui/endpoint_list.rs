@@ -44,7 +44,11 @@ pub fn kind_label(kind: EndpointKind) -> &'static str {
 }
 
 /// Draws the list; returns what the user asked for.
-pub fn endpoint_list_ui(ui: &mut Ui, entries: &[ListEntry<'_>], shown: Selected) -> Option<ListAction> {
+pub fn endpoint_list_ui(
+    ui: &mut Ui,
+    entries: &[ListEntry<'_>],
+    shown: Selected,
+) -> Option<ListAction> {
     let mut action = None;
     egui::ScrollArea::vertical()
         .id_salt("endpoint-list")
@@ -66,7 +70,11 @@ pub fn endpoint_list_ui(ui: &mut Ui, entries: &[ListEntry<'_>], shown: Selected)
             }
         });
     ui.horizontal(|ui| {
-        for kind in [EndpointKind::Server, EndpointKind::Client, EndpointKind::Relay] {
+        for kind in [
+            EndpointKind::Server,
+            EndpointKind::Client,
+            EndpointKind::Relay,
+        ] {
             let name = kind_label(kind);
             if ui
                 .button(format!("+ {}", capitalised(name)))
@@ -87,8 +95,11 @@ fn entry_ui(ui: &mut Ui, entry: &ListEntry<'_>, shown: bool) -> Option<ListActio
     } else {
         RichText::new("○").weak()
     };
-    ui.label(dot)
-        .on_hover_text(if entry.live.is_some() { "running" } else { "stopped" });
+    ui.label(dot).on_hover_text(if entry.live.is_some() {
+        "running"
+    } else {
+        "stopped"
+    });
     let name = if entry.name.is_empty() {
         format!("(unnamed {})", kind_label(entry.at.kind))
     } else {
@@ -103,10 +114,16 @@ fn entry_ui(ui: &mut Ui, entry: &ListEntry<'_>, shown: bool) -> Option<ListActio
     }
     let c = &entry.counts;
     let place = entry.live.as_deref().unwrap_or(kind_label(entry.at.kind));
-    ui.weak(format!("{place} · in {} · out {}", c.packets_in, c.packets_out));
+    ui.weak(format!(
+        "{place} · in {} · out {}",
+        c.packets_in, c.packets_out
+    ));
     if ui
         .small_button("×")
-        .on_hover_text(format!("Stop this {} and remove it from the list; its packets stay in the log", kind_label(entry.at.kind)))
+        .on_hover_text(format!(
+            "Stop this {} and remove it from the list; its packets stay in the log",
+            kind_label(entry.at.kind)
+        ))
         .clicked()
     {
         action = Some(ListAction::Remove(entry.at));

@@ -8,7 +8,7 @@ use egui_extras::{Column, TableBuilder};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use crate::capture::{Pairing, PacketStore};
+use crate::capture::{PacketStore, Pairing};
 use crate::codec;
 use crate::packet::EndpointId;
 
@@ -132,7 +132,7 @@ pub fn table_toolbar_ui(
         if let Some(a) = super::capture_bar::capture_ui(ui, data.capture) {
             action = Some(a);
         }
-        let shown = state.view.len(&data.store);
+        let shown = state.view.len(data.store);
         let mut info = if shown == data.store.len() {
             format!("{shown} rows")
         } else {

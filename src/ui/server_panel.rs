@@ -8,15 +8,14 @@ use egui::{RichText, TextEdit, Ui};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use crate::net::Counters;
 use crate::net::{Buffers, PeerInfo};
 use crate::packet::EndpointId;
-use crate::net::Counters;
 use crate::settings::{ReplyKind, ServerForm};
 
 use super::widgets::{
-    Field, FieldError,
-    ERROR_RED, OK_GREEN, bytes_label, encoding_combo_ui, field_error_ui, held_ui,
-    labelled_field_ui, missed_ui,
+    ERROR_RED, Field, FieldError, OK_GREEN, bytes_label, encoding_combo_ui, field_error_ui,
+    held_ui, labelled_field_ui, missed_ui,
 };
 
 /// Where a server is.

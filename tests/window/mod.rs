@@ -10,9 +10,9 @@ use egui::{Key, Modifiers, Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use udpdesk::app::UdpDeskApp;
-use udpdesk::app::session::RunState;
 use udpdesk::packet::Direction;
 use udpdesk::settings::Settings;
+use udpdesk::ui::server_panel::RunState;
 
 pub const DEADLINE: Duration = Duration::from_secs(15);
 
@@ -25,7 +25,7 @@ impl Ui {
     /// The app with default settings, except the server on a free port.
     pub fn new() -> Ui {
         let mut settings = Settings::default();
-        settings.server.port = "0".into();
+        settings.servers[0].port = "0".into();
         Ui::with(settings)
     }
 
@@ -105,12 +105,25 @@ impl Ui {
         self.h.run_ok();
     }
 
+    /// Shows the endpoint called `name` by clicking it in the list (the
+    /// table's cells may bear the same name: the list's entry is a button).
+    pub fn select(&mut self, name: &str) {
+        self.h
+            .get_all_by_label(name)
+            .find(|n| n.accesskit_node().role() == Role::Button)
+            .unwrap_or_else(|| panic!("no endpoint called {name} in the list"))
+            .click();
+        self.h.run_ok();
+    }
+
+    /// Starts the server on show; returns where it listens.
     pub fn start_server(&mut self) -> SocketAddr {
+        let i = self.app().settings.selected.index;
         self.click("Start");
         self.wait_until("the server to start", |a| {
-            matches!(a.session.server.state(), RunState::Running(_))
+            matches!(a.session.servers[i].state(), RunState::Running(_))
         });
-        match self.app().session.server.state() {
+        match self.app().session.servers[i].state() {
             RunState::Running(at) => at,
             other => panic!("{other:?}"),
         }

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use udpdesk::app::UdpDeskApp;
-use udpdesk::app::session::RunState;
 use udpdesk::settings::{ServerForm, Settings};
+use udpdesk::ui::server_panel::RunState;
 
 /// Resident memory of this process, in MB.
 fn rss_mb() -> f64 {
@@ -45,10 +45,10 @@ pub fn run() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let capture = dir.path().join("soak.pcapng");
     let settings = Settings {
-        server: ServerForm {
+        servers: vec![ServerForm {
             port: "0".into(),
             ..ServerForm::default()
-        },
+        }],
         ..Settings::default()
     };
     let budget = settings.memory_budget();
@@ -63,7 +63,7 @@ pub fn run() {
     let start_deadline = Instant::now() + Duration::from_secs(10);
     let at = loop {
         h.step();
-        if let RunState::Running(at) = h.state().session.server.state() {
+        if let RunState::Running(at) = h.state().session.servers[0].state() {
             break at;
         }
         assert!(Instant::now() < start_deadline, "the server did not start");
@@ -118,7 +118,7 @@ pub fn run() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let app = h.state();
-    let id = app.session.server.last_id;
+    let id = app.session.servers[0].last_id;
     let tally = app.session.tally(id);
     let held = id.map(|i| app.session.store.held(i)).unwrap_or_default();
     let _ = started;
