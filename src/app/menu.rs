@@ -95,10 +95,13 @@ impl UdpDeskApp {
                 }
             });
             ui.add_space(16.0);
-            ui.weak(format!(
-                "{} sends the client's message",
-                shortcuts::label(ui.ctx(), &shortcuts::SEND)
-            ));
+            if let Some(client) = self.settings.clients.get(self.settings.client_shown) {
+                ui.weak(format!(
+                    "{} sends {}'s message",
+                    shortcuts::label(ui.ctx(), &shortcuts::SEND),
+                    client.name
+                ));
+            }
         });
         action
     }
