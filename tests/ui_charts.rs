@@ -1,6 +1,8 @@
 //! The chart strip in the window: turned on from the View menu, fed by
 //! datagrams sent by clicking, laid out with the table at 1280×800, and
-//! asking for no frames once the traffic stops.
+//! asking for no frames once the traffic stops; a flood charted from the
+//! engine's counters a few times a second (its frame cost is measured by
+//! `cargo bench`, frame with the charts shown).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod window;
@@ -96,4 +98,65 @@ fn sent_datagrams_show_in_the_charts() {
     ui.click("Hide");
     assert!(!ui.app().settings.charts);
     assert_eq!(ui.h.query_all_by_label(HEADING).count(), 0);
+}
+
+#[test]
+fn a_flood_is_charted_from_the_counters_a_few_times_a_second() {
+    let mut settings = udpdesk::settings::Settings::default();
+    settings.servers[0].port = "0".into();
+    settings.servers[0].reply = udpdesk::settings::ReplyKind::None;
+    settings.charts = true;
+    let mut ui = Ui::with(settings);
+    let at = ui.start_server();
+    let began = ui.app().charts.clock();
+    let flood = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let payload = [0x55u8; 64];
+    for _ in 0..20_000 {
+        flood.send_to(&payload, at).unwrap();
+    }
+    // Until the server's rate has risen and fallen back to nothing.
+    ui.wait_until("the flood charted and over", |a| {
+        let trace = a
+            .charts
+            .traces()
+            .find(|(id, ..)| a.session.name(*id) == "Server 1");
+        trace.is_some_and(|(_, rates, _)| {
+            rates.iter().any(|p| p.packets_in > 0.0) && rates.back().is_some_and(|p| p.is_idle())
+        })
+    });
+    let app = ui.app();
+    let received = app.session.tally(app.session.servers[0].last_id).packets_in;
+    assert!(received > 1_000, "the kernel kept {received} of 20,000");
+    let (_, rates, _) = app
+        .charts
+        .traces()
+        .find(|(id, ..)| app.session.name(*id) == "Server 1")
+        .unwrap();
+    let elapsed = app.charts.clock() - began;
+    // Sampled from the engine's counters a few times a second, never per packet.
+    let most = elapsed / udpdesk::app::charts::PERIOD + 3.0;
+    assert!(
+        (rates.len() as f64) <= most,
+        "{} samples in {elapsed:.2} s",
+        rates.len()
+    );
+    let peak = rates.iter().map(|p| p.packets_in).fold(0.0, f64::max);
+    assert!(peak >= 1_000.0, "a peak of {peak}/s");
+    // The rate is the counters' rise over the last second (or, just after
+    // the server started, over the time since, but never less than a
+    // period): at least what came in over a second, at most what came in
+    // over one period.
+    let got = received as f64;
+    let (slowest, fastest) = (
+        got / udpdesk::app::charts::RATE_WINDOW,
+        got / udpdesk::app::charts::PERIOD,
+    );
+    assert!(
+        peak >= 0.9 * slowest && peak <= 1.01 * fastest,
+        "a peak of {peak:.0}/s for {received} received"
+    );
+    assert!(
+        rates.iter().all(|p| p.packets_out == 0.0),
+        "a silent server"
+    );
 }
