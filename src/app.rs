@@ -8,6 +8,7 @@ pub mod forms;
 mod menu;
 pub mod open;
 pub mod pacing;
+pub mod project;
 pub mod relay;
 pub mod restore;
 pub mod save;
@@ -160,6 +161,9 @@ impl UdpDeskApp {
             cpu_renderer: false,
         };
         app.apply_redraw_rate();
+        if let Some(path) = app.settings.project.clone() {
+            app.reopen_project(path);
+        }
         app
     }
 
@@ -330,7 +334,7 @@ impl UdpDeskApp {
         }
     }
 
-    fn ask_path(&mut self, purpose: Purpose) {
+    pub(super) fn ask_path(&mut self, purpose: Purpose) {
         if self.saver.busy() {
             self.session.status = Some("A file dialog or a save is already under way".to_owned());
             return;
@@ -345,6 +349,8 @@ impl UdpDeskApp {
             Some(Outcome::Picked(Purpose::SaveLog, path)) => self.save_log_to(path),
             Some(Outcome::Picked(Purpose::Capture, path)) => self.start_capture_to(path),
             Some(Outcome::Picked(Purpose::Open, path)) => self.open_capture_from(path),
+            Some(Outcome::Picked(Purpose::OpenProject, path)) => self.open_project_from(path),
+            Some(Outcome::Picked(Purpose::SaveProject, path)) => self.save_project_to(path),
             Some(Outcome::Saved(msg)) => {
                 self.session.status = Some(msg);
             }
@@ -353,7 +359,8 @@ impl UdpDeskApp {
                 let what = match purpose {
                     Purpose::SaveLog => "Log not saved",
                     Purpose::Capture => "Capture not started",
-                    Purpose::Open => "Nothing opened",
+                    Purpose::Open | Purpose::OpenProject => "Nothing opened",
+                    Purpose::SaveProject => "Project not saved",
                 };
                 self.session.status = Some(format!(
                     "{what}: no file chosen (if no dialog appeared, install zenity or an XDG desktop portal)"

@@ -11,5 +11,6 @@ pub mod cli;
 pub mod codec;
 pub mod net;
 pub mod packet;
+pub mod project;
 pub mod settings;
 pub mod ui;

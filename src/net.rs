@@ -57,6 +57,7 @@ pub use reply::{Incoming, ReplyMode, Responder};
 pub use resolve::{Target, parse_bind, parse_target};
 pub use rules::{MAX_RULES, ReplyFormat, Rule, RuleAction, RuleError, RuleSet, Verdict};
 pub use rules_file::RulesFile;
+pub(crate) use rules_file::parse_strict;
 pub use sequence::{MAX_STEPS, Sequence, SequenceEnd, Step, StepKind};
 pub use worker::Resolver;
 

@@ -22,6 +22,12 @@ pub struct Settings {
     /// The client that Ctrl+Enter, the saved messages' keys and Replay send
     /// from: the client last shown.
     pub client_shown: usize,
+    /// The project last opened or saved: it reopens at start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<std::path::PathBuf>,
+    /// The capture file the project names, kept to save it back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_capture: Option<std::path::PathBuf>,
     /// Files from before there could be several of each held one server,
     /// client and relay; [`Settings::migrated`] makes them the lists' first.
     #[serde(rename = "server", deserialize_with = "present", skip_serializing)]
@@ -62,6 +68,8 @@ impl Default for Settings {
             relays: Vec::new(),
             selected: Selected::default(),
             client_shown: 0,
+            project: None,
+            project_capture: None,
             old_server: None,
             old_client: None,
             old_relay: None,

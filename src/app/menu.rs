@@ -7,12 +7,16 @@ use crate::ui::shortcuts;
 
 use super::UdpDeskApp;
 use super::pacing::RedrawRate;
+use super::save::Purpose;
 
 impl UdpDeskApp {
     pub(super) fn menu_ui(&mut self, ui: &mut egui::Ui) -> Option<TableAction> {
         let mut action = None;
+        let mut project = None;
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
+                project = project_menu_ui(ui, self.settings.project.as_deref());
+                ui.separator();
                 if ui
                     .button("Open capture…")
                     .on_hover_text("pcapng or pcap from udpdesk, tcpdump or Wireshark, or a udpdesk .jsonl or .csv log; dropping a file on the window opens it too")
@@ -103,8 +107,49 @@ impl UdpDeskApp {
                 ));
             }
         });
+        match project {
+            Some(ProjectAsk::Open) => self.ask_path(Purpose::OpenProject),
+            Some(ProjectAsk::Save) => self.save_project(),
+            Some(ProjectAsk::SaveAs) => self.ask_path(Purpose::SaveProject),
+            None => {}
+        }
         action
     }
+}
+
+/// What the File menu's project entries asked for.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProjectAsk {
+    Open,
+    Save,
+    SaveAs,
+}
+
+/// The File menu's project entries, with the project's file name if there is one.
+fn project_menu_ui(ui: &mut egui::Ui, current: Option<&std::path::Path>) -> Option<ProjectAsk> {
+    let mut ask = None;
+    if ui
+        .button("Open project…")
+        .on_hover_text("A .toml project: servers, clients and relays with their names and rules, saved messages, sequences and the capture file; its endpoints replace these")
+        .clicked()
+    {
+        ask = Some(ProjectAsk::Open);
+    }
+    if ui
+        .button("Save project")
+        .on_hover_text("Every endpoint, saved message and sequence to the project's file; `udpdesk run FILE` runs it headless")
+        .clicked()
+    {
+        ask = Some(ProjectAsk::Save);
+    }
+    if ui.button("Save project as…").clicked() {
+        ask = Some(ProjectAsk::SaveAs);
+    }
+    if let Some(name) = current.and_then(|p| p.file_name()) {
+        ui.weak(format!("project: {}", name.to_string_lossy()));
+    }
+    ask
 }
 
 impl UdpDeskApp {

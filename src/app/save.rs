@@ -18,6 +18,10 @@ pub enum Purpose {
     Capture,
     /// Opening a capture into the table.
     Open,
+    /// Opening a project: its endpoints replace the window's.
+    OpenProject,
+    /// Saving the window's endpoints as a project.
+    SaveProject,
 }
 
 /// What a background save step reports.
@@ -67,7 +71,7 @@ impl Saver {
         self.busy
     }
 
-    /// Opens the native save dialog on its own thread.
+    /// Opens the native file dialog on its own thread.
     ///
     /// # Errors
     /// The thread could not start.
@@ -82,15 +86,27 @@ impl Saver {
                 format!("udpdesk-capture-{stamp}.pcapng"),
             ),
             Purpose::Open => ("Open a capture", String::new()),
+            Purpose::OpenProject => ("Open a project", String::new()),
+            Purpose::SaveProject => ("Save the project", "udpdesk-project.toml".to_owned()),
         };
         std::thread::Builder::new()
             .name("udpdesk-dialog".to_owned())
             .spawn(move || {
-                let mut dialog = rfd::FileDialog::new().set_title(title).set_file_name(name);
-                for format in LogFormat::ALL {
-                    dialog = dialog.add_filter(format.label(), format.extensions());
+                let mut dialog = rfd::FileDialog::new().set_title(title);
+                if matches!(purpose, Purpose::OpenProject | Purpose::SaveProject) {
+                    dialog = dialog.add_filter("udpdesk project", &["toml"]);
+                } else {
+                    for format in LogFormat::ALL {
+                        dialog = dialog.add_filter(format.label(), format.extensions());
+                    }
                 }
-                let picked = dialog.save_file();
+                // Opening asks for a file that exists; saving names one.
+                let picked = match purpose {
+                    Purpose::Open | Purpose::OpenProject => dialog.pick_file(),
+                    Purpose::SaveLog | Purpose::Capture | Purpose::SaveProject => {
+                        dialog.set_file_name(name).save_file()
+                    }
+                };
                 if tx.send(Msg::Picked(purpose, picked)).is_ok() {
                     wake();
                 }

@@ -37,7 +37,7 @@ impl RulesFile {
 /// Reads a TOML file into `T`, refusing keys `T` does not have: a misspelt
 /// field would otherwise be ignored and do something else. `fields` says
 /// which there are.
-pub(super) fn parse_strict<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_strict<T: serde::de::DeserializeOwned>(
     text: &str,
     fields: &str,
 ) -> Result<T, String> {

@@ -54,17 +54,15 @@ pub fn endpoint_list_ui(
         .id_salt("endpoint-list")
         .max_height(170.0)
         .show(ui, |ui| {
-            egui::Grid::new("endpoints")
-                .num_columns(4)
-                .spacing([8.0, 2.0])
-                .show(ui, |ui| {
-                    for entry in entries {
-                        if let Some(a) = entry_ui(ui, entry, entry.at == shown) {
-                            action = Some(a);
-                        }
-                        ui.end_row();
-                    }
-                });
+            // Rows, not a grid: a grid whose counters widen a column asks
+            // egui to lay the frame out again, and the counters change
+            // with every datagram.
+            for entry in entries {
+                let row = ui.horizontal(|ui| entry_ui(ui, entry, entry.at == shown));
+                if let Some(a) = row.inner {
+                    action = Some(a);
+                }
+            }
             if entries.is_empty() {
                 ui.weak("No endpoints: add a server, a client or a relay.");
             }

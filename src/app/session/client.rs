@@ -130,14 +130,8 @@ impl Session {
         packets: Vec<(Vec<u8>, std::time::SystemTime)>,
         speed: crate::capture::Speed,
     ) {
-        let target = match super::super::forms::target(form) {
-            Ok(t) => t,
-            Err(error) => {
-                if let Some(client) = self.clients.get_mut(i) {
-                    client.error = Some(error);
-                }
-                return;
-            }
+        let Some(target) = self.target_of(i, form) else {
+            return;
         };
         let times: Vec<_> = packets.iter().map(|(_, t)| *t).collect();
         let total = packets.len() as u64;
@@ -157,6 +151,19 @@ impl Session {
         }
     }
 
+    /// Client `i`'s target as its form says, or `None` with the mistake shown.
+    fn target_of(&mut self, i: usize, form: &ClientForm) -> Option<String> {
+        match super::super::forms::target(form) {
+            Ok(t) => Some(t),
+            Err(error) => {
+                if let Some(client) = self.clients.get_mut(i) {
+                    client.error = Some(error);
+                }
+                None
+            }
+        }
+    }
+
     /// How far the replay under way has got: datagrams sent and in all.
     #[must_use]
     pub fn replay_progress(&self) -> Option<(u64, u64)> {
@@ -170,14 +177,8 @@ impl Session {
 
     /// Runs `sequence` from client `i` to its form's target.
     pub fn run_sequence(&mut self, i: usize, form: &ClientForm, sequence: &crate::net::Sequence) {
-        let target = match super::super::forms::target(form) {
-            Ok(t) => t,
-            Err(error) => {
-                if let Some(client) = self.clients.get_mut(i) {
-                    client.error = Some(error);
-                }
-                return;
-            }
+        let Some(target) = self.target_of(i, form) else {
+            return;
         };
         let Some(id) = self.open_client(i, form) else {
             return;

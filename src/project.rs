@@ -1,0 +1,213 @@
+//! A project file: one TOML file holding a test bench's servers, clients and
+//! relays with their names, saved messages, sequences and the capture
+//! setting, as `udpdesk run PROJECT.toml` starts them.
+
+mod check;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::net::{Sequence, Step};
+use crate::settings::{ClientForm, RelayForm, SavedMessage, ServerForm};
+
+/// Everything one project file holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Project {
+    /// Written to on every run, from the first packet; the extension picks the
+    /// format (`.pcapng`, `.pcap`, `.csv`, `.jsonl`, `.txt`), as `serve --capture`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<PathBuf>,
+    /// `[[server]]` tables.
+    #[serde(rename = "server")]
+    pub servers: Vec<ServerForm>,
+    /// `[[client]]` tables.
+    #[serde(rename = "client")]
+    pub clients: Vec<ClientForm>,
+    /// `[[relay]]` tables.
+    #[serde(rename = "relay")]
+    pub relays: Vec<RelayForm>,
+    /// `[[message]]` tables: the window's one-click messages.
+    #[serde(rename = "message")]
+    pub saved: Vec<SavedMessage>,
+    /// `[[sequence]]` tables, each run from its client to that client's target.
+    #[serde(rename = "sequence")]
+    pub sequences: Vec<ProjectSequence>,
+}
+
+/// A sequence and the client that runs it. Not a flattened [`Sequence`]:
+/// flattening hides misspelt fields from the strict reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProjectSequence {
+    /// Its name in the summary.
+    pub name: String,
+    /// The client's name; empty for the first client.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub client: String,
+    /// How many times the steps run; 0 loops until Ctrl-C.
+    pub repeat: u64,
+    /// The steps, in order.
+    #[serde(rename = "step")]
+    pub steps: Vec<Step>,
+}
+
+impl Default for ProjectSequence {
+    fn default() -> Self {
+        let base = Sequence::default();
+        ProjectSequence {
+            name: base.name,
+            client: String::new(),
+            repeat: base.repeat,
+            steps: base.steps,
+        }
+    }
+}
+
+impl ProjectSequence {
+    /// The engine's sequence.
+    #[must_use]
+    pub fn sequence(&self) -> Sequence {
+        Sequence {
+            name: self.name.clone(),
+            repeat: self.repeat,
+            steps: self.steps.clone(),
+        }
+    }
+}
+
+/// What the strict reader says when a key is unknown.
+const FIELDS: &str = "a project has capture and [[server]], [[client]], [[relay]], [[message]] and [[sequence]] tables";
+
+impl Project {
+    /// Reads a project's text and checks every endpoint and sequence.
+    ///
+    /// # Errors
+    /// The line and field of the first mistake.
+    pub fn parse(text: &str) -> Result<Project, String> {
+        let project: Project = crate::net::parse_strict(text, FIELDS)?;
+        check::check(&project, text)?;
+        Ok(project)
+    }
+
+    /// The index of the client that runs `sequence`.
+    #[must_use]
+    pub fn client_of(&self, sequence: &ProjectSequence) -> Option<usize> {
+        if sequence.client.is_empty() {
+            return (!self.clients.is_empty()).then_some(0);
+        }
+        self.clients.iter().position(|c| c.name == sequence.client)
+    }
+
+    /// The file's text.
+    ///
+    /// # Errors
+    /// Never in practice: every field is a string, number, boolean or table.
+    pub fn to_text(&self) -> Result<String, String> {
+        toml::to_string(self).map_err(|e| e.to_string())
+    }
+
+    /// Reads and checks a project file.
+    ///
+    /// # Errors
+    /// The file cannot be read, or the line and field of its first mistake.
+    pub fn load(path: &Path) -> Result<Project, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read it: {e}", path.display()))?;
+        Project::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Writes the project to `path` through a temporary file in the same
+    /// folder, renamed over it: a crash leaves the old file or the new, never half.
+    ///
+    /// # Errors
+    /// The folder cannot be written.
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let text = self.to_text()?;
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(file_name);
+        temp_name.push(".tmp");
+        let temp = path.with_file_name(temp_name);
+        let said = |e: std::io::Error| format!("{}: cannot save: {e}", path.display());
+        std::fs::write(&temp, text).map_err(said)?;
+        std::fs::rename(&temp, path).map_err(|e| {
+            let _removed = std::fs::remove_file(&temp);
+            said(e)
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const BENCH: &str = r#"
+[[server]]
+name = "PLC 模拟"
+port = "0"
+reply = "Fixed"
+fixed = "收到你的消息了"
+encoding = "Gbk"
+
+[[client]]
+name = "sensor"
+port = "9999"
+
+[[sequence]]
+name = "login"
+client = "sensor"
+repeat = 2
+
+[[sequence.step]]
+kind = "send"
+text = "hello"
+"#;
+
+    #[test]
+    fn a_project_round_trips() {
+        let project = Project::parse(BENCH).unwrap();
+        assert_eq!(project.servers[0].name, "PLC 模拟");
+        assert_eq!(project.client_of(&project.sequences[0]), Some(0));
+        let again = Project::parse(&project.to_text().unwrap()).unwrap();
+        assert_eq!(again, project);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bench.toml");
+        project.save(&path).unwrap();
+        assert_eq!(Project::load(&path).unwrap(), project);
+    }
+
+    #[test]
+    fn mistakes_name_their_line_and_field() {
+        let cases = [
+            (
+                BENCH.replace("port = \"0\"", "port = \"99999\""),
+                "line 4",
+                "port",
+            ),
+            (
+                BENCH.replace("name = \"sensor\"", "name = \"PLC 模拟\""),
+                "line 10",
+                "name",
+            ),
+            (
+                BENCH.replace("client = \"sensor\"", "client = \"nobody\""),
+                "line 15",
+                "client",
+            ),
+            (
+                BENCH.replace("repeat = 2", "repaet = 2"),
+                "line 16",
+                "repaet",
+            ),
+        ];
+        for (text, line, field) in cases {
+            let error = Project::parse(&text).unwrap_err();
+            assert!(error.contains(line) && error.contains(field), "{error}");
+        }
+    }
+}

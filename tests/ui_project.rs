@@ -1,0 +1,103 @@
+//! Projects through the window: endpoints set up by clicking saved as a
+//! project, opened again into a fresh window with their names and rules,
+//! reopened at start, and a bad file refused with its line while the
+//! window keeps what it had.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod window;
+
+use egui_kittest::kittest::Queryable as _;
+use udpdesk::settings::{ReplyKind, Settings};
+use window::Ui;
+
+#[test]
+fn a_project_saved_from_the_window_opens_again_with_its_endpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.toml");
+    let mut ui = Ui::new();
+    ui.type_into("Name", 0, "PLC 模拟");
+    ui.choose("Reply", 0, "fixed reply");
+    ui.type_into("Fixed reply", 0, "收到你的消息了");
+    ui.choose("Encoding", 0, "GBK");
+    ui.click("+ Client");
+    ui.type_into("Name", 0, "传感器 2");
+    ui.click("File");
+    ui.h.get_by_label("Save project");
+    ui.h.get_by_label("Open project…");
+    ui.h.key_press(egui::Key::Escape);
+    ui.h.run_ok();
+    ui.h.state_mut().save_project_to(path.clone());
+    ui.h.run_ok();
+    assert_eq!(ui.app().settings.project.as_deref(), Some(path.as_path()));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("PLC 模拟") && text.contains("收到你的消息了"),
+        "{text}"
+    );
+
+    let mut fresh = Ui::with(Settings::default());
+    fresh.h.state_mut().open_project_from(path.clone());
+    fresh.h.run_ok();
+    let s = &fresh.app().settings;
+    assert_eq!(s.servers.len(), 1);
+    assert_eq!(s.servers[0].name, "PLC 模拟");
+    assert_eq!(s.servers[0].reply, ReplyKind::Fixed);
+    assert_eq!(s.servers[0].fixed, "收到你的消息了");
+    assert_eq!(s.servers[0].encoding, udpdesk::codec::Encoding::Gbk);
+    let clients: Vec<_> = s.clients.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(clients, ["Client 1", "传感器 2"]);
+    fresh
+        .h
+        .get_by_label_contains("Opened project bench.toml: 1 server, 2 clients");
+    fresh.select("传感器 2");
+    fresh.h.get_by_label("Send");
+}
+
+#[test]
+fn a_bad_project_is_refused_with_its_line_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[[server]]\nname = \"a\"\nprot = \"9\"\n").unwrap();
+    let mut ui = Ui::new();
+    let before = ui.app().settings.clone();
+    ui.h.state_mut().open_project_from(path);
+    ui.h.run_ok();
+    let error = ui.app().session.last_error.clone().unwrap();
+    assert!(
+        error.contains("line 3") && error.contains("prot"),
+        "{error}"
+    );
+    assert!(error.contains("the endpoints are as they were"), "{error}");
+    assert_eq!(ui.app().settings, before);
+    ui.h.get_by_label_contains("line 3");
+}
+
+#[test]
+fn the_last_project_reopens_at_start_and_a_lost_one_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("last.toml");
+    std::fs::write(
+        &path,
+        "[[server]]\nname = \"sim\"\nport = \"0\"\n\n[[relay]]\nname = \"lossy\"\n",
+    )
+    .unwrap();
+    let settings = Settings {
+        project: Some(path.clone()),
+        ..Settings::default()
+    };
+    let ui = Ui::with(settings.clone());
+    let s = &ui.app().settings;
+    assert_eq!(s.servers[0].name, "sim");
+    assert!(s.clients.is_empty());
+    assert_eq!(s.relays[0].name, "lossy");
+
+    std::fs::remove_file(&path).unwrap();
+    let ui = Ui::with(settings);
+    let error = ui.app().session.last_error.clone().unwrap();
+    assert!(error.contains("could not be reopened"), "{error}");
+    assert_eq!(
+        ui.app().settings.servers[0].name,
+        "Server 1",
+        "the remembered ones"
+    );
+}
