@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable as _;
 use udpdesk::app::UdpDeskApp;
-use udpdesk::ui::chart_strip::HEADING;
+use udpdesk::ui::chart_strip;
 use window::{DEADLINE, Ui};
 
 /// The most a chart shows for the endpoint named `name`: packets in and out a second, and replies timed.
@@ -32,14 +32,15 @@ fn charted(app: &UdpDeskApp, name: &str) -> (f64, f64, usize) {
 #[test]
 fn sent_datagrams_show_in_the_charts() {
     let mut ui = Ui::new();
+    let title = chart_strip::heading().into_owned();
     assert!(!ui.app().settings.charts, "off until asked for");
-    assert_eq!(ui.h.query_all_by_label(HEADING).count(), 0);
+    assert_eq!(ui.h.query_all_by_label(&title).count(), 0);
     ui.click("View");
     ui.click("Charts");
     assert!(ui.app().settings.charts, "remembered with the settings");
     ui.h.key_press(egui::Key::Escape);
     ui.h.run_ok();
-    ui.h.get_by_label(HEADING);
+    ui.h.get_by_label(&title);
 
     let at = ui.start_server();
     ui.select("Client 1");
@@ -68,17 +69,17 @@ fn sent_datagrams_show_in_the_charts() {
     );
     // The legend names endpoints as the table does; the RTT plot joins.
     ui.h.run_ok();
-    ui.h.get_by_label(HEADING);
+    ui.h.get_by_label(&title);
     assert!(ui.h.query_all_by_label_contains("RTT ms").count() >= 1);
 
     // The table still has room at 1280×800.
     let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
-    for label in ["Send", "Filter", HEADING] {
+    for label in ["Send", "Filter", title.as_str()] {
         let rect = ui.h.get_by_label(label).rect();
         assert!(window.contains_rect(rect), "{label} at {rect:?}");
     }
     let text = ui.h.get_all_by_label("Text").next().unwrap().rect();
-    let heading = ui.h.get_by_label(HEADING).rect();
+    let heading = ui.h.get_by_label(&title).rect();
     assert!(
         heading.top() - text.bottom() > 250.0,
         "the table keeps room for rows: header at {text:?}, charts at {heading:?}"
@@ -97,7 +98,7 @@ fn sent_datagrams_show_in_the_charts() {
 
     ui.click("Hide");
     assert!(!ui.app().settings.charts);
-    assert_eq!(ui.h.query_all_by_label(HEADING).count(), 0);
+    assert_eq!(ui.h.query_all_by_label(&title).count(), 0);
 }
 
 #[test]

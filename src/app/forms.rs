@@ -4,6 +4,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use rust_i18n::t;
+
 use crate::codec;
 use crate::net::{ClientConfig, ReplyMode, SendJob, ServerConfig, SocketOptions};
 use crate::settings::{ClientForm, MessageMode, ReplyKind, ServerForm};
@@ -72,19 +74,12 @@ pub fn server_config(form: &ServerForm) -> Result<ServerConfig, FieldError> {
     let ip: IpAddr = ip_text.parse().map_err(|_| {
         field_error(
             Field::Address,
-            format!(
-                "\"{}\" is not an IP address: use 127.0.0.1, 0.0.0.0, ::1 or ::",
-                form.bind_ip.trim()
-            ),
+            t!("form.bad_ip", input = form.bind_ip.trim()),
         )
     })?;
     let port = parse_port(&form.port, Field::Address)?;
-    crate::net::RuleSet::new(&form.rules, form.encoding).map_err(|e| {
-        field_error(
-            Field::General,
-            format!("{e} — fix it under Reply rules first"),
-        )
-    })?;
+    crate::net::RuleSet::new(&form.rules, form.encoding)
+        .map_err(|e| field_error(Field::General, t!("form.fix_rules_first", error = e)))?;
     Ok(ServerConfig {
         bind: SocketAddr::new(ip, port),
         reply: reply_mode(form),
@@ -113,15 +108,9 @@ pub fn reply_limit(form: &ServerForm) -> crate::net::ReplyLimit {
 }
 
 fn parse_port(text: &str, field: Field) -> Result<u16, FieldError> {
-    text.trim().parse::<u16>().map_err(|_| {
-        field_error(
-            field,
-            format!(
-                "\"{}\" is not a port: use a number from 0 to 65535",
-                text.trim()
-            ),
-        )
-    })
+    text.trim()
+        .parse::<u16>()
+        .map_err(|_| field_error(field, t!("form.bad_port", input = text.trim())))
 }
 
 /// Checks the client form's local address and builds the client's settings.
@@ -167,10 +156,7 @@ fn messages(form: &ClientForm) -> Result<Filled, FieldError> {
         vec![form.message.as_str()]
     };
     if lines.is_empty() {
-        return Err(field_error(
-            Field::Message,
-            "nothing to send: type a message",
-        ));
+        return Err(field_error(Field::Message, t!("form.nothing_to_send")));
     }
     let bad = |e: String| field_error(Field::Message, e);
     let mut payloads = Vec::with_capacity(lines.len());
@@ -224,10 +210,7 @@ pub fn send_job(form: &ClientForm) -> Result<SendJob, FieldError> {
 pub fn target(form: &ClientForm) -> Result<String, FieldError> {
     let host = form.host.trim();
     if host.is_empty() {
-        return Err(field_error(
-            Field::Target,
-            "type the host to send to, such as 127.0.0.1",
-        ));
+        return Err(field_error(Field::Target, t!("form.no_host")));
     }
     // Port 0 parses here; the target check below refuses it, as it does for every sender.
     let port = parse_port(&form.port, Field::Target)?;
@@ -257,7 +240,7 @@ pub fn convert_message(form: &mut ClientForm, to: MessageMode) -> Result<(), Fie
                 codec::parse_hex(text).map(|b| codec::escape_bytes(&b, form.encoding))
             }
         };
-        result.map_err(|e| field_error(Field::Message, format!("cannot convert: {e}")))
+        result.map_err(|e| field_error(Field::Message, t!("form.cannot_convert", error = e)))
     };
     let converted = if form.per_line {
         form.message
@@ -282,12 +265,9 @@ pub fn verify(text: &str) -> Result<Option<crate::codec::Verify>, FieldError> {
     if text.is_empty() {
         return Ok(None);
     }
-    crate::codec::Verify::parse(text).map(Some).map_err(|e| {
-        field_error(
-            Field::Verify,
-            format!("{e} — for example crc16_modbus, crc32:le or xor8:hex@from=1@gap=1@trailer=2"),
-        )
-    })
+    crate::codec::Verify::parse(text)
+        .map(Some)
+        .map_err(|e| field_error(Field::Verify, t!("form.bad_verify", error = e)))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
+use rust_i18n::t;
 
 use crate::capture::{self, CaptureError, Opened, PacketStore};
 
@@ -59,10 +60,7 @@ impl Opener {
     /// Another file is being opened, or the thread could not start.
     pub fn open(&mut self, path: PathBuf, budget: usize) -> Result<(), String> {
         if let Some(busy) = &self.busy {
-            return Err(format!(
-                "{} is still being opened; cancel it first",
-                busy.display()
-            ));
+            return Err(t!("open.busy", path = busy.display()).into_owned());
         }
         self.cancel = Arc::new(AtomicBool::new(false));
         self.permille.store(0, Ordering::Relaxed);
@@ -98,16 +96,15 @@ impl Opener {
                     },
                     Ok(Err(CaptureError::Cancelled)) => Loaded::Cancelled,
                     Ok(Err(e)) => Loaded::Failed(e.to_string()),
-                    Err(_) => Loaded::Failed(format!(
-                        "{}: the capture could not be read (the reader failed on it)",
-                        file.display()
-                    )),
+                    Err(_) => {
+                        Loaded::Failed(t!("open.reader_failed", path = file.display()).into_owned())
+                    }
                 };
                 if tx.send(loaded).is_ok() {
                     wake();
                 }
             })
-            .map_err(|e| format!("cannot start opening: {e}"))?;
+            .map_err(|e| t!("open.cannot_start", error = e).into_owned())?;
         self.busy = Some(path);
         Ok(())
     }

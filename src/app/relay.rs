@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use rust_i18n::t;
+
 use crate::codec;
 use crate::net::{
     Command, Event, InjectTo, Leg, MappingChange, RelayAction, RelayConfig, RelayRule, Rewrite,
@@ -24,7 +26,9 @@ pub fn relay_rules(form: &RelayForm) -> Result<Vec<RelayRule>, String> {
         .rules
         .iter()
         .enumerate()
-        .map(|(i, r)| rule(r).map_err(|e| format!("rule {}: {e}", i + 1)))
+        .map(|(i, r)| {
+            rule(r).map_err(|e| t!("relay_form.rule", rule = i + 1, error = e).into_owned())
+        })
         .collect::<Result<Vec<_>, _>>()?;
     crate::net::check_rules(&rules, form.encoding).map_err(|e| e.to_string())?;
     Ok(rules)
@@ -32,17 +36,19 @@ pub fn relay_rules(form: &RelayForm) -> Result<Vec<RelayRule>, String> {
 
 fn rule(r: &RelayRuleForm) -> Result<RelayRule, String> {
     let value = r.value.trim();
-    let number = |what: &str| {
+    let number = |what: std::borrow::Cow<'static, str>| {
         value
             .parse::<u64>()
-            .map_err(|_| format!("{what} must be a whole number, as in 200"))
+            .map_err(|_| t!("relay_form.not_a_number", what = what).into_owned())
     };
     let action = match r.action {
         RelayActionKind::Forward => RelayAction::Forward,
         RelayActionKind::Drop => RelayAction::Drop,
-        RelayActionKind::Delay => RelayAction::Delay(Duration::from_millis(number("the delay")?)),
+        RelayActionKind::Delay => {
+            RelayAction::Delay(Duration::from_millis(number(t!("relay_form.the_delay"))?))
+        }
         RelayActionKind::Duplicate => RelayAction::Duplicate(
-            u32::try_from(number("the number of copies")?).unwrap_or(u32::MAX),
+            u32::try_from(number(t!("relay_form.the_copies"))?).unwrap_or(u32::MAX),
         ),
         RelayActionKind::RewriteText => RelayAction::Rewrite(Rewrite::Template(r.value.clone())),
         RelayActionKind::RewriteHex => RelayAction::Rewrite(Rewrite::Hex(r.value.clone())),
@@ -58,7 +64,7 @@ fn rule(r: &RelayRuleForm) -> Result<RelayRule, String> {
 fn idle_timeout(form: &RelayForm) -> Result<Duration, String> {
     match form.idle_secs.trim().parse::<u64>() {
         Ok(s) if (1..=86_400).contains(&s) => Ok(Duration::from_secs(s)),
-        _ => Err("the idle timeout is a number of seconds from 1 to 86400".to_owned()),
+        _ => Err(t!("relay_form.bad_idle_timeout").into_owned()),
     }
 }
 
@@ -75,14 +81,17 @@ pub fn relay_config(form: &RelayForm) -> Result<RelayConfig, (RelayField, String
             .find(|a| a.is_ipv4() == listen.is_ipv4())
             .or(addrs.first())
             .copied()
-            .ok_or((RelayField::Address, "the server has no address".to_owned()))?,
+            .ok_or_else(|| {
+                (
+                    RelayField::Address,
+                    t!("relay_form.no_address").into_owned(),
+                )
+            })?,
         crate::net::Target::Lookup { host, .. } => {
             // The window never blocks on a name service: the relay takes addresses.
             return Err((
                 RelayField::Address,
-                format!(
-                    "\"{host}\": give the server's IP address (or localhost), as in 127.0.0.1:9999"
-                ),
+                t!("relay_form.give_address", host = host).into_owned(),
             ));
         }
     };
@@ -216,7 +225,8 @@ impl Session {
                 }),
                 MappingChange::Expired => {
                     relay.mappings.retain(|m| m.client != *client);
-                    relay.note = Some(format!("{client} was idle: its mapping closed"));
+                    relay.note =
+                        Some(t!("relay_form.mapping_closed", client = client).into_owned());
                 }
             },
             Event::RelayCounters { counters, .. } => relay.counters = *counters,
@@ -227,7 +237,7 @@ impl Session {
                 relay.mappings.clear();
                 relay.note = match reason {
                     crate::net::StopReason::Closed => None,
-                    other => Some(format!("Stopped: {other}")),
+                    other => Some(t!("relay_form.stopped", reason = other).into_owned()),
                 };
             }
             Event::Failed { error, .. } => {

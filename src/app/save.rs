@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
+use rust_i18n::t;
 
 use crate::capture::{self, CaptureError, LogFormat, SaveSummary};
 use crate::packet::Packet;
@@ -80,21 +81,22 @@ impl Saver {
         let wake = Arc::clone(&self.wake);
         let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
         let (title, name) = match purpose {
-            Purpose::SaveLog => ("Save packet log", format!("udpdesk-{stamp}.jsonl")),
+            Purpose::SaveLog => (t!("dialog.save_log"), format!("udpdesk-{stamp}.jsonl")),
             Purpose::Capture => (
-                "Capture every packet to",
+                t!("dialog.capture_to"),
                 format!("udpdesk-capture-{stamp}.pcapng"),
             ),
-            Purpose::Open => ("Open a capture", String::new()),
-            Purpose::OpenProject => ("Open a project", String::new()),
-            Purpose::SaveProject => ("Save the project", "udpdesk-project.toml".to_owned()),
+            Purpose::Open => (t!("dialog.open_capture"), String::new()),
+            Purpose::OpenProject => (t!("dialog.open_project"), String::new()),
+            Purpose::SaveProject => (t!("dialog.save_project"), "udpdesk-project.toml".to_owned()),
         };
+        let project_filter = t!("dialog.project_filter");
         std::thread::Builder::new()
             .name("udpdesk-dialog".to_owned())
             .spawn(move || {
                 let mut dialog = rfd::FileDialog::new().set_title(title);
                 if matches!(purpose, Purpose::OpenProject | Purpose::SaveProject) {
-                    dialog = dialog.add_filter("udpdesk project", &["toml"]);
+                    dialog = dialog.add_filter(project_filter, &["toml"]);
                 } else {
                     for format in LogFormat::ALL {
                         dialog = dialog.add_filter(format.label(), format.extensions());
@@ -111,7 +113,7 @@ impl Saver {
                     wake();
                 }
             })
-            .map_err(|e| format!("cannot open the save dialog: {e}"))?;
+            .map_err(|e| t!("dialog.cannot_open", error = e).into_owned())?;
         self.busy = true;
         Ok(())
     }
@@ -136,7 +138,7 @@ impl Saver {
                     wake();
                 }
             })
-            .map_err(|e| format!("cannot start saving: {e}"))?;
+            .map_err(|e| t!("dialog.cannot_save", error = e).into_owned())?;
         self.busy = true;
         Ok(())
     }
@@ -149,7 +151,9 @@ impl Saver {
             Msg::Picked(purpose, Some(path)) => Some(Outcome::Picked(purpose, path)),
             Msg::Picked(purpose, None) => Some(Outcome::Cancelled(purpose)),
             Msg::Done(Ok(summary)) => Some(Outcome::Saved(summary.to_string())),
-            Msg::Done(Err(e)) => Some(Outcome::Failed(format!("{e}; the log is still here"))),
+            Msg::Done(Err(e)) => Some(Outcome::Failed(
+                t!("dialog.save_failed", error = e).into_owned(),
+            )),
         }
     }
 }

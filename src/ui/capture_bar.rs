@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use egui::{RichText, Ui};
+use rust_i18n::t;
 
 use crate::capture::CaptureSummary;
 
@@ -31,8 +32,8 @@ pub fn capture_ui(ui: &mut Ui, view: &CaptureView) -> Option<TableAction> {
     let mut action = None;
     if let Some(file) = &view.file {
         if ui
-            .button("■ Stop capture")
-            .on_hover_text("Close the capture file; the log in the window stays")
+            .button(t!("capture.stop"))
+            .on_hover_text(t!("capture.stop_hover"))
             .clicked()
         {
             action = Some(TableAction::StopCapture);
@@ -41,13 +42,16 @@ pub fn capture_ui(ui: &mut Ui, view: &CaptureView) -> Option<TableAction> {
             || file.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let mut line = format!("Capturing to {name}");
-        if let Some(p) = &view.progress {
-            line.push_str(&format!(": {} packets", p.packets));
-            if p.dropped > 0 {
-                line.push_str(&format!(", {} not captured (disk too slow)", p.dropped));
-            }
-        }
+        let line = match &view.progress {
+            None => t!("capture.to", name = name),
+            Some(p) if p.dropped == 0 => t!("capture.to_packets", name = name, packets = p.packets),
+            Some(p) => t!(
+                "capture.to_packets_dropped",
+                name = name,
+                packets = p.packets,
+                dropped = p.dropped
+            ),
+        };
         let shown = if view.progress.as_ref().is_some_and(|p| p.dropped > 0) {
             RichText::new(line).color(ERROR_RED)
         } else {
@@ -55,13 +59,10 @@ pub fn capture_ui(ui: &mut Ui, view: &CaptureView) -> Option<TableAction> {
         };
         ui.label(shown).on_hover_text(file.display().to_string());
     } else if view.starting {
-        ui.weak("Starting capture…");
+        ui.weak(t!("capture.starting"));
     } else if ui
-        .button("● Capture…")
-        .on_hover_text(
-            "Stream every packet, both directions, to a file as it happens: \
-             .pcapng or .pcap for Wireshark, .jsonl, .csv or .txt",
-        )
+        .button(t!("capture.start"))
+        .on_hover_text(t!("capture.start_hover"))
         .clicked()
     {
         action = Some(TableAction::Capture);

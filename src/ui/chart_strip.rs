@@ -3,17 +3,22 @@
 //! from the samples it is handed. The plots only show: they take no wheel,
 //! drag or zoom, so scrolling the panels around them works as before.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::ops::RangeInclusive;
 
 use egui::{RichText, Ui};
 use egui_plot::{AxisHints, Corner, GridMark, Legend, Line, Plot, PlotPoints};
+use rust_i18n::t;
 
 /// How far back the charts look, in seconds.
 pub const SPAN_SECS: f64 = 60.0;
 
-/// The heading over the strip.
-pub const HEADING: &str = "Traffic, last 60 s";
+/// The heading over the strip, in the window's language.
+#[must_use]
+pub fn heading() -> Cow<'static, str> {
+    t!("charts.heading")
+}
 
 /// One endpoint's rates at time `t` (seconds on the sampler's clock), each a
 /// second's worth averaged.
@@ -64,14 +69,14 @@ pub enum ChartAction {
 pub fn chart_strip_ui(ui: &mut Ui, traces: &[Trace<'_>], now: f64) -> Option<ChartAction> {
     let mut action = None;
     ui.horizontal(|ui| {
-        ui.label(RichText::new(HEADING).strong());
+        ui.label(RichText::new(heading()).strong());
         if traces.is_empty() {
-            ui.weak("no traffic in the last minute");
+            ui.weak(t!("charts.no_traffic"));
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui
-                .small_button("Hide")
-                .on_hover_text("Hide the charts (View → Charts shows them again)")
+                .small_button(t!("charts.hide"))
+                .on_hover_text(t!("charts.hide_hover"))
                 .clicked()
             {
                 action = Some(ChartAction::Hide);
@@ -107,7 +112,7 @@ pub fn chart_strip_ui(ui: &mut Ui, traces: &[Trace<'_>], now: f64) -> Option<Cha
 /// How a plot's y axis reads its values, and the least it shows.
 #[derive(Clone, Copy)]
 struct Scale {
-    unit: &'static str,
+    unit: fn() -> Cow<'static, str>,
     tick: fn(f64) -> String,
     /// The top of the y axis when every value is below it, so an idle plot
     /// shows a scale rather than a flat line in the middle.
@@ -115,17 +120,17 @@ struct Scale {
 }
 
 const PACKETS: Scale = Scale {
-    unit: "packets/s",
+    unit: || t!("charts.packets_per_s"),
     tick: count_tick,
     floor: 1.0,
 };
 const BYTES: Scale = Scale {
-    unit: "bytes/s",
+    unit: || t!("charts.bytes_per_s"),
     tick: bytes_tick,
     floor: 64.0,
 };
 const RTT: Scale = Scale {
-    unit: "RTT ms",
+    unit: || t!("charts.rtt_ms"),
     tick: count_tick,
     floor: 0.0,
 };
@@ -138,7 +143,7 @@ fn plot_ui<'a>(
     scale: Scale,
     lines: impl FnOnce(&mut egui_plot::PlotUi<'a>) + 'a,
 ) {
-    ui.label(RichText::new(scale.unit).small().weak());
+    ui.label(RichText::new((scale.unit)()).small().weak());
     // A tick every 5 s, labelled every 15 s: a plot a quarter of the window
     // wide has room for that, not for egui_plot's default of every 10 s.
     let seconds = AxisHints::new_x()
@@ -182,8 +187,8 @@ fn rate_lines_ui(
     let shown = || trace.rates.iter().filter(|p| p.t >= since);
     let ins: PlotPoints<'_> = shown().map(|p| [p.t - now, pick(p).0]).collect();
     let outs: PlotPoints<'_> = shown().map(|p| [p.t - now, pick(p).1]).collect();
-    plot.line(Line::new(format!("{} in", trace.name), ins));
-    plot.line(Line::new(format!("{} out", trace.name), outs));
+    plot.line(Line::new(t!("charts.line_in", name = trace.name), ins));
+    plot.line(Line::new(t!("charts.line_out", name = trace.name), outs));
 }
 
 fn rtt_lines_ui(plot: &mut egui_plot::PlotUi<'_>, trace: &Trace<'_>, now: f64) {
@@ -191,9 +196,13 @@ fn rtt_lines_ui(plot: &mut egui_plot::PlotUi<'_>, trace: &Trace<'_>, now: f64) {
     let shown = || trace.rtts.iter().filter(|p| p.t >= since);
     let median: PlotPoints<'_> = shown().map(|p| [p.t - now, p.median_ms]).collect();
     let max: PlotPoints<'_> = shown().map(|p| [p.t - now, p.max_ms]).collect();
-    plot.line(Line::new(format!("{} median", trace.name), median));
+    plot.line(Line::new(
+        t!("charts.line_median", name = trace.name),
+        median,
+    ));
     plot.line(
-        Line::new(format!("{} max", trace.name), max).style(egui_plot::LineStyle::dotted_dense()),
+        Line::new(t!("charts.line_max", name = trace.name), max)
+            .style(egui_plot::LineStyle::dotted_dense()),
     );
 }
 

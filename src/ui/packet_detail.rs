@@ -2,6 +2,7 @@
 //! column, its text in its own encoding or another, and copy buttons.
 
 use egui::{RichText, TextEdit, Ui};
+use rust_i18n::t;
 
 use crate::codec::{self, Encoding};
 use crate::packet::Packet;
@@ -42,7 +43,7 @@ pub fn packet_detail_ui(
     endpoint: &str,
 ) -> Option<String> {
     let Some(p) = packet else {
-        ui.weak("Select a packet to see its bytes.");
+        ui.weak(t!("detail.select"));
         return None;
     };
     let mut only_peer = None;
@@ -69,50 +70,48 @@ pub fn packet_detail_ui(
             crate::packet::Direction::In => format!("{} ← {}", p.local, p.peer),
             crate::packet::Direction::Out => format!("{} → {}", p.local, p.peer),
         };
-        ui.strong(format!("#{} {}", p.seq, p.direction));
-        ui.label(format!(
-            "{}  {endpoint}  {arrow}  {} bytes",
-            t.format("%Y-%m-%d %H:%M:%S%.6f"),
-            p.len()
+        let direction = match p.direction {
+            crate::packet::Direction::In => t!("detail.in"),
+            crate::packet::Direction::Out => t!("detail.out"),
+        };
+        ui.strong(format!("#{} {direction}", p.seq));
+        ui.label(t!(
+            "detail.summary",
+            time = t.format("%Y-%m-%d %H:%M:%S%.6f"),
+            endpoint = endpoint,
+            arrow = arrow,
+            bytes = p.len()
         ));
         if p.truncated {
-            ui.label(
-                RichText::new("truncated: longer than the receive buffer")
-                    .color(super::widgets::ERROR_RED),
-            );
+            ui.label(RichText::new(t!("detail.truncated")).color(super::widgets::ERROR_RED));
         }
     });
     ui.horizontal(|ui| {
         let mut chosen = encoding;
-        if encoding_combo_ui(ui, "detail-encoding", "Decode as", &mut chosen) {
+        if encoding_combo_ui(ui, "detail-encoding", &t!("detail.decode_as"), &mut chosen) {
             state.encoding = (chosen != p.encoding).then_some(chosen);
         }
-        if state.encoding.is_some() && ui.small_button("packet's own").clicked() {
+        if state.encoding.is_some() && ui.small_button(t!("detail.own_encoding")).clicked() {
             state.encoding = None;
         }
         ui.separator();
-        if ui.button("Copy text").clicked() {
+        if ui.button(t!("detail.copy_text")).clicked() {
             copy = Some(Copy::Text);
         }
-        if ui.button("Copy hex").clicked() {
+        if ui.button(t!("detail.copy_hex")).clicked() {
             copy = Some(Copy::Hex);
         }
         if ui
-            .button("Copy escaped")
-            .on_hover_text(
-                "As a string with \\r \\n \\xNN escapes, ready to paste in the message box",
-            )
+            .button(t!("detail.copy_escaped"))
+            .on_hover_text(t!("detail.copy_escaped_hover"))
             .clicked()
         {
             copy = Some(Copy::Escaped);
         }
         ui.separator();
         if ui
-            .button("Only this peer")
-            .on_hover_text(format!(
-                "Show only the packets to and from {} (the table's Peer filter); Replay… then sends that flow again",
-                p.peer
-            ))
+            .button(t!("detail.only_peer"))
+            .on_hover_text(t!("detail.only_peer_hover", peer = p.peer))
             .clicked()
         {
             only_peer = Some(p.peer.to_string());
@@ -129,7 +128,7 @@ pub fn packet_detail_ui(
         let text_width = (ui.available_width() - dump_width - 8.0).max(120.0);
         ui.vertical(|ui| {
             ui.set_width(text_width);
-            let id = ui.label(RichText::new("Text").small().weak()).id;
+            let id = ui.label(RichText::new(t!("detail.text")).small().weak()).id;
             egui::ScrollArea::vertical()
                 .id_salt("detail-text")
                 .show(ui, |ui| {
@@ -139,7 +138,7 @@ pub fn packet_detail_ui(
         });
         ui.vertical(|ui| {
             ui.set_width(dump_width);
-            ui.label(RichText::new("Hex dump").small().weak());
+            ui.label(RichText::new(t!("detail.hex_dump")).small().weak());
             egui::ScrollArea::both()
                 .id_salt("detail-hex")
                 .show(ui, |ui| {

@@ -6,12 +6,15 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use egui::{RichText, Ui};
+use rust_i18n::t;
 
 use crate::net::{Counters, MatchKind, RelayCounters, Toward};
 use crate::packet::EndpointId;
 use crate::settings::{RelayActionKind, RelayForm, RelayRuleForm};
 
-use super::widgets::{ERROR_RED, OK_GREEN, bytes_label, encoding_combo_ui, labelled_field_ui};
+use super::widgets::{
+    ERROR_RED, OK_GREEN, bytes_label, encoding_combo_ui, labelled_field_ui, match_kind_label,
+};
 
 /// What the user asked of the relay.
 #[must_use]
@@ -94,39 +97,62 @@ pub fn relay_panel_ui(
 ) -> Option<RelayRequest> {
     let mut request = None;
     ui.horizontal(|ui| {
-        ui.heading("Relay");
+        ui.heading(t!("relay.heading"));
         match (view.listening, view.upstream) {
             (Some(at), Some(to)) => {
-                ui.label(RichText::new(format!("relaying {at} → {to}")).color(OK_GREEN));
+                ui.label(RichText::new(t!("relay.relaying", at = at, to = to)).color(OK_GREEN));
             }
             _ if view.starting => {
                 ui.spinner();
             }
             _ => {
-                ui.weak("stopped");
+                ui.weak(t!("relay.stopped"));
             }
         }
     });
     ui.add_enabled_ui(!view.active(), |ui| {
         ui.horizontal(|ui| {
-            labelled_field_ui(ui, "Listen on", &mut form.listen, 110.0, "127.0.0.1:7000")
-                .on_hover_text("Where clients send: ADDR:PORT (port 0 picks a free one)");
-            labelled_field_ui(ui, "Forward to", &mut form.target, 110.0, "127.0.0.1:9999")
-                .on_hover_text("The server: HOST:PORT");
+            labelled_field_ui(
+                ui,
+                &t!("relay.listen"),
+                &mut form.listen,
+                110.0,
+                "127.0.0.1:7000",
+            )
+            .on_hover_text(t!("relay.listen_hover"));
+            labelled_field_ui(
+                ui,
+                &t!("relay.forward_to"),
+                &mut form.target,
+                110.0,
+                "127.0.0.1:9999",
+            )
+            .on_hover_text(t!("relay.forward_to_hover"));
         });
         ui.horizontal(|ui| {
-            encoding_combo_ui(ui, "relay-encoding", "Encoding", &mut form.encoding);
+            encoding_combo_ui(
+                ui,
+                "relay-encoding",
+                &t!("widgets.encoding"),
+                &mut form.encoding,
+            );
         });
     });
     error_ui(ui, view, RelayField::Address);
     ui.horizontal(|ui| {
-        labelled_field_ui(ui, "Idle timeout s", &mut form.idle_secs, 50.0, "60")
-            .on_hover_text("A client's upstream socket closes after this long without traffic");
+        labelled_field_ui(
+            ui,
+            &t!("relay.idle_timeout"),
+            &mut form.idle_secs,
+            50.0,
+            "60",
+        )
+        .on_hover_text(t!("relay.idle_timeout_hover"));
         if view.active() {
-            if ui.button("Stop relay").clicked() {
+            if ui.button(t!("relay.stop")).clicked() {
                 request = Some(RelayRequest::Stop);
             }
-        } else if ui.button("Start relay").clicked() {
+        } else if ui.button(t!("relay.start")).clicked() {
             request = Some(RelayRequest::Start);
         }
     });
@@ -162,13 +188,12 @@ fn error_ui(ui: &mut Ui, view: &RelayView, field: RelayField) {
 fn rules_ui(ui: &mut Ui, form: &mut RelayForm, running: bool) -> Option<RelayRequest> {
     let mut request = None;
     ui.horizontal(|ui| {
-        ui.strong("Rules").on_hover_text(
-            "The first enabled rule that matches decides; with none, a datagram is forwarded",
-        );
-        if ui.button("Add rule").clicked() {
+        ui.strong(t!("relay.rules"))
+            .on_hover_text(t!("relay.rules_hover"));
+        if ui.button(t!("relay.add_rule")).clicked() {
             form.rules.push(RelayRuleForm::default());
         }
-        if running && ui.button("Apply rules").clicked() {
+        if running && ui.button(t!("relay.apply_rules")).clicked() {
             request = Some(RelayRequest::ApplyRules);
         }
     });
@@ -178,7 +203,7 @@ fn rules_ui(ui: &mut Ui, form: &mut RelayForm, running: bool) -> Option<RelayReq
             ui.horizontal(|ui| {
                 let number = ui
                     .checkbox(&mut rule.enabled, format!("{}", i + 1))
-                    .on_hover_text("Enabled")
+                    .on_hover_text(t!("relay.rule_enabled"))
                     .id;
                 egui::ComboBox::from_id_salt("toward")
                     .selected_text(toward_label(rule.toward))
@@ -190,13 +215,13 @@ fn rules_ui(ui: &mut Ui, form: &mut RelayForm, running: bool) -> Option<RelayReq
                     })
                     .response
                     .labelled_by(number);
-                let matching = ui.label("match").id;
+                let matching = ui.label(t!("relay.match")).id;
                 egui::ComboBox::from_id_salt("kind")
-                    .selected_text(rule.kind.name())
+                    .selected_text(match_kind_label(rule.kind))
                     .width(70.0)
                     .show_ui(ui, |ui| {
                         for k in MatchKind::ALL {
-                            ui.selectable_value(&mut rule.kind, k, k.name());
+                            ui.selectable_value(&mut rule.kind, k, match_kind_label(k));
                         }
                     })
                     .response
@@ -205,20 +230,20 @@ fn rules_ui(ui: &mut Ui, form: &mut RelayForm, running: bool) -> Option<RelayReq
                     ui.add(
                         egui::TextEdit::singleline(&mut rule.pattern)
                             .desired_width(110.0)
-                            .hint_text("pattern"),
+                            .hint_text(t!("relay.pattern_hint")),
                     )
                     .labelled_by(matching);
                 }
             });
             ui.horizontal(|ui| {
                 ui.add_space(24.0);
-                let then = ui.label("then").id;
+                let then = ui.label(t!("relay.then")).id;
                 egui::ComboBox::from_id_salt("action")
-                    .selected_text(rule.action.label())
+                    .selected_text(action_label(rule.action))
                     .width(100.0)
                     .show_ui(ui, |ui| {
                         for a in RelayActionKind::ALL {
-                            ui.selectable_value(&mut rule.action, a, a.label());
+                            ui.selectable_value(&mut rule.action, a, action_label(a));
                         }
                     })
                     .response
@@ -231,7 +256,7 @@ fn rules_ui(ui: &mut Ui, form: &mut RelayForm, running: bool) -> Option<RelayReq
                     )
                     .labelled_by(then);
                 }
-                if ui.small_button("Remove").clicked() {
+                if ui.small_button(t!("relay.remove_rule")).clicked() {
                     remove = Some(i);
                 }
             });
@@ -243,11 +268,25 @@ fn rules_ui(ui: &mut Ui, form: &mut RelayForm, running: bool) -> Option<RelayReq
     request
 }
 
-fn toward_label(t: Toward) -> &'static str {
-    match t {
-        Toward::Server => "→ server",
-        Toward::Client => "→ client",
-        Toward::Both => "both ways",
+fn toward_label(toward: Toward) -> std::borrow::Cow<'static, str> {
+    match toward {
+        Toward::Server => t!("relay.toward_server"),
+        Toward::Client => t!("relay.toward_client"),
+        Toward::Both => t!("relay.toward_both"),
+    }
+}
+
+/// A relay rule's action as the menu names it, in the window's language
+/// (`RelayActionKind::label` is the English name the settings keep).
+#[must_use]
+pub fn action_label(action: RelayActionKind) -> std::borrow::Cow<'static, str> {
+    match action {
+        RelayActionKind::Forward => t!("relay.action_forward"),
+        RelayActionKind::Drop => t!("relay.action_drop"),
+        RelayActionKind::Delay => t!("relay.action_delay"),
+        RelayActionKind::Duplicate => t!("relay.action_duplicate"),
+        RelayActionKind::RewriteText => t!("relay.action_rewrite_text"),
+        RelayActionKind::RewriteHex => t!("relay.action_rewrite_hex"),
     }
 }
 
@@ -263,20 +302,20 @@ fn inject_ui(ui: &mut Ui, form: &mut RelayForm, view: &mut RelayView) -> Option<
     }
     ui.horizontal(|ui| {
         let hint = if form.inject_hex {
-            "48 65 6c 6c 6f"
+            "48 65 6c 6c 6f".into()
         } else {
-            "text with escapes: \\r\\n \\x02"
+            t!("relay.inject_text_hint")
         };
-        labelled_field_ui(ui, "Inject", &mut form.inject, 200.0, hint);
-        ui.checkbox(&mut form.inject_hex, "Hex");
+        labelled_field_ui(ui, &t!("relay.inject"), &mut form.inject, 200.0, &hint);
+        ui.checkbox(&mut form.inject_hex, t!("relay.hex"));
     });
     ui.horizontal(|ui| {
-        ui.radio_value(&mut view.inject_to_server, true, "to server");
-        ui.radio_value(&mut view.inject_to_server, false, "to client");
+        ui.radio_value(&mut view.inject_to_server, true, t!("relay.to_server"));
+        ui.radio_value(&mut view.inject_to_server, false, t!("relay.to_client"));
         let shown = view
             .client
-            .map_or_else(|| "no client yet".to_owned(), |c| c.to_string());
-        let label = ui.label("as").id;
+            .map_or_else(|| t!("relay.no_client_yet").into_owned(), |c| c.to_string());
+        let label = ui.label(t!("relay.inject_as")).id;
         egui::ComboBox::from_id_salt("inject-client")
             .selected_text(shown)
             .width(125.0)
@@ -287,11 +326,11 @@ fn inject_ui(ui: &mut Ui, form: &mut RelayForm, view: &mut RelayView) -> Option<
             })
             .response
             .labelled_by(label)
-            .on_hover_text("The client whose mapping the datagram uses");
+            .on_hover_text(t!("relay.inject_as_hover"));
         let ready = view.active() && view.client.is_some();
         if ui
-            .add_enabled(ready, egui::Button::new("Send inject"))
-            .on_disabled_hover_text("Start the relay and let a client send first")
+            .add_enabled(ready, egui::Button::new(t!("relay.send_inject")))
+            .on_disabled_hover_text(t!("relay.send_inject_disabled"))
             .clicked()
         {
             request = Some(RelayRequest::Inject);
@@ -301,18 +340,18 @@ fn inject_ui(ui: &mut Ui, form: &mut RelayForm, view: &mut RelayView) -> Option<
 }
 
 fn mappings_ui(ui: &mut Ui, mappings: &[MappingRow], now: Instant) {
-    ui.strong(format!("Clients ({})", mappings.len()));
+    ui.strong(t!("relay.clients", count = mappings.len()));
     if mappings.is_empty() {
-        ui.weak("none yet: send to the listening address");
+        ui.weak(t!("relay.clients_none"));
         return;
     }
     egui::Grid::new("relay-mappings")
         .striped(true)
         .num_columns(3)
         .show(ui, |ui| {
-            ui.weak("Client");
-            ui.weak("Upstream port");
-            ui.weak("Idle s");
+            ui.weak(t!("relay.col_client"));
+            ui.weak(t!("relay.col_upstream_port"));
+            ui.weak(t!("relay.col_idle"));
             ui.end_row();
             // A long list shows its newest rows; the counters say how many.
             for m in mappings.iter().rev().take(64) {
@@ -325,24 +364,27 @@ fn mappings_ui(ui: &mut Ui, mappings: &[MappingRow], now: Instant) {
 }
 
 fn counters_ui(ui: &mut Ui, c: &RelayCounters, tally: Counters) {
-    ui.label(format!(
-        "{} to server · {} to clients · {} dropped · {} delayed · {} copies · {} rewritten · {} injected",
-        c.to_server, c.to_client, c.dropped, c.delayed, c.duplicated, c.rewritten, c.injected
+    ui.label(t!(
+        "relay.counters",
+        to_server = c.to_server,
+        to_client = c.to_client,
+        dropped = c.dropped,
+        delayed = c.delayed,
+        copies = c.duplicated,
+        rewritten = c.rewritten,
+        injected = c.injected
     ));
     if c.refused > 0 || c.strays > 0 {
         ui.label(
-            RichText::new(format!(
-                "{} refused (too many clients or delayed) · {} from strangers ignored",
-                c.refused, c.strays
-            ))
-            .color(ERROR_RED),
+            RichText::new(t!("relay.refused", refused = c.refused, strays = c.strays))
+                .color(ERROR_RED),
         );
     }
-    ui.weak(format!(
-        "both legs: {} in ({}), {} out ({})",
-        tally.packets_in,
-        bytes_label(tally.bytes_in),
-        tally.packets_out,
-        bytes_label(tally.bytes_out)
+    ui.weak(t!(
+        "relay.both_legs",
+        packets_in = tally.packets_in,
+        bytes_in = bytes_label(tally.bytes_in),
+        packets_out = tally.packets_out,
+        bytes_out = bytes_label(tally.bytes_out)
     ));
 }

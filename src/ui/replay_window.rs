@@ -3,6 +3,7 @@
 //! back; progress and Stop while it runs.
 
 use egui::{Context, RichText};
+use rust_i18n::t;
 
 use crate::capture::Speed;
 
@@ -73,44 +74,51 @@ pub fn replay_window(
 ) -> Option<ReplayAction> {
     let mut action = None;
     let mut open = state.open;
-    egui::Window::new("Replay")
+    // The id `Window::new("Replay")` made (it hashes its title as an
+    // `Option`), so the window keeps its saved place in every language.
+    egui::Window::new(t!("replay.title"))
+        .id(egui::Id::unique(Some("Replay")))
         .open(&mut open)
         // Over the table, clear of the panels on the left.
         .default_pos([760.0, 90.0])
         .resizable(false)
         .collapsible(false)
         .show(ctx, |ui| {
-            ui.label(format!(
-                "Sends the {rows} rows the table shows (the filter applies) again, from the client's socket."
-            ));
+            ui.label(t!("replay.intro", rows = rows));
             match target {
-                Ok(t) => ui.label(format!("To {t}, the client's target.")),
-                Err(why) => ui.label(RichText::new(format!("No target: {why}")).color(ERROR_RED)),
+                Ok(to) => ui.label(t!("replay.target", target = to)),
+                Err(why) => {
+                    ui.label(RichText::new(t!("replay.no_target", why = why)).color(ERROR_RED))
+                }
             };
             ui.horizontal(|ui| {
-                ui.radio_value(&mut state.choice, SpeedChoice::Original, "Original timing");
-                ui.radio_value(&mut state.choice, SpeedChoice::Scaled, "Scaled");
+                ui.radio_value(
+                    &mut state.choice,
+                    SpeedChoice::Original,
+                    t!("replay.original"),
+                );
+                ui.radio_value(&mut state.choice, SpeedChoice::Scaled, t!("replay.scaled"));
                 ui.add_enabled(
-                        state.choice == SpeedChoice::Scaled,
-                        egui::DragValue::new(&mut state.factor)
-                            .range(Speed::SLOWEST..=Speed::FASTEST)
-                            .speed(0.1)
-                            .prefix("×"),
-                    )
-                .on_hover_text("2 is twice as fast as captured, 0.5 half as fast");
-                ui.radio_value(&mut state.choice, SpeedChoice::Fast, "As fast as possible");
+                    state.choice == SpeedChoice::Scaled,
+                    egui::DragValue::new(&mut state.factor)
+                        .range(Speed::SLOWEST..=Speed::FASTEST)
+                        .speed(0.1)
+                        .prefix("×"),
+                )
+                .on_hover_text(t!("replay.scaled_hover"));
+                ui.radio_value(&mut state.choice, SpeedChoice::Fast, t!("replay.fast"));
             });
             match progress {
                 Some((sent, total)) => {
                     ui.horizontal(|ui| {
                         #[allow(clippy::cast_precision_loss)]
                         let done = sent as f32 / total.max(1) as f32;
-                        ui.add(
-                            egui::ProgressBar::new(done)
-                                .desired_width(220.0)
-                                .text(format!("sent {sent} of {total}")),
-                        );
-                        if ui.button("Stop replay").clicked() {
+                        ui.add(egui::ProgressBar::new(done).desired_width(220.0).text(t!(
+                            "replay.progress",
+                            sent = sent,
+                            total = total
+                        )));
+                        if ui.button(t!("replay.stop")).clicked() {
                             action = Some(ReplayAction::Stop);
                         }
                     });
@@ -118,7 +126,7 @@ pub fn replay_window(
                 None => {
                     let ready = rows > 0 && target.is_ok();
                     if ui
-                        .add_enabled(ready, egui::Button::new("Start replay"))
+                        .add_enabled(ready, egui::Button::new(t!("replay.start")))
                         .clicked()
                     {
                         action = Some(ReplayAction::Start);

@@ -5,13 +5,14 @@
 use std::time::SystemTime;
 
 use egui::{RichText, TextEdit, Ui};
+use rust_i18n::t;
 
 use crate::codec::{self, Encoding};
 use crate::net::{
     Incoming, MAX_RULES, MatchKind, ReplyFormat, Rule, RuleAction, RuleError, RuleSet, Verdict,
 };
 
-use super::widgets::{ERROR_RED, OK_GREEN};
+use super::widgets::{ERROR_RED, OK_GREEN, match_kind_label};
 
 /// What the editor keeps between frames: the rules compiled for the check
 /// and the Try box, redone only when the rules or the encoding change.
@@ -54,10 +55,11 @@ pub fn rules_editor_ui(
     let mut committed = false;
     let on = rules.iter().filter(|r| r.enabled).count();
     let title = match (on, state.check(rules, encoding)) {
-        (_, Err(e)) => RichText::new(format!("Reply rules — rule {} has a mistake", e.index + 1))
-            .color(ERROR_RED),
-        (0, Ok(_)) => RichText::new("Reply rules"),
-        (n, Ok(_)) => RichText::new(format!("Reply rules ({n} on)")),
+        (_, Err(e)) => {
+            RichText::new(t!("rules.title_mistake", rule = e.index + 1)).color(ERROR_RED)
+        }
+        (0, Ok(_)) => RichText::new(t!("rules.title")),
+        (n, Ok(_)) => RichText::new(t!("rules.title_on", count = n)),
     };
     // Closed at first: the list is long, and the client panel sits below it.
     egui::CollapsingHeader::new(title)
@@ -65,7 +67,7 @@ pub fn rules_editor_ui(
         .show(ui, |ui| {
             // A row wider than the panel must not widen it, frame after frame.
             ui.set_max_width(ui.available_width());
-            ui.weak("Asked in order before the reply mode; the first match answers.");
+            ui.weak(t!("rules.intro"));
             let failed = state.check(rules, encoding).as_ref().err().cloned();
             let mut change = None;
             for (i, rule) in rules.iter_mut().enumerate() {
@@ -86,7 +88,7 @@ pub fn rules_editor_ui(
             }
             let room = rules.len() < MAX_RULES;
             if ui
-                .add_enabled(room, egui::Button::new("Add rule"))
+                .add_enabled(room, egui::Button::new(t!("rules.add")))
                 .clicked()
             {
                 rules.push(Rule::default());
@@ -125,27 +127,27 @@ fn rule_ui(ui: &mut Ui, i: usize, rule: &mut Rule) -> (bool, Option<Change>) {
     let mut change = None;
     ui.horizontal(|ui| {
         ui.checkbox(&mut rule.enabled, format!("{}", i + 1))
-            .on_hover_text("Off: kept, but never matches");
+            .on_hover_text(t!("rules.enabled_hover"));
         egui::ComboBox::from_id_salt("kind")
             .width(80.0)
-            .selected_text(rule.kind.name())
+            .selected_text(match_kind_label(rule.kind))
             .show_ui(ui, |ui| {
                 for kind in MatchKind::ALL {
-                    ui.selectable_value(&mut rule.kind, kind, kind.name());
+                    ui.selectable_value(&mut rule.kind, kind, match_kind_label(kind));
                 }
             })
             .response
-            .on_hover_text("exact, prefix, contains, suffix: text with escapes; regex: groups fill {1}…{9}; hex: ?? any byte, * any run")
+            .on_hover_text(t!("rules.kind_hover"))
             .widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "kind")
+                egui::WidgetInfo::labeled(egui::Role::ComboBox, true, t!("rules.kind"))
             });
         if rule.kind != MatchKind::Any {
             let hint = match rule.kind {
-                MatchKind::Regex => r"^GET (\w+)$",
-                MatchKind::Hex => "02 ?? ?? 03",
-                _ => "ping",
+                MatchKind::Regex => r"^GET (\w+)$".into(),
+                MatchKind::Hex => "02 ?? ?? 03".into(),
+                _ => t!("rules.pattern_hint"),
             };
-            let label = ui.label("matches").id;
+            let label = ui.label(t!("rules.matches")).id;
             typed |= ui
                 .add(
                     TextEdit::singleline(&mut rule.pattern)
@@ -160,18 +162,20 @@ fn rule_ui(ui: &mut Ui, i: usize, rule: &mut Rule) -> (bool, Option<Change>) {
         egui::ComboBox::from_id_salt("action")
             .width(60.0)
             .selected_text(match rule.action {
-                RuleAction::Reply => "reply",
-                RuleAction::Drop => "drop",
+                RuleAction::Reply => t!("rules.reply"),
+                RuleAction::Drop => t!("rules.drop"),
             })
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut rule.action, RuleAction::Reply, "reply");
-                ui.selectable_value(&mut rule.action, RuleAction::Drop, "drop");
+                ui.selectable_value(&mut rule.action, RuleAction::Reply, t!("rules.reply"));
+                ui.selectable_value(&mut rule.action, RuleAction::Drop, t!("rules.drop"));
             })
             .response
-            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "action"));
+            .widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::ComboBox, true, t!("rules.action"))
+            });
         if rule.action == RuleAction::Reply {
             let mut hex = rule.format == ReplyFormat::Hex;
-            let label = ui.label("with").id;
+            let label = ui.label(t!("rules.with")).id;
             typed |= ui
                 .add(
                     TextEdit::singleline(&mut rule.reply)
@@ -180,7 +184,7 @@ fn rule_ui(ui: &mut Ui, i: usize, rule: &mut Rule) -> (bool, Option<Change>) {
                 )
                 .labelled_by(label)
                 .lost_focus();
-            ui.checkbox(&mut hex, "hex");
+            ui.checkbox(&mut hex, t!("rules.hex"));
             rule.format = if hex {
                 ReplyFormat::Hex
             } else {
@@ -189,47 +193,59 @@ fn rule_ui(ui: &mut Ui, i: usize, rule: &mut Rule) -> (bool, Option<Change>) {
         }
     });
     ui.horizontal(|ui| {
-        let label = ui.label("from").id;
+        let label = ui.label(t!("rules.from")).id;
         typed |= ui
             .add(
                 TextEdit::singleline(&mut rule.peer)
                     .desired_width(100.0)
-                    .hint_text("anyone"),
+                    .hint_text(t!("rules.from_hint")),
             )
             .labelled_by(label)
-            .on_hover_text("Only datagrams from this peer: IP, :PORT or IP:PORT")
+            .on_hover_text(t!("rules.from_hover"))
             .lost_focus();
         ui.add(
             egui::DragValue::new(&mut rule.delay_ms)
                 .range(0..=3_600_000)
                 .suffix(" ms"),
         )
-        .on_hover_text("Wait this long before answering; the server goes on meanwhile")
-        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "delay"));
+        .on_hover_text(t!("rules.delay_hover"))
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, t!("rules.delay")));
         ui.add(
             egui::DragValue::new(&mut rule.times)
                 .range(0..=1_000_000)
                 .custom_formatter(|n, _| {
                     if n == 0.0 {
-                        "always".to_owned()
+                        t!("rules.always").into_owned()
                     } else {
                         format!("{n}×")
                     }
                 })
                 .custom_parser(|s| match s.trim().trim_end_matches('×') {
-                    "always" => Some(0.0),
-                    t => t.parse().ok(),
+                    typed if typed == t!("rules.always") || typed == "always" => Some(0.0),
+                    typed => typed.parse().ok(),
                 }),
         )
-        .on_hover_text("How many times the rule fires (0: always); counted from the last change")
-        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "times"));
-        if ui.small_button("↑").on_hover_text("Move up").clicked() {
+        .on_hover_text(t!("rules.times_hover"))
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, t!("rules.times")));
+        if ui
+            .small_button("↑")
+            .on_hover_text(t!("rules.move_up"))
+            .clicked()
+        {
             change = Some(Change::Up(i));
         }
-        if ui.small_button("↓").on_hover_text("Move down").clicked() {
+        if ui
+            .small_button("↓")
+            .on_hover_text(t!("rules.move_down"))
+            .clicked()
+        {
             change = Some(Change::Down(i));
         }
-        if ui.small_button("×").on_hover_text("Remove").clicked() {
+        if ui
+            .small_button("×")
+            .on_hover_text(t!("rules.remove"))
+            .clicked()
+        {
             change = Some(Change::Remove(i));
         }
     });
@@ -244,11 +260,11 @@ fn rule_ui(ui: &mut Ui, i: usize, rule: &mut Rule) -> (bool, Option<Change>) {
 /// The Try box and what the rules make of its message.
 fn try_ui(ui: &mut Ui, state: &mut RulesState, rules: &[Rule], encoding: Encoding) {
     ui.horizontal(|ui| {
-        let label = ui.label("Try").id;
+        let label = ui.label(t!("rules.try")).id;
         ui.add(
             TextEdit::singleline(&mut state.trial)
                 .desired_width(ui.available_width())
-                .hint_text("type a message to see which rule answers"),
+                .hint_text(t!("rules.try_hint")),
         )
         .labelled_by(label);
     });
@@ -257,7 +273,7 @@ fn try_ui(ui: &mut Ui, state: &mut RulesState, rules: &[Rule], encoding: Encodin
     }
     let trial = state.trial.clone();
     let (text, color) = match state.check(rules, encoding) {
-        Err(e) => (format!("fix {e} first"), ERROR_RED),
+        Err(e) => (t!("rules.fix_first", error = e).into_owned(), ERROR_RED),
         Ok(set) => match codec::parse_escaped(&trial, encoding) {
             Err(e) => (e.to_string(), ERROR_RED),
             Ok(bytes) => (verdict_text(set, rules, &bytes, encoding), OK_GREEN),
@@ -277,20 +293,25 @@ fn verdict_text(set: &RuleSet, rules: &[Rule], bytes: &[u8], encoding: Encoding)
         seq: 1,
     };
     let name = |i: usize| match rules.get(i).map(|r| r.name.trim()) {
-        Some(n) if !n.is_empty() => format!("rule {} ({n})", i + 1),
-        _ => format!("rule {}", i + 1),
+        Some(n) if !n.is_empty() => t!("rules.rule_named", rule = i + 1, name = n),
+        _ => t!("rules.rule", rule = i + 1),
     };
     match set.decide(&msg) {
-        Verdict::NoMatch => "no rule matches: the reply mode answers".to_owned(),
-        Verdict::Drop { rule } => format!("{} drops it: no answer", name(rule)),
+        Verdict::NoMatch => t!("rules.no_match").into_owned(),
+        Verdict::Drop { rule } => t!("rules.drops", rule = name(rule)).into_owned(),
         Verdict::Reply { rule, bytes, delay } => {
             let shown = codec::escape_bytes(&bytes, encoding);
-            let after = if delay.is_zero() {
-                String::new()
+            if delay.is_zero() {
+                t!("rules.answers", rule = name(rule), reply = shown).into_owned()
             } else {
-                format!(" after {} ms", delay.as_millis())
-            };
-            format!("{} answers{after}: {shown}", name(rule))
+                t!(
+                    "rules.answers_after",
+                    rule = name(rule),
+                    ms = delay.as_millis(),
+                    reply = shown
+                )
+                .into_owned()
+            }
         }
     }
 }

@@ -1,13 +1,16 @@
 //! The client's sequences: pick or make one, edit its steps (send, send hex,
 //! pause, expect a reply), run it with progress and Stop, and see how it ended.
 
+use std::borrow::Cow;
+
 use egui::{RichText, TextEdit, Ui};
+use rust_i18n::t;
 
 use crate::codec::Encoding;
 use crate::net::{MAX_STEPS, MatchKind, Sequence, Step, StepKind};
 use crate::settings::{MessageMode, SavedMessage};
 
-use super::widgets::{ERROR_RED, OK_GREEN};
+use super::widgets::{ERROR_RED, OK_GREEN, match_kind_label};
 
 /// A sequence run as the client panel shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,8 +65,8 @@ pub fn sequence_panel_ui(
 ) -> Option<SequenceAction> {
     let mut action = None;
     let title = match sequences.len() {
-        0 => "Sequences".to_owned(),
-        n => format!("Sequences ({n})"),
+        0 => t!("sequence.title"),
+        n => t!("sequence.title_count", count = n),
     };
     egui::CollapsingHeader::new(title)
         .id_salt("sequences")
@@ -71,7 +74,7 @@ pub fn sequence_panel_ui(
             ui.horizontal(|ui| {
                 if !sequences.is_empty() {
                     *shown = (*shown).min(sequences.len() - 1);
-                    let label = ui.label("Sequence").id;
+                    let label = ui.label(t!("sequence.pick")).id;
                     egui::ComboBox::from_id_salt("sequence-pick")
                         .selected_text(sequences[*shown].name.clone())
                         .show_ui(ui, |ui| {
@@ -82,21 +85,25 @@ pub fn sequence_panel_ui(
                         .response
                         .labelled_by(label);
                 }
-                if ui.button("New sequence").clicked() {
+                if ui.button(t!("sequence.new")).clicked() {
                     sequences.push(Sequence {
-                        name: format!("sequence {}", sequences.len() + 1),
+                        name: t!("sequence.default_name", number = sequences.len() + 1)
+                            .into_owned(),
                         steps: vec![Step::default()],
                         ..Sequence::default()
                     });
                     *shown = sequences.len() - 1;
                 }
-                if !sequences.is_empty() && !view.running && ui.button("Delete").clicked() {
+                if !sequences.is_empty()
+                    && !view.running
+                    && ui.button(t!("sequence.delete")).clicked()
+                {
                     sequences.remove(*shown);
                     *shown = shown.saturating_sub(1);
                 }
             });
             let Some(seq) = sequences.get_mut(*shown) else {
-                ui.weak("A sequence sends, pauses and waits for replies, step by step.");
+                ui.weak(t!("sequence.intro"));
                 return;
             };
             ui.add_enabled_ui(!view.running, |ui| edit_ui(ui, seq, saved));
@@ -106,15 +113,20 @@ pub fn sequence_panel_ui(
             }
             ui.horizontal(|ui| {
                 if view.running {
-                    if ui.button("Stop sequence").clicked() {
+                    if ui.button(t!("sequence.stop")).clicked() {
                         action = Some(SequenceAction::Stop);
                     }
                     ui.spinner();
                     if let Some((round, step)) = view.at {
-                        ui.label(format!("round {round}, step {step} of {}", seq.steps.len()));
+                        ui.label(t!(
+                            "sequence.progress",
+                            round = round,
+                            step = step,
+                            steps = seq.steps.len()
+                        ));
                     }
                 } else if ui
-                    .add_enabled(verdict.is_ok(), egui::Button::new("Run sequence"))
+                    .add_enabled(verdict.is_ok(), egui::Button::new(t!("sequence.run")))
                     .clicked()
                 {
                     action = Some(SequenceAction::Run);
@@ -133,27 +145,27 @@ fn edit_ui(ui: &mut Ui, seq: &mut Sequence, saved: &[SavedMessage]) {
     // A row wider than the panel must not widen it, frame after frame.
     ui.set_max_width(ui.available_width());
     ui.horizontal(|ui| {
-        let label = ui.label("Name").id;
+        let label = ui.label(t!("sequence.name")).id;
         ui.add(TextEdit::singleline(&mut seq.name).desired_width(140.0))
             .labelled_by(label);
-        let label = ui.label("Runs").id;
+        let label = ui.label(t!("sequence.runs")).id;
         ui.add(
             egui::DragValue::new(&mut seq.repeat)
                 .range(0..=1_000_000)
                 .custom_formatter(|n, _| {
                     if n == 0.0 {
-                        "loop".to_owned()
+                        t!("sequence.loop").into_owned()
                     } else {
                         format!("{n}×")
                     }
                 })
                 .custom_parser(|s| match s.trim().trim_end_matches('×') {
-                    "loop" => Some(0.0),
-                    t => t.parse().ok(),
+                    typed if typed == t!("sequence.loop") || typed == "loop" => Some(0.0),
+                    typed => typed.parse().ok(),
                 }),
         )
         .labelled_by(label)
-        .on_hover_text("How many times the steps run (0: until stopped)");
+        .on_hover_text(t!("sequence.runs_hover"));
     });
     let mut change = None;
     for (i, step) in seq.steps.iter_mut().enumerate() {
@@ -162,19 +174,29 @@ fn edit_ui(ui: &mut Ui, seq: &mut Sequence, saved: &[SavedMessage]) {
                 ui.label(format!("{}", i + 1));
                 egui::ComboBox::from_id_salt("step-kind")
                     .width(70.0)
-                    .selected_text(step.kind.name())
+                    .selected_text(step_kind_label(step.kind))
                     .show_ui(ui, |ui| {
                         for kind in StepKind::ALL {
-                            ui.selectable_value(&mut step.kind, kind, kind.name());
+                            ui.selectable_value(&mut step.kind, kind, step_kind_label(kind));
                         }
                     })
                     .response
-                    .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "step"));
+                    .widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::Role::ComboBox, true, t!("sequence.step"))
+                    });
                 step_fields_ui(ui, step, saved);
-                if ui.small_button("↑").on_hover_text("Move up").clicked() {
+                if ui
+                    .small_button("↑")
+                    .on_hover_text(t!("sequence.move_up"))
+                    .clicked()
+                {
                     change = Some((i, -1));
                 }
-                if ui.small_button("×").on_hover_text("Remove").clicked() {
+                if ui
+                    .small_button("×")
+                    .on_hover_text(t!("sequence.remove"))
+                    .clicked()
+                {
                     change = Some((i, 0));
                 }
             });
@@ -188,7 +210,10 @@ fn edit_ui(ui: &mut Ui, seq: &mut Sequence, saved: &[SavedMessage]) {
         _ => {}
     }
     if ui
-        .add_enabled(seq.steps.len() < MAX_STEPS, egui::Button::new("Add step"))
+        .add_enabled(
+            seq.steps.len() < MAX_STEPS,
+            egui::Button::new(t!("sequence.add_step")),
+        )
         .clicked()
     {
         let kind = match seq.steps.last().map(|s| s.kind) {
@@ -212,11 +237,11 @@ fn step_fields_ui(ui: &mut Ui, step: &mut Step, saved: &[SavedMessage]) {
     match step.kind {
         StepKind::Send | StepKind::SendHex => {
             let hint = if step.kind == StepKind::Send {
-                "text, escapes such as \\r\\n"
+                t!("sequence.text_hint")
             } else {
-                "01 03 00 00"
+                "01 03 00 00".into()
             };
-            let label = ui.label("message").id;
+            let label = ui.label(t!("sequence.message")).id;
             ui.add(
                 TextEdit::singleline(&mut step.text)
                     .desired_width(room(ui, 96.0))
@@ -237,11 +262,11 @@ fn step_fields_ui(ui: &mut Ui, step: &mut Step, saved: &[SavedMessage]) {
                     }
                 })
                 .response
-                .on_hover_text("Send one of the saved messages");
+                .on_hover_text(t!("sequence.saved_hover"));
             }
         }
         StepKind::Pause => {
-            let label = ui.label("for").id;
+            let label = ui.label(t!("sequence.pause_for")).id;
             ui.add(
                 egui::DragValue::new(&mut step.ms)
                     .range(0..=86_400_000)
@@ -252,15 +277,17 @@ fn step_fields_ui(ui: &mut Ui, step: &mut Step, saved: &[SavedMessage]) {
         StepKind::Expect => {
             egui::ComboBox::from_id_salt("expect-kind")
                 .width(60.0)
-                .selected_text(step.matching.name())
+                .selected_text(match_kind_label(step.matching))
                 .show_ui(ui, |ui| {
                     for kind in MatchKind::ALL {
-                        ui.selectable_value(&mut step.matching, kind, kind.name());
+                        ui.selectable_value(&mut step.matching, kind, match_kind_label(kind));
                     }
                 })
                 .response
-                .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "matching"));
-            let label = ui.label("reply").id;
+                .widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::ComboBox, true, t!("sequence.matching"))
+                });
+            let label = ui.label(t!("sequence.reply")).id;
             ui.add(
                 TextEdit::singleline(&mut step.text)
                     .desired_width(room(ui, 180.0))
@@ -273,8 +300,21 @@ fn step_fields_ui(ui: &mut Ui, step: &mut Step, saved: &[SavedMessage]) {
                     .prefix("≤ ")
                     .suffix(" ms"),
             )
-            .on_hover_text("How long to wait for a matching reply from the target")
-            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "timeout"));
+            .on_hover_text(t!("sequence.timeout_hover"))
+            .widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::SpinButton, true, t!("sequence.timeout"))
+            });
         }
+    }
+}
+
+/// A step's kind as its menu names it, in the window's language
+/// (`StepKind::name` is the token project files use).
+fn step_kind_label(kind: StepKind) -> Cow<'static, str> {
+    match kind {
+        StepKind::Send => t!("sequence.kind_send"),
+        StepKind::SendHex => t!("sequence.kind_send_hex"),
+        StepKind::Pause => t!("sequence.kind_pause"),
+        StepKind::Expect => t!("sequence.kind_expect"),
     }
 }

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use egui::{RichText, Ui};
+use rust_i18n::t;
 
 use crate::net::Counters;
 
@@ -73,40 +74,42 @@ pub fn status_bar_ui(
     ui.horizontal_wrapped(|ui| {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let b = |r: f64| bytes_label(r as u64);
-        ui.label(format!(
-            "In {} pkts, {}  ({:.0}/s, {}/s)    Out {} pkts, {}  ({:.0}/s, {}/s)",
-            totals.packets_in,
-            bytes_label(totals.bytes_in),
-            rates.per_sec[0],
-            b(rates.per_sec[2]),
-            totals.packets_out,
-            bytes_label(totals.bytes_out),
-            rates.per_sec[1],
-            b(rates.per_sec[3]),
+        ui.label(t!(
+            "status.totals",
+            packets_in = totals.packets_in,
+            bytes_in = bytes_label(totals.bytes_in),
+            packet_rate_in = format!("{:.0}", rates.per_sec[0]),
+            byte_rate_in = b(rates.per_sec[2]),
+            packets_out = totals.packets_out,
+            bytes_out = bytes_label(totals.bytes_out),
+            packet_rate_out = format!("{:.0}", rates.per_sec[1]),
+            byte_rate_out = b(rates.per_sec[3])
         ));
         if totals.kernel_drops > 0 || totals.not_shown > 0 {
             ui.separator();
             missed_ui(ui, &totals);
         }
         ui.separator();
-        let mut text = format!(
-            "Memory {} of {}",
-            bytes_label(memory.used as u64),
-            bytes_label(memory.budget as u64)
-        );
-        if memory.evicted > 0 {
-            text.push_str(&format!(", {} oldest left", memory.evicted));
-        }
-        ui.weak(text).on_hover_text(
-            "The packet log's memory and its budget (View → Memory for packets). When it is full the oldest packets leave memory; a live capture keeps every one on disk.",
-        );
+        let used = bytes_label(memory.used as u64);
+        let budget = bytes_label(memory.budget as u64);
+        let text = if memory.evicted > 0 {
+            t!(
+                "status.memory_evicted",
+                used = used,
+                budget = budget,
+                evicted = memory.evicted
+            )
+        } else {
+            t!("status.memory", used = used, budget = budget)
+        };
+        ui.weak(text).on_hover_text(t!("status.memory_hover"));
         if let Some(s) = status {
             ui.separator();
             ui.label(s);
         }
         if let Some(e) = error {
             ui.separator();
-            ui.label(RichText::new(format!("Last error: {e}")).color(ERROR_RED));
+            ui.label(RichText::new(t!("status.last_error", error = e)).color(ERROR_RED));
         }
     });
 }

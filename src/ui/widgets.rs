@@ -1,9 +1,13 @@
 //! Small pieces the panels share: labelled fields (so screen readers and UI
 //! tests find them by name), the encoding picker, and red error lines.
 
+use std::borrow::Cow;
+
 use egui::{Color32, RichText, TextEdit, Ui};
+use rust_i18n::t;
 
 use crate::codec::Encoding;
+use crate::net::MatchKind;
 
 /// Which control an error belongs beside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,24 +107,16 @@ pub const WARN_AMBER: Color32 = Color32::from_rgb(0xd0, 0xa0, 0x30);
 pub fn missed_ui(ui: &mut Ui, counters: &crate::net::Counters) {
     if counters.kernel_drops > 0 {
         ui.label(
-            RichText::new(format!(
-                "{} dropped by the kernel (receive buffer full)",
-                counters.kernel_drops
-            ))
-            .color(WARN_AMBER),
+            RichText::new(t!("widgets.kernel_drops", count = counters.kernel_drops))
+                .color(WARN_AMBER),
         )
-        .on_hover_text(
-            "The socket's receive buffer overflowed before udpdesk could read these datagrams, so nobody saw or answered them. A larger buffer (net.core.rmem_max) or a slower sender helps.",
-        );
+        .on_hover_text(t!("widgets.kernel_drops_hover"));
     }
     if counters.not_shown > 0 {
         ui.label(
-            RichText::new(format!("{} not shown (display too slow)", counters.not_shown))
-                .color(WARN_AMBER),
+            RichText::new(t!("widgets.not_shown", count = counters.not_shown)).color(WARN_AMBER),
         )
-        .on_hover_text(
-            "The window fell behind the wire, so these packets were left out of the table. They were received and answered all the same; the counters include them.",
-        );
+        .on_hover_text(t!("widgets.not_shown_hover"));
     }
 }
 
@@ -130,22 +126,37 @@ pub fn held_ui(ui: &mut Ui, tally: &crate::net::Counters, held: crate::capture::
     if held.evicted == 0 {
         return;
     }
-    ui.label(
-        RichText::new(format!(
-            "{} oldest left memory (packet memory full)",
-            held.evicted
-        ))
-        .color(WARN_AMBER),
-    )
-    .on_hover_text(format!(
-        "Carried by the socket: {} = {} in memory + {} left memory + {} not shown. \
-         A live capture keeps every packet on disk; View → Memory for packets keeps more here.",
-        tally.packets(),
-        held.kept,
-        held.evicted,
-        tally.not_shown
-    ));
+    ui.label(RichText::new(t!("widgets.evicted", count = held.evicted)).color(WARN_AMBER))
+        .on_hover_text(t!(
+            "widgets.evicted_hover",
+            carried = tally.packets(),
+            kept = held.kept,
+            evicted = held.evicted,
+            not_shown = tally.not_shown
+        ));
 }
 
-/// What a Verify field takes, on hovering over it.
+/// What a Verify field takes, on hovering over it, in the window's language.
+#[must_use]
+pub fn verify_hover() -> Cow<'static, str> {
+    t!("widgets.verify_hover")
+}
+
+/// A match kind as the rule menus name it, in the window's language
+/// (`MatchKind::name` is the token the command line and project files use).
+#[must_use]
+pub fn match_kind_label(kind: MatchKind) -> Cow<'static, str> {
+    match kind {
+        MatchKind::Any => t!("widgets.match_any"),
+        MatchKind::Exact => t!("widgets.match_exact"),
+        MatchKind::Prefix => t!("widgets.match_prefix"),
+        MatchKind::Contains => t!("widgets.match_contains"),
+        MatchKind::Suffix => t!("widgets.match_suffix"),
+        MatchKind::Regex => t!("widgets.match_regex"),
+        MatchKind::Hex => t!("widgets.match_hex"),
+    }
+}
+
+/// What a Verify field takes, in English: panels not yet translated use it;
+/// the translated ones call [`verify_hover`].
 pub const VERIFY_HOVER: &str = "The checksum each received datagram carries at its end; one that fails is marked \"bad sum\" in the table. ALG[:be|le|hex][@from=N][@gap=N][@trailer=N], ALG one of crc16_modbus, crc16_ccitt, crc32, sum8, xor8. NMEA: xor8:hex@from=1@gap=1@trailer=2";
