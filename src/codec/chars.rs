@@ -51,7 +51,10 @@ impl fmt::Display for CharName {
         if c.is_ascii_graphic() || c == ' ' {
             write!(f, "'{c}'")
         } else if is_hidden(c) {
-            write!(f, "an invisible character (U+{cp:04X})")
+            f.write_str(&rust_i18n::t!(
+                "codec.invisible_char",
+                code = format!("{cp:04X}")
+            ))
         } else {
             write!(f, "'{c}' (U+{cp:04X})")
         }

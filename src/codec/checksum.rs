@@ -17,13 +17,13 @@ const ISO_HDLC: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
 /// Why a checksum spec was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChecksumError {
-    #[error("unknown checksum \"{name}\": use {NAMES}")]
+    #[error("{}", rust_i18n::t!("codec.unknown_checksum", name = .name, names = NAMES))]
     UnknownAlgorithm { name: String },
-    #[error("\"{format}\" is not a way to write a checksum: use :be, :le or :hex")]
+    #[error("{}", rust_i18n::t!("codec.bad_checksum_format", format = .format))]
     BadFormat { format: String },
-    #[error("unknown option \"@{option}\": use @from=N, @gap=N or @trailer=N")]
+    #[error("{}", rust_i18n::t!("codec.bad_checksum_option", option = .option))]
     BadOption { option: String },
-    #[error("@{option} needs a whole number of bytes, not \"{value}\"")]
+    #[error("{}", rust_i18n::t!("codec.bad_checksum_number", option = .option, value = .value))]
     BadNumber { option: String, value: String },
 }
 

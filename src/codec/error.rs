@@ -1,5 +1,7 @@
 //! The one error type of the codec module.
 
+use rust_i18n::t;
+
 use super::chars::CharName;
 use super::encoding::{Encoding, KNOWN_NAMES};
 
@@ -9,19 +11,19 @@ use super::encoding::{Encoding, KNOWN_NAMES};
 /// the input; the messages show it counted from 1, the way people count.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {
-    #[error("unknown encoding {name:?}; use one of: {KNOWN_NAMES}")]
+    #[error("{}", t!("codec.unknown_encoding", name = format!("{:?}", .name), known = KNOWN_NAMES))]
     UnknownEncoding { name: String },
-    #[error("{} at character {} cannot be written in {encoding}", CharName(*.ch), .index + 1)]
+    #[error("{}", t!("codec.unrepresentable", ch = CharName(*.ch), at = .index + 1, encoding = .encoding))]
     Unrepresentable {
         ch: char,
         index: usize,
         encoding: Encoding,
     },
-    #[error("bad escape at character {}: {detail}", .index + 1)]
+    #[error("{}", t!("codec.bad_escape", at = .index + 1, detail = .detail))]
     BadEscape { index: usize, detail: String },
-    #[error("{} at character {} is not a hex digit", CharName(*.found), .index + 1)]
+    #[error("{}", t!("codec.bad_hex", found = CharName(*.found), at = .index + 1))]
     BadHex { index: usize, found: char },
-    #[error("hex input has an odd number of digits ({count}): each byte needs two")]
+    #[error("{}", t!("codec.odd_hex_digits", count = .count))]
     OddHexDigits { count: usize },
 }
 

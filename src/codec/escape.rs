@@ -4,6 +4,8 @@
 use std::iter::{Enumerate, Peekable};
 use std::str::CharIndices;
 
+use rust_i18n::t;
+
 use super::chars::{CharName, hex_digit, is_hidden};
 use super::decode::decode;
 use super::encode::encode_into;
@@ -64,9 +66,7 @@ type Chars<'a> = Peekable<Enumerate<CharIndices<'a>>>;
 fn parse_escape(chars: &mut Chars<'_>, index: usize) -> Result<Escaped, CodecError> {
     let bad = |detail: String| CodecError::BadEscape { index, detail };
     let Some((_, (_, c))) = chars.next() else {
-        return Err(bad(
-            "a lone backslash ends the text; write \\\\ for a backslash".into(),
-        ));
+        return Err(bad(t!("codec.lone_backslash").into_owned()));
     };
     let ch = match c {
         'r' => '\r',
@@ -79,15 +79,14 @@ fn parse_escape(chars: &mut Chars<'_>, index: usize) -> Result<Escaped, CodecErr
             let lo = hi.and_then(|_| next_hex_digit(chars));
             return match (hi, lo) {
                 (Some(hi), Some(lo)) => Ok(Escaped::Byte(hi << 4 | lo)),
-                _ => Err(bad("\\x must be followed by two hex digits".into())),
+                _ => Err(bad(t!("codec.bad_x_escape").into_owned())),
             };
         }
         'u' => return parse_unicode(chars).map(Escaped::Char).map_err(bad),
         other => {
-            return Err(bad(format!(
-                "unknown escape: backslash followed by {}; use \\r \\n \\t \\0 \\\\ \\xNN or \\u{{NNNN}}",
-                CharName(other)
-            )));
+            return Err(bad(
+                t!("codec.unknown_escape", ch = CharName(other)).into_owned()
+            ));
         }
     };
     Ok(Escaped::Char(ch))
@@ -103,27 +102,27 @@ fn next_hex_digit(chars: &mut Chars<'_>) -> Option<u8> {
 
 /// Parses the `{N}` of `\u{N}`.
 fn parse_unicode(chars: &mut Chars<'_>) -> Result<char, String> {
-    const SHAPE: &str = "\\u must be followed by 1 to 6 hex digits in braces, like \\u{4f60}";
+    let shape = || t!("codec.bad_u_escape").into_owned();
     if chars.next_if(|&(_, (_, c))| c == '{').is_none() {
-        return Err(SHAPE.into());
+        return Err(shape());
     }
     let mut value: u32 = 0;
     let mut digits = 0;
     while let Some(d) = next_hex_digit(chars) {
         digits += 1;
         if digits > 6 {
-            return Err(SHAPE.into());
+            return Err(shape());
         }
         value = value << 4 | u32::from(d);
     }
     if digits == 0 || chars.next_if(|&(_, (_, c))| c == '}').is_none() {
-        return Err(SHAPE.into());
+        return Err(shape());
     }
     char::from_u32(value).ok_or_else(|| {
         if (0xD800..=0xDFFF).contains(&value) {
-            format!("\\u{{{value:x}}} is a UTF-16 surrogate, not a character")
+            t!("codec.surrogate", value = format!("{value:x}")).into_owned()
         } else {
-            format!("\\u{{{value:x}}} is beyond the last Unicode character U+10FFFF")
+            t!("codec.beyond_unicode", value = format!("{value:x}")).into_owned()
         }
     })
 }

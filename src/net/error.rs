@@ -4,6 +4,8 @@
 use std::io;
 use std::net::SocketAddr;
 
+use rust_i18n::t;
+
 use crate::codec::CodecError;
 
 /// The largest UDP payload over IPv4 (65,535 − 20 IP header − 8 UDP header).
@@ -15,21 +17,19 @@ pub const MAX_PAYLOAD_V6: usize = 65_527;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
     /// Another socket already holds the address.
-    #[error("{addr} is already in use: stop the program using it or pick another port")]
+    #[error("{}", t!("error.addr_in_use", addr = .addr))]
     AddrInUse {
         /// The address asked for.
         addr: SocketAddr,
     },
     /// The IP address is not one of this host's.
-    #[error(
-        "{addr} is not an address of this machine: use 127.0.0.1, ::1, 0.0.0.0 or one of its interface addresses"
-    )]
+    #[error("{}", t!("error.addr_not_available", addr = .addr))]
     AddrNotAvailable {
         /// The address asked for.
         addr: SocketAddr,
     },
     /// The kernel refused the operation.
-    #[error("permission denied for {addr}: {hint}")]
+    #[error("{}", t!("error.permission_denied", addr = .addr, hint = .hint))]
     PermissionDenied {
         /// The address concerned.
         addr: SocketAddr,
@@ -37,7 +37,7 @@ pub enum NetError {
         hint: String,
     },
     /// A host name did not resolve.
-    #[error("could not resolve \"{host}\": {detail}")]
+    #[error("{}", t!("error.resolve", host = .host, detail = .detail))]
     Resolve {
         /// The name.
         host: String,
@@ -45,7 +45,7 @@ pub enum NetError {
         detail: String,
     },
     /// A target or bind address the user typed is malformed.
-    #[error("\"{input}\" is not a valid address: {detail}")]
+    #[error("{}", t!("error.bad_address", input = .input, detail = .detail))]
     BadAddress {
         /// What was typed.
         input: String,
@@ -53,9 +53,7 @@ pub enum NetError {
         detail: String,
     },
     /// A datagram bigger than UDP can carry.
-    #[error(
-        "datagram too large: {size} bytes, but UDP over {family} carries at most {max} bytes; shorten the message"
-    )]
+    #[error("{}", t!("error.too_large", size = .size, family = .family, max = .max))]
     TooLarge {
         /// Its size.
         size: usize,
@@ -65,7 +63,7 @@ pub enum NetError {
         family: &'static str,
     },
     /// The same failure again, held back while it repeated.
-    #[error("{error} (and {more} more like it since it was last said)")]
+    #[error("{}", t!("error.repeated", error = .error, more = .more))]
     Repeated {
         /// The failure.
         error: Box<NetError>,
@@ -73,9 +71,7 @@ pub enum NetError {
         more: u64,
     },
     /// A server would have answered itself or another server of this engine.
-    #[error(
-        "not answering {peer}: it is {whom}, and the two would answer each other forever; no automatic reply goes there"
-    )]
+    #[error("{}", t!("error.reply_loop", peer = .peer, whom = .whom))]
     ReplyLoop {
         /// The source that would have been answered.
         peer: SocketAddr,
@@ -83,15 +79,13 @@ pub enum NetError {
         whom: String,
     },
     /// The kernel's ICMP port-unreachable came back for something we sent.
-    #[error("nobody is listening at {peer} (the host answered \"port unreachable\")")]
+    #[error("{}", t!("error.unreachable", peer = .peer))]
     Unreachable {
         /// Where we sent.
         peer: SocketAddr,
     },
     /// An IPv4 socket asked to reach an IPv6 peer or the other way round.
-    #[error(
-        "cannot send from {local} to {peer}: the addresses are of different IP families; bind the other family or clear the local address"
-    )]
+    #[error("{}", t!("error.family_mismatch", local = .local, peer = .peer))]
     FamilyMismatch {
         /// Our socket's address.
         local: SocketAddr,
@@ -105,10 +99,10 @@ pub enum NetError {
     #[error("{0}")]
     Rule(#[from] super::rules::RuleError),
     /// A reply template is malformed.
-    #[error("template: {0}")]
+    #[error("{}", t!("error.template", detail = .0))]
     Template(String),
     /// A command named an endpoint that does not exist (or is of the other kind).
-    #[error("{what} {id} is not running")]
+    #[error("{}", t!("error.unknown_endpoint", what = endpoint_kind(.what), id = .id))]
     UnknownEndpoint {
         /// "server", "client" or "endpoint".
         what: &'static str,
@@ -116,13 +110,13 @@ pub enum NetError {
         id: String,
     },
     /// An id already names a running endpoint.
-    #[error("endpoint {id} already exists; close it first")]
+    #[error("{}", t!("error.duplicate_id", id = .id))]
     DuplicateId {
         /// The id as shown to people.
         id: String,
     },
     /// A relay rule cannot be used as written.
-    #[error("rule {rule}: {detail}")]
+    #[error("{}", t!("error.relay_rule", rule = .rule, detail = .detail))]
     RelayRule {
         /// Its place in the list, from 1.
         rule: usize,
@@ -130,9 +124,7 @@ pub enum NetError {
         detail: String,
     },
     /// A relay has as many clients as it maps; new ones are dropped (counted).
-    #[error(
-        "the relay maps {max} clients at most: datagrams from new clients are dropped until one goes idle"
-    )]
+    #[error("{}", t!("error.relay_full", max = .max))]
     RelayFull {
         /// The limit.
         max: usize,
@@ -156,10 +148,9 @@ impl NetError {
             io::ErrorKind::AddrNotAvailable => NetError::AddrNotAvailable { addr },
             io::ErrorKind::PermissionDenied => NetError::PermissionDenied {
                 addr,
-                hint: "ports below 1024 need administrator rights; pick a port from 1024 up"
-                    .to_owned(),
+                hint: t!("error.hint_low_port").into_owned(),
             },
-            _ => NetError::io(format!("cannot bind {addr}"), err),
+            _ => NetError::io(t!("error.cannot_bind", addr = addr), err),
         }
     }
 
@@ -194,8 +185,7 @@ impl NetError {
         if err.kind() == io::ErrorKind::PermissionDenied {
             return NetError::PermissionDenied {
                 addr: peer,
-                hint: "sending to a broadcast address needs the broadcast option turned on"
-                    .to_owned(),
+                hint: t!("error.hint_broadcast").into_owned(),
             };
         }
         if err.raw_os_error() == Some(EMSGSIZE) {
@@ -204,11 +194,11 @@ impl NetError {
         if err.kind() == io::ErrorKind::AddrNotAvailable || err.raw_os_error() == Some(ENETUNREACH)
         {
             return NetError::Io {
-                context: format!("cannot reach {peer}"),
-                message: "no route to that address from this socket's interface".to_owned(),
+                context: t!("error.cannot_reach", peer = peer).into_owned(),
+                message: t!("error.no_route").into_owned(),
             };
         }
-        NetError::io(format!("cannot send to {peer}"), err)
+        NetError::io(t!("error.cannot_send", peer = peer), err)
     }
 
     /// A datagram of `size` bytes is over the family's limit.
@@ -236,6 +226,16 @@ impl NetError {
             context: context.into(),
             message: err.to_string(),
         }
+    }
+}
+
+/// "server", "client" or "endpoint" in the window's language.
+fn endpoint_kind(what: &str) -> std::borrow::Cow<'static, str> {
+    match what {
+        "server" => t!("error.kind_server"),
+        "client" => t!("error.kind_client"),
+        "relay" => t!("error.kind_relay"),
+        _ => t!("error.kind_endpoint"),
     }
 }
 

@@ -183,10 +183,11 @@ impl Worker {
                         self.out.count_held_back(id);
                         if self.guard.first_time(id, peer) {
                             let whom = if other == id {
-                                format!("this server itself ({at})")
+                                rust_i18n::t!("error.whom_itself", at = at)
                             } else {
-                                format!("another udpdesk server ({at})")
-                            };
+                                rust_i18n::t!("error.whom_other", at = at)
+                            }
+                            .into_owned();
                             self.out.fail(Some(id), NetError::ReplyLoop { peer, whom });
                         }
                     } else if !server.limiter.allow(peer, now) {
