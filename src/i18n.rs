@@ -2,7 +2,7 @@
 //! system's locale unless the person picks one in the View menu.
 //!
 //! The texts live in `assets/locales/*.yml` and are compiled in by
-//! `rust_i18n::i18n!` (in `lib.rs`); code asks for them with `t!("key")`.
+//! `rust_i18n::i18n!` (in `lib.rs`); code asks for them by key with `t!`.
 //! The locale is process-wide and starts as English: only the window calls
 //! [`apply`], so the command line, whose output scripts parse, stays English.
 

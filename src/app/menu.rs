@@ -1,6 +1,8 @@
 //! The menu bar: File (captures, logs, projects), View (theme, charts,
 //! language, redraw rate, hand-over delay, memory) and Keys.
 
+use rust_i18n::t;
+
 use crate::settings::Theme;
 use crate::ui::packet_table::TableAction;
 use crate::ui::shortcuts;
@@ -14,50 +16,56 @@ impl UdpDeskApp {
         let mut action = None;
         let mut project = None;
         egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
+            ui.menu_button(t!("menu.file"), |ui| {
                 project = project_menu_ui(ui, self.settings.project.as_deref());
                 ui.separator();
                 if ui
-                    .button("Open capture…")
-                    .on_hover_text("pcapng or pcap from udpdesk, tcpdump or Wireshark, or a udpdesk .jsonl or .csv log; dropping a file on the window opens it too")
+                    .button(t!("menu.open_capture"))
+                    .on_hover_text(t!("menu.open_capture_hover"))
                     .clicked()
                 {
                     action = Some(TableAction::Open);
                 }
                 let ctx = ui.ctx().clone();
-                let with = |text: &str, s| {
+                let with = |text: std::borrow::Cow<'static, str>, s| {
                     egui::Button::new(text).shortcut_text(shortcuts::label(&ctx, s))
                 };
-                if ui.add(with("Save log…", &shortcuts::SAVE)).clicked() {
+                if ui
+                    .add(with(t!("menu.save_log"), &shortcuts::SAVE))
+                    .clicked()
+                {
                     action = Some(TableAction::Save);
                 }
                 let capturing = self.session.capture.file.is_some();
-                if !capturing && ui.button("Capture to file…").clicked() {
+                if !capturing && ui.button(t!("menu.capture_to_file")).clicked() {
                     action = Some(TableAction::Capture);
                 }
-                if capturing && ui.button("Stop capture").clicked() {
+                if capturing && ui.button(t!("menu.stop_capture")).clicked() {
                     action = Some(TableAction::StopCapture);
                 }
-                if ui.add(with("Clear log", &shortcuts::CLEAR)).clicked() {
+                if ui
+                    .add(with(t!("menu.clear_log"), &shortcuts::CLEAR))
+                    .clicked()
+                {
                     action = Some(TableAction::Clear);
                 }
                 ui.separator();
-                if ui.button("Quit").clicked() {
+                if ui.button(t!("menu.quit")).clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
-            ui.menu_button("View", |ui| {
+            ui.menu_button(t!("menu.view"), |ui| {
                 let mut theme = self.settings.theme;
-                ui.radio_value(&mut theme, Theme::Dark, "Dark theme");
-                ui.radio_value(&mut theme, Theme::Light, "Light theme");
+                ui.radio_value(&mut theme, Theme::Dark, t!("menu.dark_theme"));
+                ui.radio_value(&mut theme, Theme::Light, t!("menu.light_theme"));
                 if theme != self.settings.theme {
                     self.settings.theme = theme;
                     super::apply_theme(ui.ctx(), theme);
                 }
-                ui.checkbox(&mut self.settings.charts, "Charts")
-                    .on_hover_text("Packets and bytes a second per endpoint, and round-trip times, over the last minute");
+                ui.checkbox(&mut self.settings.charts, t!("menu.charts"))
+                    .on_hover_text(t!("menu.charts_hover"));
                 ui.separator();
-                ui.label("Redraw while traffic flows");
+                ui.label(t!("menu.redraw"));
                 let mut redraw = self.settings.redraw;
                 for rate in RedrawRate::ALL {
                     ui.radio_value(&mut redraw, rate, rate.label());
@@ -66,27 +74,23 @@ impl UdpDeskApp {
                     self.settings.redraw = redraw;
                     self.apply_redraw_rate();
                 }
-                ui.weak(format!(
-                    "now {} frames/s{}",
-                    self.redraw_fps(),
-                    if self.cpu_renderer {
-                        " (CPU renderer)"
-                    } else {
-                        ""
-                    }
-                ));
+                ui.weak(if self.cpu_renderer {
+                    t!("menu.frames_now_cpu", fps = self.redraw_fps())
+                } else {
+                    t!("menu.frames_now", fps = self.redraw_fps())
+                });
                 ui.separator();
                 self.handover_ui(ui);
                 self.memory_ui(ui);
             });
-            ui.menu_button("Keys", |ui| {
+            ui.menu_button(t!("menu.keys"), |ui| {
                 let ctx = ui.ctx().clone();
                 for (what, s) in [
-                    ("Send the client's message", &shortcuts::SEND),
-                    ("Send saved message 1 … 9", &shortcuts::SAVED[0]),
-                    ("Find: the table's filter", &shortcuts::FILTER),
-                    ("Save the log", &shortcuts::SAVE),
-                    ("Clear the log", &shortcuts::CLEAR),
+                    (t!("menu.key_send"), &shortcuts::SEND),
+                    (t!("menu.key_saved"), &shortcuts::SAVED[0]),
+                    (t!("menu.key_filter"), &shortcuts::FILTER),
+                    (t!("menu.key_save"), &shortcuts::SAVE),
+                    (t!("menu.key_clear"), &shortcuts::CLEAR),
                 ] {
                     let mut keys = shortcuts::label(&ctx, s);
                     if std::ptr::eq(s, &shortcuts::SAVED[0]) {
@@ -100,10 +104,10 @@ impl UdpDeskApp {
             });
             ui.add_space(16.0);
             if let Some(client) = self.settings.clients.get(self.settings.client_shown) {
-                ui.weak(format!(
-                    "{} sends {}'s message",
-                    shortcuts::label(ui.ctx(), &shortcuts::SEND),
-                    client.name
+                ui.weak(t!(
+                    "menu.send_hint",
+                    keys = shortcuts::label(ui.ctx(), &shortcuts::SEND),
+                    client = client.name
                 ));
             }
         });
@@ -130,24 +134,24 @@ enum ProjectAsk {
 fn project_menu_ui(ui: &mut egui::Ui, current: Option<&std::path::Path>) -> Option<ProjectAsk> {
     let mut ask = None;
     if ui
-        .button("Open project…")
-        .on_hover_text("A .toml project: servers, clients and relays with their names and rules, saved messages, sequences and the capture file; its endpoints replace these")
+        .button(t!("menu.open_project"))
+        .on_hover_text(t!("menu.open_project_hover"))
         .clicked()
     {
         ask = Some(ProjectAsk::Open);
     }
     if ui
-        .button("Save project")
-        .on_hover_text("Every endpoint, saved message and sequence to the project's file; `udpdesk run FILE` runs it headless")
+        .button(t!("menu.save_project"))
+        .on_hover_text(t!("menu.save_project_hover"))
         .clicked()
     {
         ask = Some(ProjectAsk::Save);
     }
-    if ui.button("Save project as…").clicked() {
+    if ui.button(t!("menu.save_project_as")).clicked() {
         ask = Some(ProjectAsk::SaveAs);
     }
     if let Some(name) = current.and_then(|p| p.file_name()) {
-        ui.weak(format!("project: {}", name.to_string_lossy()));
+        ui.weak(t!("menu.project", name = name.to_string_lossy()));
     }
     ask
 }
@@ -160,12 +164,10 @@ impl UdpDeskApp {
         let max = u64::try_from(crate::net::MAX_HANDOVER_DELAY.as_millis()).unwrap_or(100);
         let mut ms = now;
         ui.horizontal(|ui| {
-            let label = ui.label("Batch packets for up to").id;
+            let label = ui.label(t!("menu.batch")).id;
             ui.add(egui::DragValue::new(&mut ms).range(1..=max).suffix(" ms"))
                 .labelled_by(label)
-                .on_hover_text(
-                    "How long the network thread lets a packet wait for others before handing the batch to the window. Replies never wait.",
-                );
+                .on_hover_text(t!("menu.batch_hover"));
         });
         if ms != now {
             self.settings.handover_ms = ms;
@@ -182,7 +184,7 @@ impl UdpDeskApp {
         let now = self.settings.memory_budget() >> 20;
         let mut mib = now;
         ui.horizontal(|ui| {
-            let label = ui.label("Memory for packets").id;
+            let label = ui.label(t!("menu.memory")).id;
             ui.add(
                 egui::DragValue::new(&mut mib)
                     .range(MIN_MEMORY_MIB..=MAX_MEMORY_MIB)
@@ -190,9 +192,7 @@ impl UdpDeskApp {
                     .suffix(" MiB"),
             )
             .labelled_by(label)
-            .on_hover_text(
-                "How much memory the packet log may use; when it is full the oldest packets leave memory (a live capture keeps every one on disk).",
-            );
+            .on_hover_text(t!("menu.memory_hover"));
         });
         if mib != now {
             self.set_memory_mib(mib);

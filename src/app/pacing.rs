@@ -35,15 +35,15 @@ impl RedrawRate {
         RedrawRate::Fps60,
     ];
 
-    /// The menu's words.
+    /// The menu's words, in the window's language.
     #[must_use]
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> std::borrow::Cow<'static, str> {
         match self {
-            RedrawRate::Auto => "Automatic (30/s, 10/s on a CPU renderer)",
-            RedrawRate::Fps5 => "5 per second",
-            RedrawRate::Fps10 => "10 per second",
-            RedrawRate::Fps30 => "30 per second",
-            RedrawRate::Fps60 => "60 per second",
+            RedrawRate::Auto => rust_i18n::t!("menu.redraw_auto"),
+            RedrawRate::Fps5 => rust_i18n::t!("menu.redraw_fps", fps = 5),
+            RedrawRate::Fps10 => rust_i18n::t!("menu.redraw_fps", fps = 10),
+            RedrawRate::Fps30 => rust_i18n::t!("menu.redraw_fps", fps = 30),
+            RedrawRate::Fps60 => rust_i18n::t!("menu.redraw_fps", fps = 60),
         }
     }
 

@@ -4,19 +4,21 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use rust_i18n::t;
+
 use super::LogFormat;
 
 /// A failed save or load. `Display` is a complete sentence for a status bar or dialog.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     /// The file name's extension does not say which format to use.
-    #[error("{}: unknown log format; use .txt, .csv, .jsonl, .pcapng or .pcap", .path.display())]
+    #[error("{}", t!("capture_error.unknown_extension", path = .path.display()))]
     UnknownExtension {
         /// The path as given.
         path: PathBuf,
     },
     /// Creating, writing or renaming the log file failed.
-    #[error("cannot write {}: {}", .path.display(), write_advice(.source, .path))]
+    #[error("{}", t!("capture_error.write", path = .path.display(), advice = write_advice(.source, .path)))]
     Write {
         /// The log file that was being saved.
         path: PathBuf,
@@ -25,7 +27,7 @@ pub enum CaptureError {
         source: io::Error,
     },
     /// Opening or reading the log file failed.
-    #[error("cannot read {}: {}", .path.display(), read_advice(.source))]
+    #[error("{}", t!("capture_error.read", path = .path.display(), advice = read_advice(.source)))]
     Read {
         /// The log file that was being loaded.
         path: PathBuf,
@@ -34,10 +36,7 @@ pub enum CaptureError {
         source: io::Error,
     },
     /// The format can be saved but not loaded back without inventing data.
-    #[error(
-        "{}: {} logs cannot be loaded back; save as .jsonl or .csv to reload a log",
-        .path.display(), .format.label()
-    )]
+    #[error("{}", t!("capture_error.cannot_load", path = .path.display(), format = .format.label()))]
     CannotLoad {
         /// The log file.
         path: PathBuf,
@@ -45,7 +44,7 @@ pub enum CaptureError {
         format: LogFormat,
     },
     /// One line or row of a log is malformed.
-    #[error("line {line} of {}: {message}", .path.display())]
+    #[error("{}", t!("capture_error.bad_line", line = .line, path = .path.display(), message = .message))]
     BadLine {
         /// The log file.
         path: PathBuf,
@@ -55,16 +54,13 @@ pub enum CaptureError {
         message: String,
     },
     /// The file is neither a pcap or pcapng capture nor a udpdesk log.
-    #[error(
-        "{}: not a capture udpdesk can open; open a .pcapng or .pcap file (from udpdesk, tcpdump or Wireshark) or a udpdesk .jsonl or .csv log",
-        .path.display()
-    )]
+    #[error("{}", t!("capture_error.not_a_capture", path = .path.display()))]
     NotACapture {
         /// The file.
         path: PathBuf,
     },
     /// A capture is damaged part way through.
-    #[error("{}: the capture is damaged: {message}", .path.display())]
+    #[error("{}", t!("capture_error.bad_capture", path = .path.display(), message = .message))]
     BadCapture {
         /// The file.
         path: PathBuf,
@@ -72,10 +68,10 @@ pub enum CaptureError {
         message: String,
     },
     /// The person cancelled the opening.
-    #[error("opening cancelled")]
+    #[error("{}", t!("capture_error.cancelled"))]
     Cancelled,
     /// A `PacketRecord` does not describe a valid packet (no file involved yet).
-    #[error("invalid packet record: {0}")]
+    #[error("{}", t!("capture_error.bad_record", detail = .0))]
     BadRecord(String),
 }
 
@@ -107,35 +103,30 @@ fn write_advice(err: &io::Error, path: &Path) -> String {
     use io::ErrorKind as K;
     #[cfg(unix)]
     if err.raw_os_error() == Some(nix::errno::Errno::ENXIO as i32) {
-        return "nothing is reading that pipe — start its reader (such as Wireshark) first"
-            .to_owned();
+        return t!("capture_error.no_pipe_reader").into_owned();
     }
     match err.kind() {
-        K::NotFound => format!(
-            "the folder {} does not exist — choose an existing folder",
-            folder_of(path)
-        ),
-        K::NotADirectory => {
-            "part of the folder path is a file, not a folder — choose another folder".to_owned()
-        }
-        K::PermissionDenied => "permission denied — choose another folder".to_owned(),
-        K::ReadOnlyFilesystem => "the disk is read-only — choose another folder".to_owned(),
+        K::NotFound => t!("capture_error.no_folder", folder = folder_of(path)),
+        K::NotADirectory => t!("capture_error.write_not_a_directory"),
+        K::PermissionDenied => t!("capture_error.write_permission"),
+        K::ReadOnlyFilesystem => t!("capture_error.read_only"),
         K::StorageFull | K::QuotaExceeded | K::FileTooLarge => {
-            format!("{err} — free some space or choose another disk")
+            t!("capture_error.disk_full", error = err)
         }
-        K::IsADirectory => "that is a folder — type a file name".to_owned(),
-        _ => format!("{err} — try again or choose another file"),
+        K::IsADirectory => t!("capture_error.write_is_a_directory"),
+        _ => t!("capture_error.write_other", error = err),
     }
+    .into_owned()
 }
 
 fn read_advice(err: &io::Error) -> String {
     use io::ErrorKind as K;
     match err.kind() {
-        K::NotFound => "the file does not exist — check the name".to_owned(),
-        K::NotADirectory => "part of the folder path is a file, not a folder".to_owned(),
-        K::PermissionDenied => "permission denied".to_owned(),
-        K::IsADirectory => "that is a folder, not a log file".to_owned(),
-        K::InvalidData => format!("{err} — is this a udpdesk log?"),
+        K::NotFound => t!("capture_error.no_file").into_owned(),
+        K::NotADirectory => t!("capture_error.read_not_a_directory").into_owned(),
+        K::PermissionDenied => t!("capture_error.read_permission").into_owned(),
+        K::IsADirectory => t!("capture_error.read_is_a_directory").into_owned(),
+        K::InvalidData => t!("capture_error.invalid_data", error = err).into_owned(),
         _ => err.to_string(),
     }
 }

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
+use rust_i18n::t;
+
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::stream::EndpointStats;
@@ -73,26 +75,31 @@ pub struct CaptureSummary {
 
 impl fmt::Display for CaptureSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = if self.packets == 1 { "" } else { "s" };
-        write!(
-            f,
-            "captured {} packet{s} ({} B) to {}",
-            self.packets,
-            self.bytes,
-            self.path.display()
-        )?;
+        let (packets, bytes, path) = (self.packets, self.bytes, self.path.display());
+        let line = if packets == 1 {
+            t!(
+                "capture.captured_one",
+                packets = packets,
+                bytes = bytes,
+                path = path
+            )
+        } else {
+            t!(
+                "capture.captured",
+                packets = packets,
+                bytes = bytes,
+                path = path
+            )
+        };
+        f.write_str(&line)?;
         if self.dropped > 0 {
-            write!(
-                f,
-                ", {} not captured (the disk was slower than the network)",
-                self.dropped
-            )?;
+            f.write_str(&t!("capture.captured_dropped", dropped = self.dropped))?;
         }
         if self.lost > 0 {
-            write!(f, ", {} not written after writing failed", self.lost)?;
+            f.write_str(&t!("capture.captured_lost", lost = self.lost))?;
         }
         if let Some(error) = &self.error {
-            write!(f, "; stopped: {error}")?;
+            f.write_str(&t!("capture.captured_stopped", error = error))?;
         }
         Ok(())
     }

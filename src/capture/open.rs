@@ -15,6 +15,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
+use rust_i18n::t;
+
 use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
@@ -46,33 +48,37 @@ impl Opened {
     /// One line for a status bar.
     #[must_use]
     pub fn summary(&self, path: &Path) -> String {
-        let mut s = format!(
-            "opened {} UDP packet{} from {}",
-            self.packets,
-            if self.packets == 1 { "" } else { "s" },
-            path.display()
-        );
+        let (packets, path) = (self.packets, path.display());
+        let opened = if packets == 1 {
+            t!("capture.opened_one", packets = packets, path = path)
+        } else {
+            t!("capture.opened", packets = packets, path = path)
+        };
         let mut skipped = Vec::new();
         if self.not_udp > 0 {
-            skipped.push(format!("{} not UDP", self.not_udp));
+            skipped.push(t!("capture.skipped_not_udp", count = self.not_udp));
         }
         if self.fragments > 0 {
-            skipped.push(format!("{} IP fragments", self.fragments));
+            skipped.push(t!("capture.skipped_fragments", count = self.fragments));
         }
         if self.unknown_link > 0 {
-            skipped.push(format!("{} of an unknown link type", self.unknown_link));
+            skipped.push(t!(
+                "capture.skipped_unknown_link",
+                count = self.unknown_link
+            ));
         }
-        if !skipped.is_empty() {
-            s.push_str("; skipped ");
-            s.push_str(&skipped.join(", "));
+        if skipped.is_empty() {
+            opened.into_owned()
+        } else {
+            let list = skipped.join(t!("capture.list_separator").as_ref());
+            t!("capture.opened_skipped", opened = opened, skipped = list).into_owned()
         }
-        s
     }
 }
 
 impl fmt::Display for Opened {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} packets", self.packets)
+        f.write_str(&t!("capture.packets", count = self.packets))
     }
 }
 

@@ -7,6 +7,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rust_i18n::t;
+
 use super::{CaptureError, LogFormat, LogWriter};
 use crate::packet::{EndpointId, Packet};
 
@@ -52,15 +54,25 @@ pub struct SaveSummary {
 
 impl fmt::Display for SaveSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = if self.packets == 1 { "" } else { "s" };
-        write!(
-            f,
-            "saved {} packet{s} ({} B) as {} to {}",
-            self.packets,
-            self.bytes,
-            self.format.label(),
-            self.path.display()
-        )
+        let (packets, bytes) = (self.packets, self.bytes);
+        let (format, path) = (self.format.label(), self.path.display());
+        f.write_str(&if packets == 1 {
+            t!(
+                "capture.saved_one",
+                packets = packets,
+                bytes = bytes,
+                format = format,
+                path = path
+            )
+        } else {
+            t!(
+                "capture.saved",
+                packets = packets,
+                bytes = bytes,
+                format = format,
+                path = path
+            )
+        })
     }
 }
 
