@@ -31,21 +31,32 @@ fn arguments(text: &str) -> BTreeSet<&str> {
         .collect()
 }
 
-/// Every `t!("key"` in the Rust files under `dir`, with where it was found.
-fn keys_used(dir: &Path, found: &mut Vec<(String, PathBuf)>) {
+/// The Rust files under `dir`.
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            keys_used(&path, found);
+            rust_files(&path, found);
         } else if path.extension().is_some_and(|e| e == "rs") {
-            let code = std::fs::read_to_string(&path).unwrap();
-            // `t!(` alone or as `rust_i18n::t!(`, not the end of `format!(`.
-            let call = regex::Regex::new(r#"(?:^|[^A-Za-z0-9_])t!\(\s*"([^"]*)""#).unwrap();
-            for key in call.captures_iter(&code) {
-                found.push((key[1].to_owned(), path.clone()));
-            }
+            found.push(path);
         }
     }
+}
+
+/// Every `t!("key"` in the crate's source, with the file it is in.
+fn keys_used() -> Vec<(String, PathBuf)> {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    // `t!(` alone or as `rust_i18n::t!(`, not the end of `format!(`.
+    let call = regex::Regex::new(r#"(?:^|[^A-Za-z0-9_])t!\(\s*"([^"]*)""#).unwrap();
+    let mut found = Vec::new();
+    for path in files {
+        let code = std::fs::read_to_string(&path).unwrap();
+        for key in call.captures_iter(&code) {
+            found.push((key[1].to_owned(), path.clone()));
+        }
+    }
+    found
 }
 
 #[test]
@@ -79,8 +90,7 @@ fn both_languages_have_the_same_keys_and_arguments() {
 
 #[test]
 fn every_key_the_code_asks_for_exists() {
-    let mut used = Vec::new();
-    keys_used(&root().join("src"), &mut used);
+    let used = keys_used();
     assert!(used.len() > 100, "found only {} uses of t!", used.len());
     for locale in LOCALES {
         let texts = texts(locale);
@@ -96,9 +106,7 @@ fn every_key_the_code_asks_for_exists() {
 
 #[test]
 fn every_text_is_used() {
-    let mut used = Vec::new();
-    keys_used(&root().join("src"), &mut used);
-    let used: BTreeSet<String> = used.into_iter().map(|(key, _)| key).collect();
+    let used: BTreeSet<String> = keys_used().into_iter().map(|(key, _)| key).collect();
     let unused: Vec<String> = texts("en")
         .into_keys()
         .filter(|key| !used.contains(key))
