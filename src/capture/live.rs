@@ -14,9 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use rust_i18n::t;
-
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use rust_i18n::t;
 
 use super::stream::EndpointStats;
 use super::{CaptureError, LogFormat, LogWriter};

@@ -121,8 +121,8 @@ impl Worker {
             self.job_failed(
                 id,
                 NetError::Io {
-                    context: "nothing to send".to_owned(),
-                    message: "type a message first".to_owned(),
+                    context: rust_i18n::t!("error.nothing_to_send").into_owned(),
+                    message: rust_i18n::t!("error.type_a_message").into_owned(),
                 },
             );
             return;
@@ -152,8 +152,8 @@ impl Worker {
                     self.job_failed(
                         id,
                         NetError::Io {
-                            context: "cannot look the name up".to_owned(),
-                            message: "the lookup thread has stopped; restart udpdesk".to_owned(),
+                            context: rust_i18n::t!("error.cannot_look_up").into_owned(),
+                            message: rust_i18n::t!("error.lookup_stopped").into_owned(),
                         },
                     );
                 }

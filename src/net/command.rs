@@ -473,11 +473,11 @@ pub enum StopReason {
 impl std::fmt::Display for StopReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StopReason::Closed => f.write_str("stopped"),
+            StopReason::Closed => f.write_str(&rust_i18n::t!("stop.closed")),
             StopReason::QuitWord { peer, word } => {
-                write!(f, "{peer} sent the quit word \"{word}\"")
+                f.write_str(&rust_i18n::t!("stop.quit_word", peer = peer, word = word))
             }
-            StopReason::Error(e) => write!(f, "stopped after an error: {e}"),
+            StopReason::Error(e) => f.write_str(&rust_i18n::t!("stop.error", error = e)),
         }
     }
 }

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::ops::Range;
 
+use rust_i18n::t;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, Encoding};
@@ -102,10 +103,12 @@ impl Matcher {
     /// A pattern the kind cannot read, said in one line with what to do.
     pub fn new(kind: MatchKind, pattern: &str, encoding: Encoding) -> Result<Matcher, String> {
         if pattern.len() > MAX_PATTERN {
-            return Err(format!(
-                "the pattern is {} bytes long; keep it under {MAX_PATTERN}",
-                pattern.len()
-            ));
+            return Err(t!(
+                "match_error.too_long",
+                bytes = pattern.len(),
+                max = MAX_PATTERN
+            )
+            .into_owned());
         }
         let literal = || codec::parse_escaped(pattern, encoding).map_err(|e| e.to_string());
         let how = match kind {
@@ -137,10 +140,12 @@ impl Matcher {
             _ => 1,
         };
         if groups > MAX_GROUPS + 1 {
-            return Err(format!(
-                "the regular expression has {} groups; a rule takes at most {MAX_GROUPS} (write (?:…) for a group that need not be kept)",
-                groups - 1
-            ));
+            return Err(t!(
+                "match_error.too_many_groups",
+                groups = groups - 1,
+                max = MAX_GROUPS
+            )
+            .into_owned());
         }
         let lf = codec::encode("\n", encoding).unwrap_or_else(|_| b"\n".to_vec());
         let cr = codec::encode("\r", encoding).unwrap_or_else(|_| b"\r".to_vec());
@@ -200,7 +205,7 @@ fn regex_error(e: regex::Error) -> String {
     let text = e.to_string();
     let last = text.lines().last().unwrap_or("").trim();
     let last = last.strip_prefix("error: ").unwrap_or(last);
-    format!("not a valid regular expression: {last}")
+    t!("match_error.bad_regex", detail = last).into_owned()
 }
 
 impl Matcher {
@@ -276,9 +281,7 @@ fn hex_pattern(pattern: &str) -> Result<regex::bytes::Regex, String> {
             continue;
         }
         let Some(d) = chars.next() else {
-            return Err(format!(
-                "the hex pattern ends with half a byte (\"{c}\"): write two digits per byte, ?? for any byte, * for any run"
-            ));
+            return Err(t!("match_error.half_byte", digit = c).into_owned());
         };
         at += 1;
         match (c, d) {
@@ -288,10 +291,12 @@ fn hex_pattern(pattern: &str) -> Result<regex::bytes::Regex, String> {
                     let _ = write!(re, "\\x{b:02x}");
                 }
                 Err(_) => {
-                    return Err(format!(
-                        "\"{c}{d}\" at character {} is not a hex byte: write two digits per byte, ?? for any byte, * for any run",
-                        at - 1
-                    ));
+                    return Err(t!(
+                        "match_error.bad_hex_byte",
+                        byte = format!("{c}{d}"),
+                        at = at - 1
+                    )
+                    .into_owned());
                 }
             },
         }

@@ -123,9 +123,7 @@ impl PeerMatch {
         {
             return Ok(PeerMatch::Port(port));
         }
-        Err(format!(
-            "peer \"{t}\" is not IP, :PORT or IP:PORT (for example 127.0.0.1, :5000, [::1]:5000)"
-        ))
+        Err(rust_i18n::t!("rule_error.bad_peer", peer = t).into_owned())
     }
 
     fn admits(self, peer: SocketAddr) -> bool {
@@ -206,7 +204,7 @@ impl RuleSet {
         if rules.len() > MAX_RULES {
             return Err(RuleError {
                 index: MAX_RULES,
-                message: format!("a server takes at most {MAX_RULES} rules"),
+                message: rust_i18n::t!("rule_error.too_many", max = MAX_RULES).into_owned(),
             });
         }
         let mut compiled = Vec::new();
@@ -294,15 +292,12 @@ fn compile(rule: &Rule, encoding: Encoding) -> Result<Compiled, String> {
         RuleAction::Drop => Answer::Drop,
         RuleAction::Reply => Answer::Template(
             Template::compile(&rule.reply, mode, encoding, Scope::Reply)
-                .map_err(|e| format!("reply: {e}"))?,
+                .map_err(|e| rust_i18n::t!("rule_error.reply", error = e).into_owned())?,
         ),
     };
     let delay = Duration::from_millis(rule.delay_ms);
     if delay > MAX_RULE_DELAY {
-        return Err(format!(
-            "a delay of {} ms is more than the hour a rule may wait",
-            rule.delay_ms
-        ));
+        return Err(rust_i18n::t!("rule_error.delay", ms = rule.delay_ms).into_owned());
     }
     Ok(Compiled {
         matcher,

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use rust_i18n::t;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, Encoding};
@@ -144,13 +145,13 @@ impl Sequence {
     /// The first bad step: `step 3: …`.
     pub(super) fn compile(&self, encoding: Encoding) -> Result<Vec<Ready>, String> {
         if self.steps.is_empty() {
-            return Err("the sequence has no steps: add one".to_owned());
+            return Err(t!("sequence_error.no_steps").into_owned());
         }
         if !self.steps.iter().any(|s| s.kind != StepKind::Pause) {
-            return Err("the sequence only pauses: add a send or an expect step".to_owned());
+            return Err(t!("sequence_error.only_pauses").into_owned());
         }
         if self.steps.len() > MAX_STEPS {
-            return Err(format!("a sequence has at most {MAX_STEPS} steps"));
+            return Err(t!("sequence_error.too_many", max = MAX_STEPS).into_owned());
         }
         if !self
             .steps
@@ -158,17 +159,14 @@ impl Sequence {
             .any(|s| matches!(s.kind, StepKind::Pause | StepKind::Expect) && s.ms > 0)
             && self.repeat == 0
         {
-            return Err(
-                "a sequence that loops needs a pause or an expect step, or it floods the target"
-                    .to_owned(),
-            );
+            return Err(t!("sequence_error.loop_floods").into_owned());
         }
         self.steps
             .iter()
             .enumerate()
             .map(|(i, s)| {
                 s.compile(encoding)
-                    .map_err(|e| format!("step {}: {e}", i + 1))
+                    .map_err(|e| t!("sequence_error.step", step = i + 1, error = e).into_owned())
             })
             .collect()
     }
@@ -178,7 +176,7 @@ impl Step {
     fn compile(&self, encoding: Encoding) -> Result<Ready, String> {
         let wait = Duration::from_millis(self.ms);
         if wait > MAX_STEP_WAIT {
-            return Err(format!("{} ms is more than a day", self.ms));
+            return Err(t!("sequence_error.too_long", ms = self.ms).into_owned());
         }
         Ok(match self.kind {
             StepKind::Send | StepKind::SendHex => {
@@ -199,7 +197,7 @@ impl Step {
             StepKind::Pause => Ready::Pause(wait),
             StepKind::Expect => {
                 if wait.is_zero() {
-                    return Err("an expect step needs a timeout above 0 ms".to_owned());
+                    return Err(t!("sequence_error.no_timeout").into_owned());
                 }
                 Ready::Expect(
                     Box::new(Matcher::new(self.matching, &self.text, encoding)?),

@@ -50,7 +50,7 @@ impl Worker {
             };
             let fixed = client.fixed_bind;
             let steps = sequence.compile(ep.encoding).map_err(|e| NetError::Io {
-                context: format!("sequence \"{}\"", sequence.name),
+                context: rust_i18n::t!("error.sequence", name = sequence.name).into_owned(),
                 message: e,
             })?;
             let addrs = match resolve::parse_target(target)? {
