@@ -1,7 +1,7 @@
 //! The window in Simplified Chinese, clicked through by its Chinese labels:
 //! a relay started and stopped, an engine error ("address in use") said in
-//! Chinese, the View menu, and the language choice switching back and forth
-//! without a restart.
+//! Chinese, relay and reply rules, a sequence, the View menu, and the language
+//! choice switching back and forth without a restart.
 //!
 //! rust-i18n's locale is one per process, so this file is its own test
 //! binary with a single test: the other UI tests stay in English. The bundled
@@ -72,6 +72,20 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
         udpdesk::net::MatchKind::Contains
     );
 
+    // The server's reply rules: a rule added, and the Try box says which answers.
+    ui.select("Server 1");
+    ui.click("应答规则");
+    ui.click("添加规则");
+    ui.h.get_by_label("应答规则（已启用 1 条）");
+    ui.type_into("试一试", 0, "ping");
+    ui.h.get_by_label("没有规则匹配：由应答方式应答");
+
+    // The client's sequences.
+    ui.select("Client 1");
+    ui.click("序列");
+    ui.click("新建序列");
+    ui.h.get_by_label("运行序列");
+
     // The View menu.
     ui.click("视图");
     for item in [
@@ -104,12 +118,12 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
 
     // The window follows on its next frame, without a restart.
     ui.h.run_ok();
-    ui.h.get_by_label("Start relay");
+    ui.h.get_by_label("Run sequence");
 
     menu.get_by_label("中文").click();
     menu.run();
     assert_eq!(*menu.state(), Some(Language::Chinese));
     assert_eq!(&*rust_i18n::locale(), "zh-CN");
     ui.h.run_ok();
-    ui.h.get_by_label("启动中继");
+    ui.h.get_by_label("运行序列");
 }

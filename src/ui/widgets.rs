@@ -8,6 +8,7 @@ use rust_i18n::t;
 
 use crate::codec::Encoding;
 use crate::net::MatchKind;
+use crate::settings::ReplyKind;
 
 /// Which control an error belongs beside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +155,20 @@ pub fn match_kind_label(kind: MatchKind) -> Cow<'static, str> {
         MatchKind::Suffix => t!("widgets.match_suffix"),
         MatchKind::Regex => t!("widgets.match_regex"),
         MatchKind::Hex => t!("widgets.match_hex"),
+    }
+}
+
+/// A server's reply mode as its menu names it, in the window's language
+/// (`ReplyKind::label` is the English name).
+#[must_use]
+pub fn reply_kind_label(kind: ReplyKind) -> Cow<'static, str> {
+    match kind {
+        ReplyKind::Echo => t!("widgets.reply_echo"),
+        ReplyKind::Upper => t!("widgets.reply_upper"),
+        ReplyKind::Template => t!("widgets.reply_template"),
+        ReplyKind::Fixed => t!("widgets.reply_fixed"),
+        ReplyKind::Manual => t!("widgets.reply_manual"),
+        ReplyKind::None => t!("widgets.reply_none"),
     }
 }
 
