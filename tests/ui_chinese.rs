@@ -33,6 +33,12 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
     let mut ui = Ui::with(relay_settings());
     ui.select("Relay 1");
 
+    // The endpoint list.
+    for label in ["+ 服务器", "+ 客户端", "+ 中继"] {
+        ui.h.get_by_label(label);
+    }
+    ui.h.get_by_label("名称");
+
     // Started and stopped by the Chinese buttons.
     ui.h.get_by_label("中继");
     ui.h.get_by_label("已停止");

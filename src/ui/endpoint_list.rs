@@ -1,7 +1,10 @@
 //! The list of servers, clients and relays atop the left panel: pick one to
 //! show its panel, add one, remove one, and rename the one on show.
 
+use std::borrow::Cow;
+
 use egui::{RichText, Ui};
+use rust_i18n::t;
 
 use crate::net::Counters;
 use crate::settings::{EndpointKind, Selected};
@@ -33,13 +36,13 @@ pub enum ListAction {
     Remove(Selected),
 }
 
-/// What a kind is called in the list.
+/// What a kind is called in the list, in the window's language.
 #[must_use]
-pub fn kind_label(kind: EndpointKind) -> &'static str {
+pub fn kind_label(kind: EndpointKind) -> Cow<'static, str> {
     match kind {
-        EndpointKind::Server => "server",
-        EndpointKind::Client => "client",
-        EndpointKind::Relay => "relay",
+        EndpointKind::Server => t!("list.server"),
+        EndpointKind::Client => t!("list.client"),
+        EndpointKind::Relay => t!("list.relay"),
     }
 }
 
@@ -64,7 +67,7 @@ pub fn endpoint_list_ui(
                 }
             }
             if entries.is_empty() {
-                ui.weak("No endpoints: add a server, a client or a relay.");
+                ui.weak(t!("list.empty"));
             }
         });
     ui.horizontal(|ui| {
@@ -73,12 +76,12 @@ pub fn endpoint_list_ui(
             EndpointKind::Client,
             EndpointKind::Relay,
         ] {
-            let name = kind_label(kind);
-            if ui
-                .button(format!("+ {}", capitalised(name)))
-                .on_hover_text(format!("Add a {name} to the list and show it"))
-                .clicked()
-            {
+            let (button, hover) = match kind {
+                EndpointKind::Server => (t!("list.add_server"), t!("list.add_server_hover")),
+                EndpointKind::Client => (t!("list.add_client"), t!("list.add_client_hover")),
+                EndpointKind::Relay => (t!("list.add_relay"), t!("list.add_relay_hover")),
+            };
+            if ui.button(button).on_hover_text(hover).clicked() {
                 action = Some(ListAction::Add(kind));
             }
         }
@@ -94,34 +97,34 @@ fn entry_ui(ui: &mut Ui, entry: &ListEntry<'_>, shown: bool) -> Option<ListActio
         RichText::new("○").weak()
     };
     ui.label(dot).on_hover_text(if entry.live.is_some() {
-        "running"
+        t!("list.running")
     } else {
-        "stopped"
+        t!("list.stopped")
     });
+    let kind = kind_label(entry.at.kind);
     let name = if entry.name.is_empty() {
-        format!("(unnamed {})", kind_label(entry.at.kind))
+        t!("list.unnamed", kind = kind).into_owned()
     } else {
         entry.name.to_owned()
     };
     if ui
         .selectable_label(shown, name)
-        .on_hover_text(format!("Show this {}'s panel", kind_label(entry.at.kind)))
+        .on_hover_text(t!("list.show", kind = kind))
         .clicked()
     {
         action = Some(ListAction::Select(entry.at));
     }
     let c = &entry.counts;
-    let place = entry.live.as_deref().unwrap_or(kind_label(entry.at.kind));
-    ui.weak(format!(
-        "{place} · in {} · out {}",
-        c.packets_in, c.packets_out
+    let place = entry.live.as_deref().unwrap_or(&kind);
+    ui.weak(t!(
+        "list.counts",
+        place = place,
+        packets_in = c.packets_in,
+        packets_out = c.packets_out
     ));
     if ui
         .small_button("×")
-        .on_hover_text(format!(
-            "Stop this {} and remove it from the list; its packets stay in the log",
-            kind_label(entry.at.kind)
-        ))
+        .on_hover_text(t!("list.remove", kind = kind))
         .clicked()
     {
         action = Some(ListAction::Remove(entry.at));
@@ -132,17 +135,9 @@ fn entry_ui(ui: &mut Ui, entry: &ListEntry<'_>, shown: bool) -> Option<ListActio
 /// The name field above the shown endpoint's panel; true when it changed.
 pub fn name_field_ui(ui: &mut Ui, name: &mut String) -> bool {
     ui.horizontal(|ui| {
-        super::widgets::labelled_field_ui(ui, "Name", name, 180.0, "PLC sim, sensor 2…")
-            .on_hover_text("What the list, the packet table, the charts and saved logs call it")
+        super::widgets::labelled_field_ui(ui, &t!("list.name"), name, 180.0, &t!("list.name_hint"))
+            .on_hover_text(t!("list.name_hover"))
             .changed()
     })
     .inner
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
