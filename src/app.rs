@@ -76,6 +76,8 @@ impl UdpDeskApp {
         let stored = cc.storage.and_then(|s| s.get_string(eframe::APP_KEY));
         let file = eframe::storage_dir("udpdesk").map(|d| d.join("app.ron"));
         let (settings, problem) = restore::restore(stored, file.as_deref());
+        // Only the window sets the locale: the command line stays English.
+        crate::i18n::apply(settings.language);
         let mut app = UdpDeskApp::with_settings(&cc.egui_ctx, settings);
         if let Some(message) = problem {
             eprintln!("udpdesk: {message}");

@@ -58,6 +58,9 @@ pub struct Settings {
     /// takes a sixth of the table's height, and the table is what most
     /// people came for; the status bar already shows the rates.
     pub charts: bool,
+    /// The window's language; `None` follows the system's locale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::i18n::Language>,
 }
 
 impl Default for Settings {
@@ -81,6 +84,7 @@ impl Default for Settings {
             redraw: crate::app::pacing::RedrawRate::default(),
             handover_ms: 0,
             charts: false,
+            language: None,
         }
     }
 }

@@ -65,6 +65,8 @@ impl UdpDeskApp {
                 ui.checkbox(&mut self.settings.charts, t!("menu.charts"))
                     .on_hover_text(t!("menu.charts_hover"));
                 ui.separator();
+                crate::i18n::language_menu_ui(ui, &mut self.settings.language);
+                ui.separator();
                 ui.label(t!("menu.redraw"));
                 let mut redraw = self.settings.redraw;
                 for rate in RedrawRate::ALL {

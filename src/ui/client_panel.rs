@@ -132,7 +132,7 @@ pub fn client_panel_ui(
         .labelled_by(id)
         .on_hover_text("Pause between rounds; the lines of one round go back to back");
         labelled_field_ui(ui, "Verify", &mut form.verify, 100.0, "no checksum")
-            .on_hover_text(super::widgets::VERIFY_HOVER);
+            .on_hover_text(super::widgets::verify_hover());
     });
     field_error_ui(ui, view.error.as_ref(), Field::Verify);
     ui.horizontal(|ui| {

@@ -184,7 +184,7 @@ pub fn server_panel_ui(
         update |= r.lost_focus();
         ui.add_enabled_ui(stopped, |ui| ui.checkbox(&mut form.broadcast, "Broadcast"));
         let r = labelled_field_ui(ui, "Verify", &mut form.verify, 100.0, "no checksum")
-            .on_hover_text(super::widgets::VERIFY_HOVER);
+            .on_hover_text(super::widgets::verify_hover());
         update |= r.lost_focus();
     });
     field_error_ui(ui, view.error.as_ref(), Field::Verify);

@@ -171,7 +171,3 @@ pub fn reply_kind_label(kind: ReplyKind) -> Cow<'static, str> {
         ReplyKind::None => t!("widgets.reply_none"),
     }
 }
-
-/// What a Verify field takes, in English: panels not yet translated use it;
-/// the translated ones call [`verify_hover`].
-pub const VERIFY_HOVER: &str = "The checksum each received datagram carries at its end; one that fails is marked \"bad sum\" in the table. ALG[:be|le|hex][@from=N][@gap=N][@trailer=N], ALG one of crc16_modbus, crc16_ccitt, crc32, sum8, xor8. NMEA: xor8:hex@from=1@gap=1@trailer=2";
