@@ -7,6 +7,7 @@ mod capture;
 mod print;
 mod relay;
 mod replay;
+mod run;
 mod send;
 mod serve;
 
@@ -46,6 +47,9 @@ pub enum CliCommand {
     /// Relay datagrams between clients and one server, dropping, delaying or
     /// duplicating some on the way, and print both legs.
     Relay(RelayArgs),
+    /// Run a project file: start its servers, relays and clients, run its
+    /// sequences, and exit 0 only if every expected reply came.
+    Run(RunArgs),
     /// Open the window, with a server already running when --serve is given.
     Window(WindowArgs),
 }
@@ -277,6 +281,24 @@ pub struct ReplayArgs {
     pub output: Output,
 }
 
+/// `udpdesk run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The project file (TOML), as the window's File → Save project writes it.
+    pub project: std::path::PathBuf,
+    /// Stream every packet to this file instead of the project's own capture
+    /// file; the extension picks the format: .pcapng, .pcap, .jsonl, .csv or .txt.
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<std::path::PathBuf>,
+    /// End the run after this long (such as 30s); sequences still running
+    /// then count as failed. Without sequences, serve this long.
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Printing options.
+    #[command(flatten)]
+    pub output: Output,
+}
+
 /// `udpdesk bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -404,6 +426,7 @@ pub fn run(command: CliCommand) -> Result<(), CliError> {
         CliCommand::Bench(args) => bench::bench(&args),
         CliCommand::Replay(args) => replay::replay(&args),
         CliCommand::Relay(args) => relay::relay(&args),
+        CliCommand::Run(args) => run::run(&args),
         CliCommand::Window(_) => Err(CliError::runtime(
             "the window is opened by the binary, not by cli::run",
         )),

@@ -108,14 +108,24 @@ impl Project {
         toml::to_string(self).map_err(|e| e.to_string())
     }
 
-    /// Reads and checks a project file.
+    /// Reads and checks a project file. A relative capture path is taken
+    /// from the project's folder.
     ///
     /// # Errors
     /// The file cannot be read, or the line and field of its first mistake.
     pub fn load(path: &Path) -> Result<Project, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read it: {e}", path.display()))?;
-        Project::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let mut project = Project::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        // A capture file named relative to the project lives beside it, so a
+        // project checked into a repository writes its capture there whatever
+        // folder `udpdesk run` is started from.
+        if let (Some(capture), Some(folder)) = (&mut project.capture, path.parent())
+            && capture.is_relative()
+        {
+            *capture = folder.join(&*capture);
+        }
+        Ok(project)
     }
 
     /// Writes the project to `path` through a temporary file in the same

@@ -4,9 +4,12 @@
 //! window keeps what it had.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/process.rs"]
+mod process;
 mod window;
 
 use egui_kittest::kittest::Queryable as _;
+use udpdesk::net::{MatchKind, Sequence, Step, StepKind};
 use udpdesk::settings::{ReplyKind, Settings};
 use window::Ui;
 
@@ -51,6 +54,67 @@ fn a_project_saved_from_the_window_opens_again_with_its_endpoints() {
         .get_by_label_contains("Opened project bench.toml: 1 server, 2 clients");
     fresh.select("传感器 2");
     fresh.h.get_by_label("Send");
+}
+
+#[test]
+fn a_project_made_in_the_window_runs_headless_and_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.toml");
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let step = |kind, text: &str| Step {
+        kind,
+        text: text.into(),
+        matching: MatchKind::Exact,
+        ms: 2000,
+    };
+    let settings = Settings {
+        sequences: vec![Sequence {
+            name: "ack".into(),
+            repeat: 3,
+            steps: vec![
+                step(StepKind::Send, "你好"),
+                step(StepKind::Expect, "收到你的消息了"),
+            ],
+        }],
+        ..Settings::default()
+    };
+    let mut ui = Ui::with(settings);
+    ui.type_into("Name", 0, "PLC 模拟");
+    ui.type_into("Port", 0, &port);
+    ui.choose("Reply", 0, "fixed reply");
+    ui.type_into("Fixed reply", 0, "收到你的消息了");
+    ui.choose("Encoding", 0, "GBK");
+    ui.select("Client 1");
+    ui.type_into("Name", 0, "传感器 2");
+    ui.type_into("Port", 0, &port);
+    ui.choose("Encoding", 0, "GBK");
+    ui.h.state_mut().save_project_to(path.clone());
+    ui.h.run_ok();
+
+    let child = process::udpdesk()
+        .arg("run")
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = process::wait_exit(child);
+    let (stdout, stderr) = (process::text(&out.stdout), process::text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("sequence \"ack\" (client \"传感器 2\") passed: 3 rounds"),
+        "{stderr}"
+    );
+    let acks = stdout
+        .lines()
+        .filter(|l| l.starts_with("[传感器 2] ") && l.ends_with("收到你的消息了"))
+        .count();
+    assert_eq!(acks, 3, "{stdout}");
 }
 
 #[test]

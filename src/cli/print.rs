@@ -27,6 +27,8 @@ pub struct Printer {
     verify: Option<codec::Verify>,
     /// Received datagrams whose checksum failed.
     bad_sums: u64,
+    /// Some packet was checked (by `--verify` or an endpoint's own check).
+    checked: bool,
 }
 
 impl Printer {
@@ -40,14 +42,25 @@ impl Printer {
             line: String::with_capacity(512),
             verify: o.verify,
             bad_sums: 0,
+            checked: false,
         }
     }
 
     /// What `--verify` found, for the summary, if it was asked for.
     #[must_use]
     pub fn verify_summary(&self) -> Option<String> {
-        self.verify
-            .map(|v| format!("{} received datagrams failed the {v} check", self.bad_sums))
+        match self.verify {
+            Some(v) => Some(format!(
+                "{} received datagrams failed the {v} check",
+                self.bad_sums
+            )),
+            None => self.checked.then(|| {
+                format!(
+                    "{} received datagrams failed their endpoint's checksum check",
+                    self.bad_sums
+                )
+            }),
+        }
     }
 
     /// Writes one packet into the buffer; [`Printer::flush`] sends it out.
@@ -58,7 +71,30 @@ impl Printer {
     /// Writes one packet with the leg of a relay it travelled (`relay → server`)
     /// in place of its direction; JSON carries the addresses that tell it.
     pub fn packet_on(&mut self, p: &Packet, leg: Option<&str>) {
-        let failed = match (self.verify, p.direction) {
+        self.print(p, None, leg, self.verify);
+    }
+
+    /// Writes one packet of the endpoint called `name` (`udpdesk run`, where
+    /// several endpoints print together), checked with `verify` when given.
+    pub fn packet_named(
+        &mut self,
+        p: &Packet,
+        name: &str,
+        leg: Option<&str>,
+        verify: Option<codec::Verify>,
+    ) {
+        self.print(p, Some(name), leg, verify.or(self.verify));
+    }
+
+    fn print(
+        &mut self,
+        p: &Packet,
+        name: Option<&str>,
+        leg: Option<&str>,
+        verify: Option<codec::Verify>,
+    ) {
+        self.checked |= verify.is_some();
+        let failed = match (verify, p.direction) {
             (Some(v), crate::packet::Direction::In) => match v.check(&p.bytes) {
                 codec::Verdict::Good => None,
                 codec::Verdict::Bad { expected, found } => Some(format!(
@@ -76,13 +112,20 @@ impl Printer {
         }
         self.line.clear();
         if self.json {
-            match serde_json::to_string(&PacketRecord::from_packet(p)) {
+            let record = match name {
+                Some(name) => PacketRecord::named(p, name),
+                None => PacketRecord::from_packet(p),
+            };
+            match serde_json::to_string(&record) {
                 Ok(json) => self.line.push_str(&json),
                 Err(e) => {
                     let _infallible = write!(self.line, "{{\"error\":\"{e}\"}}");
                 }
             }
         } else {
+            if let Some(name) = name {
+                let _infallible = write!(self.line, "[{name}] ");
+            }
             match leg {
                 Some(leg) => write_leg_line(&mut self.line, p, leg, self.full),
                 None => write_packet_line(&mut self.line, p, self.full),
