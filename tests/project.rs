@@ -141,6 +141,11 @@ encoding = "Gbk"
     // The capture named relative to the project is written beside it.
     let capture = std::fs::read_to_string(dir.path().join("run.jsonl")).unwrap();
     assert_eq!(capture.lines().count(), 16, "{capture}");
+    // It names each endpoint as the project does.
+    for (name, n) in [("PLC 模拟", 4), ("ack", 4), ("sensor", 4), ("传感器 2", 4)] {
+        let named = format!("\"endpoint_name\":\"{name}\"");
+        assert_eq!(capture.matches(&named).count(), n, "{name}: {capture}");
+    }
     assert!(stderr.contains("captured 16 packets"), "{stderr}");
 }
 

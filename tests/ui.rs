@@ -470,6 +470,13 @@ fn capturing_from_the_window_writes_every_packet_and_stops_on_a_click() {
     let packets = udpdesk::capture::load_log(&path).unwrap();
     assert_eq!(packets.len(), 6);
     assert_eq!(&packets[0].bytes[..], "一".as_bytes());
+    // The file names the server as the list does.
+    let lines = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        lines.matches("\"endpoint_name\":\"Server 1\"").count(),
+        6,
+        "{lines}"
+    );
     // The window's log is untouched by the capture ending.
     assert_eq!(ui.app().session.store.len(), 6);
 }

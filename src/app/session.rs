@@ -197,6 +197,12 @@ impl Session {
         self.next_id += 1;
         let id = EndpointId(self.next_id);
         self.names.insert(id, name.to_owned());
+        // Captures name it as the list does; if the engine is gone, the
+        // start that follows says so.
+        let _named = self.command(Command::NameEndpoint {
+            id,
+            name: name.to_owned(),
+        });
         id
     }
 

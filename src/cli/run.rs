@@ -45,6 +45,14 @@ pub(super) fn run(args: &RunArgs) -> Result<(), CliError> {
     }
     let mut state = RunState::new(&plan, &args.output);
     for planned in &plan.endpoints {
+        let name = planned.name.clone();
+        send_cmd(
+            &engine,
+            Command::NameEndpoint {
+                id: planned.id,
+                name,
+            },
+        )?;
         send_cmd(&engine, planned.start.clone())?;
     }
     let interrupted = ctrl_c()?;

@@ -282,6 +282,15 @@ pub enum Command {
         /// The bytes.
         payload: Vec<u8>,
     },
+    /// Give an endpoint the name capture files show for it (a pcapng
+    /// interface, the `endpoint_name` of CSV and JSON Lines) in place of the
+    /// engine's `server 127.0.0.1:9999`. Best sent before it starts.
+    NameEndpoint {
+        /// Which endpoint.
+        id: EndpointId,
+        /// Its name.
+        name: String,
+    },
     /// Close an endpoint's socket; answers with [`Event::Stopped`].
     Close {
         /// Which endpoint.

@@ -66,6 +66,9 @@ pub struct Handover {
     counters: HashMap<EndpointId, Counted>,
     /// Each endpoint's name, for a capture's interfaces.
     names: HashMap<EndpointId, String>,
+    /// Names the owner gave ([`Command::NameEndpoint`]): they win over the
+    /// engine's own `server ADDR`.
+    labels: HashMap<EndpointId, String>,
     /// The capture file every packet also goes to, if one runs.
     capture: Option<Capturing>,
     /// The source address the routing table picks for each destination, for
@@ -107,6 +110,7 @@ impl Handover {
             blocked_at: None,
             counters: HashMap::new(),
             names: HashMap::new(),
+            labels: HashMap::new(),
             capture: None,
             sources: HashMap::new(),
         }
@@ -114,10 +118,22 @@ impl Handover {
 
     /// Names an endpoint (a capture file shows it).
     pub fn name_endpoint(&mut self, id: EndpointId, name: String) {
+        let name = self.labels.get(&id).cloned().unwrap_or(name);
         if let Some(c) = &self.capture {
             c.live.name_endpoint(id, &name);
         }
         self.names.insert(id, name);
+    }
+
+    /// The owner's name for an endpoint, used from its start on (a capture
+    /// already under way keeps the name it first wrote).
+    pub fn label_endpoint(&mut self, id: EndpointId, name: String) {
+        if self.names.contains_key(&id) {
+            self.labels.insert(id, name.clone());
+            self.name_endpoint(id, name);
+        } else {
+            self.labels.insert(id, name);
+        }
     }
 
     /// Sends every packet recorded from now on to `live` as well, replacing

@@ -455,6 +455,7 @@ impl Worker {
             Command::Fault(super::command::Fault::Panic) => {
                 panic!("a fault injected by a test")
             }
+            Command::NameEndpoint { id, name } => self.out.label_endpoint(id, name),
             Command::Close { id } => {
                 self.supersede(id);
                 if !self.endpoints.contains_key(&id) {
