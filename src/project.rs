@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::net::{Sequence, Step};
+use crate::net::Sequence;
 use crate::settings::{ClientForm, RelayForm, SavedMessage, ServerForm};
 
 /// Everything one project file holds.
@@ -33,48 +33,7 @@ pub struct Project {
     pub saved: Vec<SavedMessage>,
     /// `[[sequence]]` tables, each run from its client to that client's target.
     #[serde(rename = "sequence")]
-    pub sequences: Vec<ProjectSequence>,
-}
-
-/// A sequence and the client that runs it. Not a flattened [`Sequence`]:
-/// flattening hides misspelt fields from the strict reader.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ProjectSequence {
-    /// Its name in the summary.
-    pub name: String,
-    /// The client's name; empty for the first client.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub client: String,
-    /// How many times the steps run; 0 loops until Ctrl-C.
-    pub repeat: u64,
-    /// The steps, in order.
-    #[serde(rename = "step")]
-    pub steps: Vec<Step>,
-}
-
-impl Default for ProjectSequence {
-    fn default() -> Self {
-        let base = Sequence::default();
-        ProjectSequence {
-            name: base.name,
-            client: String::new(),
-            repeat: base.repeat,
-            steps: base.steps,
-        }
-    }
-}
-
-impl ProjectSequence {
-    /// The engine's sequence.
-    #[must_use]
-    pub fn sequence(&self) -> Sequence {
-        Sequence {
-            name: self.name.clone(),
-            repeat: self.repeat,
-            steps: self.steps.clone(),
-        }
-    }
+    pub sequences: Vec<Sequence>,
 }
 
 /// What the strict reader says when a key is unknown.
@@ -93,7 +52,7 @@ impl Project {
 
     /// The index of the client that runs `sequence`.
     #[must_use]
-    pub fn client_of(&self, sequence: &ProjectSequence) -> Option<usize> {
+    pub fn client_of(&self, sequence: &Sequence) -> Option<usize> {
         if sequence.client.is_empty() {
             return (!self.clients.is_empty()).then_some(0);
         }

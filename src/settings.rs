@@ -139,6 +139,18 @@ pub const MIN_MEMORY_MIB: usize = 16;
 pub const MAX_MEMORY_MIB: usize = 64 << 10;
 
 impl Settings {
+    /// Gives the sequences of the client called `from` to the one called
+    /// `to` (empty: to every client).
+    pub fn hand_sequences(&mut self, from: &str, to: &str) {
+        if from.is_empty() {
+            // Those are every client's already.
+            return;
+        }
+        for seq in self.sequences.iter_mut().filter(|s| s.client == from) {
+            to.clone_into(&mut seq.client);
+        }
+    }
+
     /// The settings with an older file's single server, client and relay
     /// made the first of their lists, and the selection inside the lists.
     #[must_use]

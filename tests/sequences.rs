@@ -89,6 +89,7 @@ fn steps_run_in_order_with_their_pauses_and_replies_met() {
         &e,
         at,
         Sequence {
+            client: String::new(),
             name: "hello".into(),
             repeat: 2,
             steps: vec![
@@ -135,6 +136,7 @@ fn an_expect_step_times_out_and_the_run_stops_there() {
         &e,
         at,
         Sequence {
+            client: String::new(),
             name: "silent".into(),
             repeat: 3,
             steps: vec![
@@ -157,6 +159,7 @@ fn a_looping_sequence_runs_until_stopped() {
         &e,
         at,
         Sequence {
+            client: String::new(),
             name: "loop".into(),
             repeat: 0,
             steps: vec![
@@ -183,6 +186,7 @@ fn bad_steps_are_refused_before_anything_is_sent() {
         &e,
         at,
         Sequence {
+            client: String::new(),
             name: "bad".into(),
             repeat: 1,
             steps: vec![
@@ -218,6 +222,7 @@ fn steps_that_take_no_time_do_not_hold_the_network_thread() {
         &e,
         at,
         Sequence {
+            client: String::new(),
             name: "busy".into(),
             repeat: u64::MAX,
             steps: vec![

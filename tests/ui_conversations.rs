@@ -43,13 +43,16 @@ fn a_rule_typed_in_the_window_answers_and_the_try_box_says_which() {
     // Clicks land once the window has caught up with the traffic.
     ui.wait_until("four packets", |a| a.session.store.len() == 4);
 
-    // A second rule above it, by the arrows, wins.
-    ui.click("Add rule");
+    // A second rule above it, by the arrows, wins. A click can land in a
+    // frame that lays the panel out anew (the peers above it change as
+    // packets come); it is clicked again until it took.
+    let end = std::time::Instant::now() + DEADLINE;
+    while ui.h.query_all_by_label("matches").count() < 2 {
+        assert!(std::time::Instant::now() < end, "the rule was never added");
+        ui.click("Add rule");
+    }
     ui.type_into("matches", 1, "ping");
     ui.type_into("with", 1, "second");
-    // A click can land in a frame that lays the panel out anew (the peers
-    // above it change as packets come); it is clicked again until it took.
-    let end = std::time::Instant::now() + DEADLINE;
     while ui.app().settings.servers[0].rules[0].reply != "second" {
         assert!(std::time::Instant::now() < end, "the rule never moved up");
         ui.h.get_all_by_label("↑").nth(1).unwrap().click();

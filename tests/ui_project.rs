@@ -74,6 +74,7 @@ fn a_project_made_in_the_window_runs_headless_and_passes() {
     };
     let settings = Settings {
         sequences: vec![Sequence {
+            client: String::new(),
             name: "ack".into(),
             repeat: 3,
             steps: vec![
@@ -115,6 +116,54 @@ fn a_project_made_in_the_window_runs_headless_and_passes() {
         .filter(|l| l.starts_with("[传感器 2] ") && l.ends_with("收到你的消息了"))
         .count();
     assert_eq!(acks, 3, "{stdout}");
+}
+
+#[test]
+fn sequences_keep_their_client_through_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.toml");
+    let step = "\n[[sequence.step]]\ntext = \"hi\"\n";
+    let mut text = String::from(
+        "[[client]]\nname = \"A\"\n\n[[client]]\nname = \"B\"\n\n[[server]]\nname = \"S\"\n",
+    );
+    for (name, client) in [("a1", "A"), ("a2", "A"), ("b1", "B"), ("any", "")] {
+        text.push_str(&format!(
+            "\n[[sequence]]\nname = \"{name}\"\nclient = \"{client}\"\n{step}"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut ui = Ui::with(Settings::default());
+    ui.h.state_mut().open_project_from(path.clone());
+    ui.h.run_ok();
+
+    // Each client shows its own sequences and those of every client.
+    ui.select("A");
+    ui.h.get_by_label("Sequences (3)");
+    ui.select("B");
+    ui.h.get_by_label("Sequences (2)");
+    ui.click("Sequences (2)");
+    ui.click("New sequence");
+    assert_eq!(ui.app().settings.sequences[4].client, "B");
+
+    // A rename takes the client's sequences along; a removal gives them to
+    // every client. The project saved then opens again.
+    ui.type_into("Name", 0, "B2");
+    let remove: Vec<_> = ui.h.get_all_by_label("×").collect();
+    remove[1].click(); // A: the list holds the server first, then the clients
+    ui.h.run_ok();
+    let clients: Vec<_> = ui
+        .app()
+        .settings
+        .sequences
+        .iter()
+        .map(|s| s.client.as_str())
+        .collect();
+    assert_eq!(clients, ["", "", "B2", "", "B2"]);
+    let saved = dir.path().join("saved.toml");
+    ui.h.state_mut().save_project_to(saved.clone());
+    let project = udpdesk::project::Project::load(&saved).unwrap();
+    assert_eq!(project.client_of(&project.sequences[2]), Some(0));
+    assert_eq!(project.clients[0].name, "B2");
 }
 
 #[test]

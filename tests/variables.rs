@@ -87,6 +87,7 @@ fn a_sequence_step_fills_its_variables_for_each_send() {
         id,
         target: to.local_addr().unwrap().to_string(),
         sequence: Sequence {
+            client: String::new(),
             name: "numbered".into(),
             repeat: 3,
             steps: vec![Step {

@@ -28,7 +28,8 @@ pub enum EndpointAction {
     /// Relay `0` asked for this.
     Relay(usize, RelayRequest),
     /// The shown endpoint's name was edited.
-    Renamed(Selected),
+    /// An endpoint's name was edited; it was called `String` before.
+    Renamed(Selected, String),
 }
 
 impl UdpDeskApp {
@@ -112,8 +113,9 @@ impl UdpDeskApp {
                 else {
                     return;
                 };
+                let before = form.name.clone();
                 if endpoint_list::name_field_ui(ui, &mut form.name) {
-                    actions.push(EndpointAction::Renamed(shown));
+                    actions.push(EndpointAction::Renamed(shown, before));
                 }
                 if let Some(a) = server_panel::server_panel_ui(
                     ui,
@@ -143,8 +145,9 @@ impl UdpDeskApp {
                 else {
                     return;
                 };
+                let before = form.name.clone();
                 if endpoint_list::name_field_ui(ui, &mut form.name) {
-                    actions.push(EndpointAction::Renamed(shown));
+                    actions.push(EndpointAction::Renamed(shown, before));
                 }
                 let tally = s.tally(view.id);
                 let figures = view.id.and_then(|id| s.pairing.figures(id));
@@ -161,6 +164,7 @@ impl UdpDeskApp {
                 let asked = ui.push_id("sequences", |ui| {
                     sequence_panel::sequence_panel_ui(
                         ui,
+                        &form.name,
                         &mut self.settings.sequences,
                         &mut self.settings.sequence_shown,
                         &view.sequence,
@@ -180,8 +184,9 @@ impl UdpDeskApp {
                 else {
                     return;
                 };
+                let before = form.name.clone();
                 if endpoint_list::name_field_ui(ui, &mut form.name) {
-                    actions.push(EndpointAction::Renamed(shown));
+                    actions.push(EndpointAction::Renamed(shown, before));
                 }
                 if let Some(r) =
                     relay_panel::relay_panel_ui(ui, form, view, tally, std::time::Instant::now())
@@ -216,10 +221,14 @@ impl UdpDeskApp {
             }
             EndpointAction::Sequence(i, SequenceAction::Stop) => self.session.stop_sending(i),
             EndpointAction::Relay(i, r) => self.apply_relay(i, r),
-            EndpointAction::Renamed(at) => {
+            EndpointAction::Renamed(at, before) => {
                 if let Some(name) = self.settings.name(at) {
                     let name = name.to_owned();
                     self.session.rename(at.kind, at.index, &name);
+                    if at.kind == EndpointKind::Client {
+                        // Its own sequences follow it.
+                        self.settings.hand_sequences(&before, &name);
+                    }
                 }
             }
         }
@@ -276,7 +285,14 @@ impl UdpDeskApp {
         self.session.remove(at.kind, at.index);
         match at.kind {
             EndpointKind::Server => drop(self.settings.servers.remove(at.index)),
-            EndpointKind::Client => drop(self.settings.clients.remove(at.index)),
+            EndpointKind::Client => {
+                let gone = self.settings.clients.remove(at.index);
+                // Its own sequences go to every client rather than to none:
+                // a project naming a client that is not there would not open.
+                if !self.settings.clients.iter().any(|c| c.name == gone.name) {
+                    self.settings.hand_sequences(&gone.name, "");
+                }
+            }
             EndpointKind::Relay => drop(self.settings.relays.remove(at.index)),
         }
         let shown = &mut self.settings.selected;

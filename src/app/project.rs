@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::project::{Project, ProjectSequence};
+use crate::project::Project;
 use crate::settings::{EndpointKind, Selected};
 
 use super::UdpDeskApp;
@@ -26,16 +26,7 @@ impl UdpDeskApp {
             clients: s.clients.clone(),
             relays: s.relays.clone(),
             saved: s.saved.clone(),
-            sequences: s
-                .sequences
-                .iter()
-                .map(|q| ProjectSequence {
-                    name: q.name.clone(),
-                    client: String::new(),
-                    repeat: q.repeat,
-                    steps: q.steps.clone(),
-                })
-                .collect(),
+            sequences: s.sequences.clone(),
         }
     }
 
@@ -104,11 +95,7 @@ impl UdpDeskApp {
             }
         }
         let s = &mut self.settings;
-        s.sequences = project
-            .sequences
-            .iter()
-            .map(ProjectSequence::sequence)
-            .collect();
+        s.sequences = project.sequences;
         s.servers = project.servers;
         s.clients = project.clients;
         s.relays = project.relays;

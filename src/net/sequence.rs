@@ -74,6 +74,12 @@ pub struct Step {
 pub struct Sequence {
     /// Its name in lists.
     pub name: String,
+    /// The client that runs it, by name, in a project and in the window;
+    /// empty for the client shown (the first client in a project). The
+    /// engine does not read it: [`Command::RunSequence`](super::Command)
+    /// names the client.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub client: String,
     /// How many times the whole list runs; 0 loops until stopped.
     pub repeat: u64,
     /// The steps, in order.
@@ -85,6 +91,7 @@ impl Default for Sequence {
     fn default() -> Self {
         Sequence {
             name: "sequence".to_owned(),
+            client: String::new(),
             repeat: 1,
             steps: Vec::new(),
         }

@@ -70,9 +70,7 @@ pub(super) fn check(project: &Project, text: &str) -> Result<(), String> {
             });
         };
         let encoding = project.clients[client].encoding;
-        seq.sequence()
-            .check(encoding)
-            .map_err(|e| at.say("step", &e))?;
+        seq.check(encoding).map_err(|e| at.say("step", &e))?;
     }
     Ok(())
 }

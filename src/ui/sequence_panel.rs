@@ -52,10 +52,13 @@ pub enum SequenceAction {
     Stop,
 }
 
-/// Draws the sequences section; `check` says what is wrong with the shown
-/// sequence, if anything.
+/// Draws the sequences section under the client called `client`: the
+/// sequences that are its own or any client's. `check` says what is wrong
+/// with the shown sequence, if anything.
+#[allow(clippy::too_many_arguments)]
 pub fn sequence_panel_ui(
     ui: &mut Ui,
+    client: &str,
     sequences: &mut Vec<Sequence>,
     shown: &mut usize,
     view: &SequenceView,
@@ -64,7 +67,16 @@ pub fn sequence_panel_ui(
     state: &mut SequenceState,
 ) -> Option<SequenceAction> {
     let mut action = None;
-    let title = match sequences.len() {
+    let mine = |s: &Sequence| s.client.is_empty() || s.client == client;
+    let visible: Vec<usize> = (0..sequences.len())
+        .filter(|&i| mine(&sequences[i]))
+        .collect();
+    if !visible.contains(shown)
+        && let Some(&first) = visible.first()
+    {
+        *shown = first;
+    }
+    let title = match visible.len() {
         0 => t!("sequence.title"),
         n => t!("sequence.title_count", count = n),
     };
@@ -72,14 +84,13 @@ pub fn sequence_panel_ui(
         .id_salt("sequences")
         .show(ui, |ui| {
             ui.horizontal(|ui| {
-                if !sequences.is_empty() {
-                    *shown = (*shown).min(sequences.len() - 1);
+                if let Some(seq) = sequences.get(*shown).filter(|s| mine(s)) {
                     let label = ui.label(t!("sequence.pick")).id;
                     egui::ComboBox::from_id_salt("sequence-pick")
-                        .selected_text(sequences[*shown].name.clone())
+                        .selected_text(seq.name.clone())
                         .show_ui(ui, |ui| {
-                            for (i, s) in sequences.iter().enumerate() {
-                                ui.selectable_value(shown, i, &s.name);
+                            for &i in &visible {
+                                ui.selectable_value(shown, i, &sequences[i].name);
                             }
                         })
                         .response
@@ -89,12 +100,13 @@ pub fn sequence_panel_ui(
                     sequences.push(Sequence {
                         name: t!("sequence.default_name", number = sequences.len() + 1)
                             .into_owned(),
+                        client: client.to_owned(),
                         steps: vec![Step::default()],
                         ..Sequence::default()
                     });
                     *shown = sequences.len() - 1;
                 }
-                if !sequences.is_empty()
+                if !visible.is_empty()
                     && !view.running
                     && ui.button(t!("sequence.delete")).clicked()
                 {
@@ -102,11 +114,25 @@ pub fn sequence_panel_ui(
                     *shown = shown.saturating_sub(1);
                 }
             });
-            let Some(seq) = sequences.get_mut(*shown) else {
+            let Some(seq) = sequences.get_mut(*shown).filter(|s| mine(s)) else {
                 ui.weak(t!("sequence.intro"));
                 return;
             };
-            ui.add_enabled_ui(!view.running, |ui| edit_ui(ui, seq, saved));
+            ui.add_enabled_ui(!view.running, |ui| {
+                edit_ui(ui, seq, saved);
+                let mut own = !seq.client.is_empty();
+                if ui
+                    .checkbox(&mut own, t!("sequence.own_client"))
+                    .on_hover_text(t!("sequence.own_client_hover"))
+                    .changed()
+                {
+                    seq.client = if own {
+                        client.to_owned()
+                    } else {
+                        String::new()
+                    };
+                }
+            });
             let verdict = state.check(seq, encoding).clone();
             if let Err(e) = &verdict {
                 ui.label(RichText::new(e).color(ERROR_RED));

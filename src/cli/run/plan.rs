@@ -133,7 +133,7 @@ impl Plan {
                 c.queue.push_back(sequences.len());
             }
             sequences.push(PlannedSequence {
-                sequence: planned.sequence(),
+                sequence: planned.clone(),
                 client,
             });
         }
