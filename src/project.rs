@@ -91,9 +91,17 @@ impl Project {
     /// folder, renamed over it: a crash leaves the old file or the new, never half.
     ///
     /// # Errors
-    /// The folder cannot be written.
+    /// The project would not open again (two endpoints of one name), or the
+    /// folder cannot be written.
     pub fn save(&self, path: &Path) -> Result<(), String> {
         let text = self.to_text()?;
+        // Only what would open again is written.
+        Project::parse(&text).map_err(|e| {
+            format!(
+                "{}: not saved, as it would not open again: {e}",
+                path.display()
+            )
+        })?;
         let file_name = path
             .file_name()
             .ok_or_else(|| format!("{}: not a file name", path.display()))?;

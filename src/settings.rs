@@ -139,6 +139,21 @@ pub const MIN_MEMORY_MIB: usize = 16;
 pub const MAX_MEMORY_MIB: usize = 64 << 10;
 
 impl Settings {
+    /// True when an endpoint other than `at` has the name `at` has.
+    #[must_use]
+    pub fn name_taken(&self, at: Selected) -> bool {
+        let Some(name) = self.name(at) else {
+            return false;
+        };
+        let names = self
+            .servers
+            .iter()
+            .map(|f| &f.name)
+            .chain(self.clients.iter().map(|f| &f.name))
+            .chain(self.relays.iter().map(|f| &f.name));
+        names.filter(|n| *n == name).count() > 1
+    }
+
     /// Gives the sequences of the client called `from` to the one called
     /// `to` (empty: to every client).
     pub fn hand_sequences(&mut self, from: &str, to: &str) {

@@ -167,6 +167,36 @@ fn sequences_keep_their_client_through_the_window() {
 }
 
 #[test]
+fn two_endpoints_of_one_name_are_flagged_and_not_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.toml");
+    let mut ui = Ui::new();
+    ui.type_into("Name", 0, "dev");
+    assert!(
+        ui.h.query_by_label_contains("Another endpoint has this name")
+            .is_none()
+    );
+    ui.select("Client 1");
+    ui.type_into("Name", 0, "dev");
+    ui.h.get_by_label_contains("Another endpoint has this name");
+    ui.h.state_mut().save_project_to(path.clone());
+    ui.h.run_ok();
+    assert!(!path.exists(), "nothing written");
+    let said = ui.app().session.last_error.clone().unwrap_or_default();
+    assert!(
+        said.contains("not saved") && said.contains("\"dev\" is taken"),
+        "{said}"
+    );
+    ui.type_into("Name", 0, "dev 2");
+    assert!(
+        ui.h.query_by_label_contains("Another endpoint has this name")
+            .is_none()
+    );
+    ui.h.state_mut().save_project_to(path.clone());
+    assert!(path.exists());
+}
+
+#[test]
 fn a_bad_project_is_refused_with_its_line_and_nothing_changes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");

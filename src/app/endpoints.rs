@@ -101,6 +101,7 @@ impl UdpDeskApp {
         actions: &mut Vec<EndpointAction>,
     ) {
         let i = shown.index;
+        let taken = self.settings.name_taken(shown);
         let s = &mut self.session;
         match shown.kind {
             EndpointKind::Server => {
@@ -114,7 +115,7 @@ impl UdpDeskApp {
                     return;
                 };
                 let before = form.name.clone();
-                if endpoint_list::name_field_ui(ui, &mut form.name) {
+                if endpoint_list::name_field_ui(ui, &mut form.name, taken) {
                     actions.push(EndpointAction::Renamed(shown, before));
                 }
                 if let Some(a) = server_panel::server_panel_ui(
@@ -146,7 +147,7 @@ impl UdpDeskApp {
                     return;
                 };
                 let before = form.name.clone();
-                if endpoint_list::name_field_ui(ui, &mut form.name) {
+                if endpoint_list::name_field_ui(ui, &mut form.name, taken) {
                     actions.push(EndpointAction::Renamed(shown, before));
                 }
                 let tally = s.tally(view.id);
@@ -185,7 +186,7 @@ impl UdpDeskApp {
                     return;
                 };
                 let before = form.name.clone();
-                if endpoint_list::name_field_ui(ui, &mut form.name) {
+                if endpoint_list::name_field_ui(ui, &mut form.name, taken) {
                     actions.push(EndpointAction::Renamed(shown, before));
                 }
                 if let Some(r) =

@@ -133,11 +133,23 @@ fn entry_ui(ui: &mut Ui, entry: &ListEntry<'_>, shown: bool) -> Option<ListActio
 }
 
 /// The name field above the shown endpoint's panel; true when it changed.
-pub fn name_field_ui(ui: &mut Ui, name: &mut String) -> bool {
-    ui.horizontal(|ui| {
-        super::widgets::labelled_field_ui(ui, &t!("list.name"), name, 180.0, &t!("list.name_hint"))
+/// `taken` says another endpoint has the same name: a project needs each once.
+pub fn name_field_ui(ui: &mut Ui, name: &mut String, taken: bool) -> bool {
+    let changed = ui
+        .horizontal(|ui| {
+            super::widgets::labelled_field_ui(
+                ui,
+                &t!("list.name"),
+                name,
+                180.0,
+                &t!("list.name_hint"),
+            )
             .on_hover_text(t!("list.name_hover"))
             .changed()
-    })
-    .inner
+        })
+        .inner;
+    if taken {
+        ui.label(egui::RichText::new(t!("list.name_taken")).color(super::widgets::WARN_AMBER));
+    }
+    changed
 }
