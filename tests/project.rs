@@ -297,3 +297,32 @@ fn a_servers_only_project_serves_until_its_quit_word_or_ctrl_c() {
     assert!(out.status.success());
     wait_line(&lines, "run ended (interrupted)");
 }
+
+#[test]
+fn a_looping_sequence_is_a_soak_test_that_timeout_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let project = format!(
+        "[[server]]\nname = \"dev\"\nport = \"{port}\"\nreply = \"Upper\"\n{}",
+        client_with_sequence("soak", port, "tick", "TICK", 1000)
+            .replace("repeat = 2", "repeat = 0")
+            + "\n[[sequence.step]]\nkind = \"pause\"\nms = 5\n"
+    );
+    let out = run(dir.path(), &project, &["--timeout", "300ms", "--quiet"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("run ended (--timeout reached)"), "{stderr}");
+    assert!(
+        stderr.contains("1 of 1 sequences met every expected reply"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "--quiet prints no packets");
+
+    // A loop that misses a reply fails at once, whatever the timeout.
+    let mute = project.replace("reply = \"Upper\"", "reply = \"None\"");
+    let mute = mute.replace("ms = 1000", "ms = 100");
+    let out = run(dir.path(), &mute, &["--timeout", "10s"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("run ended (done)"), "{stderr}");
+}

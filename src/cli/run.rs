@@ -93,6 +93,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), CliError> {
     };
     // Close every endpoint and take its last events: packets and counters
     // still in the engine's batch belong in the summary.
+    state.ending();
     for id in state.running() {
         let _closing = engine.send(Command::Close { id });
     }

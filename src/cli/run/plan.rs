@@ -68,8 +68,13 @@ impl Plan {
                 .as_ref()
                 .map(|w| format!(", quit word \"{w}\""))
                 .unwrap_or_default();
+            let manual = if config.reply == crate::net::ReplyMode::Manual {
+                " (nobody types replies in `run`: it stays silent)"
+            } else {
+                ""
+            };
             let about = format!(
-                "reply: {}, encoding: {}{quit}",
+                "reply: {}{manual}, encoding: {}{quit}",
                 config.reply, config.encoding
             );
             let id = next_id(&endpoints);

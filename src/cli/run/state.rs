@@ -67,6 +67,9 @@ impl Ep {
 
 struct Seq {
     name: String,
+    /// It loops until stopped (`repeat = 0`): a soak test, met if nothing
+    /// failed by the time Ctrl-C or `--timeout` ends the run.
+    loops: bool,
     /// Taken when it is handed to the engine.
     sequence: Option<Sequence>,
     client: usize,
@@ -84,6 +87,9 @@ pub(in crate::cli) struct RunState {
     setup_failure: Option<String>,
     /// The sequences have been handed out.
     launched: bool,
+    /// The run is closing its endpoints: a sequence stopped now was cut
+    /// short by Ctrl-C or `--timeout`, not by a failure.
+    ending: bool,
 }
 
 impl RunState {
@@ -115,6 +121,7 @@ impl RunState {
             .iter()
             .map(|s| Seq {
                 name: s.sequence.name.clone(),
+                loops: s.sequence.repeat == 0,
                 sequence: Some(s.sequence.clone()),
                 client: s.client,
                 outcome: Outcome::Waiting,
@@ -127,7 +134,13 @@ impl RunState {
             sequences,
             setup_failure: None,
             launched: false,
+            ending: false,
         }
+    }
+
+    /// The run is over: what stops from here on was stopped by the run.
+    pub(super) fn ending(&mut self) {
+        self.ending = true;
     }
 
     /// Still waiting for an endpoint to bind.
@@ -357,6 +370,13 @@ impl RunState {
             SequenceEnd::TimedOut { round, step } => Outcome::Missed(format!(
                 "step {step} of round {round} saw no matching reply in time"
             )),
+            // Closing a client ends its sequence as stopped or failed.
+            SequenceEnd::Stopped | SequenceEnd::Failed if self.ending && seq.loops => {
+                Outcome::Met { rounds, sent }
+            }
+            SequenceEnd::Stopped | SequenceEnd::Failed if self.ending => Outcome::Missed(format!(
+                "cut short after {rounds} rounds, {sent} datagrams sent"
+            )),
             SequenceEnd::Stopped | SequenceEnd::Failed => Outcome::Missed(format!(
                 "stopped after {rounds} rounds, {sent} datagrams sent"
             )),
@@ -436,7 +456,10 @@ impl RunState {
             let met = self
                 .sequences
                 .iter()
-                .filter(|s| matches!(s.outcome, Outcome::Met { .. }))
+                .filter(|s| {
+                    matches!(s.outcome, Outcome::Met { .. })
+                        || (s.loops && matches!(s.outcome, Outcome::Running))
+                })
                 .count();
             eprintln!(
                 "udpdesk: {met} of {} sequences met every expected reply",
@@ -457,6 +480,7 @@ impl RunState {
         let mut failed = self.sequences.iter().filter_map(|s| {
             let why = match &s.outcome {
                 Outcome::Met { .. } => return None,
+                Outcome::Running if s.loops => return None,
                 Outcome::Missed(why) => why.as_str(),
                 Outcome::Running => "still running when the run ended",
                 Outcome::Waiting => "never started",
