@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use egui::RichText;
+use rust_i18n::t;
 
 use crate::settings::{Settings, Theme};
 use crate::ui::chart_strip::{self, ChartAction, Trace};
@@ -79,7 +80,9 @@ impl UdpDeskApp {
         // Only the window sets the locale: the command line stays English.
         crate::i18n::apply(settings.language);
         let mut app = UdpDeskApp::with_settings(&cc.egui_ctx, settings);
-        if let Some(message) = problem {
+        if let Some(problem) = problem {
+            // Said now, in the window's language.
+            let message = problem.to_string();
             eprintln!("udpdesk: {message}");
             app.session.last_error = Some(message);
         }
@@ -240,7 +243,7 @@ impl UdpDeskApp {
             }
             Some(Loaded::Failed(message)) => self.session.last_error = Some(message),
             Some(Loaded::Cancelled) => {
-                self.session.status = Some("Opening cancelled; the log is as it was".to_owned());
+                self.session.status = Some(t!("app.open_cancelled").into_owned());
             }
             None => {}
         }
@@ -256,12 +259,12 @@ impl UdpDeskApp {
         // While the filter is still looking through the log, the rows shown
         // are not all there yet: no replay of a part.
         let target = if self.table.scanning {
-            Err("the filter is still looking through the log".to_owned())
+            Err(t!("app.replay_scanning").into_owned())
         } else {
             self.settings
                 .clients
                 .get(self.settings.client_shown)
-                .ok_or_else(|| "add a client first: the replay is sent from it".to_owned())
+                .ok_or_else(|| t!("app.replay_no_client").into_owned())
                 .and_then(|form| forms::target(form).map_err(|e| e.message))
         };
         let progress = self.session.replay_progress();
@@ -338,7 +341,7 @@ impl UdpDeskApp {
 
     pub(super) fn ask_path(&mut self, purpose: Purpose) {
         if self.saver.busy() {
-            self.session.status = Some("A file dialog or a save is already under way".to_owned());
+            self.session.status = Some(t!("app.dialog_busy").into_owned());
             return;
         }
         if let Err(e) = self.saver.ask_path(purpose) {
@@ -359,14 +362,12 @@ impl UdpDeskApp {
             Some(Outcome::Cancelled(purpose)) => {
                 // rfd answers "no file" both for Cancel and when no dialog program exists.
                 let what = match purpose {
-                    Purpose::SaveLog => "Log not saved",
-                    Purpose::Capture => "Capture not started",
-                    Purpose::Open | Purpose::OpenProject => "Nothing opened",
-                    Purpose::SaveProject => "Project not saved",
+                    Purpose::SaveLog => t!("app.log_not_saved"),
+                    Purpose::Capture => t!("app.capture_not_started"),
+                    Purpose::Open | Purpose::OpenProject => t!("app.nothing_opened"),
+                    Purpose::SaveProject => t!("app.project_not_saved"),
                 };
-                self.session.status = Some(format!(
-                    "{what}: no file chosen (if no dialog appeared, install zenity or an XDG desktop portal)"
-                ));
+                self.session.status = Some(t!("app.no_file_chosen", what = what).into_owned());
             }
             Some(Outcome::Failed(msg)) => {
                 self.session.status = None;
@@ -493,13 +494,11 @@ impl eframe::App for UdpDeskApp {
             egui::Panel::top("engine-failed").show(ui, |ui| {
                 ui.horizontal_wrapped(|ui| {
                     ui.label(
-                        RichText::new(format!(
-                            "{reason}. The servers and clients stopped; the packets already captured are kept."
-                        ))
-                        .color(crate::ui::widgets::ERROR_RED)
-                        .strong(),
+                        RichText::new(t!("app.engine_failed", reason = reason))
+                            .color(crate::ui::widgets::ERROR_RED)
+                            .strong(),
                     );
-                    restart = ui.button("Restart engine").clicked();
+                    restart = ui.button(t!("app.restart_engine")).clicked();
                 });
             });
             if restart {
@@ -520,13 +519,13 @@ impl eframe::App for UdpDeskApp {
                 );
                 let mut cancel = false;
                 ui.horizontal(|ui| {
-                    ui.label(format!("Opening {name}…"));
+                    ui.label(t!("app.opening", name = name));
                     ui.add(
                         egui::ProgressBar::new(done)
                             .desired_width(240.0)
                             .show_percentage(),
                     );
-                    cancel = ui.button("Cancel").clicked();
+                    cancel = ui.button(t!("app.cancel")).clicked();
                 });
                 if cancel {
                     self.opener.cancel();

@@ -36,16 +36,13 @@ pub struct Project {
     pub sequences: Vec<Sequence>,
 }
 
-/// What the strict reader says when a key is unknown.
-const FIELDS: &str = "a project has capture and [[server]], [[client]], [[relay]], [[message]] and [[sequence]] tables";
-
 impl Project {
     /// Reads a project's text and checks every endpoint and sequence.
     ///
     /// # Errors
     /// The line and field of the first mistake.
     pub fn parse(text: &str) -> Result<Project, String> {
-        let project: Project = crate::net::parse_strict(text, FIELDS)?;
+        let project: Project = crate::net::parse_strict(text, &rust_i18n::t!("project.fields"))?;
         check::check(&project, text)?;
         Ok(project)
     }
@@ -74,7 +71,7 @@ impl Project {
     /// The file cannot be read, or the line and field of its first mistake.
     pub fn load(path: &Path) -> Result<Project, String> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read it: {e}", path.display()))?;
+            .map_err(|e| rust_i18n::t!("project.cannot_read", path = path.display(), error = e))?;
         let mut project = Project::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         // A capture file named relative to the project lives beside it, so a
         // project checked into a repository writes its capture there whatever
@@ -97,19 +94,18 @@ impl Project {
         let text = self.to_text()?;
         // Only what would open again is written.
         Project::parse(&text).map_err(|e| {
-            format!(
-                "{}: not saved, as it would not open again: {e}",
-                path.display()
-            )
+            rust_i18n::t!("project.not_saved", path = path.display(), error = e).into_owned()
         })?;
         let file_name = path
             .file_name()
-            .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+            .ok_or_else(|| rust_i18n::t!("project.not_a_file_name", path = path.display()))?;
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(file_name);
         temp_name.push(".tmp");
         let temp = path.with_file_name(temp_name);
-        let said = |e: std::io::Error| format!("{}: cannot save: {e}", path.display());
+        let said = |e: std::io::Error| {
+            rust_i18n::t!("project.cannot_save", path = path.display(), error = e).into_owned()
+        };
         std::fs::write(&temp, text).map_err(said)?;
         std::fs::rename(&temp, path).map_err(|e| {
             let _removed = std::fs::remove_file(&temp);

@@ -286,19 +286,6 @@ impl ReplyKind {
         ReplyKind::Manual,
         ReplyKind::None,
     ];
-
-    /// The name shown in the menu.
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            ReplyKind::Echo => "echo",
-            ReplyKind::Upper => "upper-case",
-            ReplyKind::Template => "template",
-            ReplyKind::Fixed => "fixed reply",
-            ReplyKind::Manual => "manual",
-            ReplyKind::None => "silent",
-        }
-    }
 }
 
 /// The server panel's fields, as typed.
@@ -532,19 +519,6 @@ impl RelayActionKind {
         RelayActionKind::RewriteText,
         RelayActionKind::RewriteHex,
     ];
-
-    /// Its name in the menu.
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            RelayActionKind::Forward => "forward",
-            RelayActionKind::Drop => "drop",
-            RelayActionKind::Delay => "delay ms",
-            RelayActionKind::Duplicate => "duplicate",
-            RelayActionKind::RewriteText => "rewrite text",
-            RelayActionKind::RewriteHex => "rewrite hex",
-        }
-    }
 
     /// A hint for the value field, or `None` when the action takes no value.
     #[must_use]

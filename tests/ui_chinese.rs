@@ -1,7 +1,9 @@
 //! The window in Simplified Chinese, clicked through by its Chinese labels:
 //! a relay started and stopped, an engine error ("address in use") said in
-//! Chinese, relay and reply rules, a sequence, the View menu, and the language
-//! choice switching back and forth without a restart.
+//! Chinese, a server refusing a bad port and then answering a client over
+//! loopback, the packet table's Chinese columns, relay and reply rules, a
+//! sequence, and the View menu's language choice switching back and forth
+//! without a restart.
 //!
 //! rust-i18n's locale is one per process, so this file is its own test
 //! binary with a single test: the other UI tests stay in English. The bundled
@@ -15,12 +17,15 @@ use std::net::UdpSocket;
 
 use egui_kittest::kittest::Queryable as _;
 use udpdesk::i18n::{self, Language};
+use udpdesk::packet::Direction;
 use udpdesk::settings::{RelayActionKind, RelayForm, Settings};
+use udpdesk::ui::server_panel::RunState;
 use window::Ui;
 
 fn relay_settings() -> Settings {
     let server = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut settings = Settings::default();
+    settings.servers[0].bind_ip = "127.0.0.1".into();
     settings.relays.push(RelayForm::default());
     settings.relays[0].listen = "127.0.0.1:0".into();
     settings.relays[0].target = server.local_addr().unwrap().to_string();
@@ -78,8 +83,70 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
         udpdesk::net::MatchKind::Contains
     );
 
+    // A server refuses a bad port in Chinese, then starts on a free one.
+    ui.select("Server 1");
+    ui.h.get_by_label("服务器");
+    ui.h.get_by_label("绑定地址");
+    ui.type_into("端口", 0, "70000");
+    ui.click("启动");
+    ui.h.get_by_label("“70000”不是端口：请填 0 到 65535 之间的数字");
+    assert_eq!(ui.app().session.servers[0].state(), RunState::Stopped);
+    ui.type_into("端口", 0, "0");
+    ui.click("启动");
+    ui.wait_until("the server to start", |a| {
+        matches!(a.session.servers[0].state(), RunState::Running(_))
+    });
+    let RunState::Running(at) = ui.app().session.servers[0].state() else {
+        unreachable!()
+    };
+    ui.h.get_by_label(&format!("正在监听 {at}"));
+    // The Reply menu names its modes in Chinese.
+    ui.choose("应答", 0, "原样回显");
+
+    // The client sends to it over loopback; the echo comes back.
+    ui.select("Client 1");
+    ui.type_into("目标", 0, "127.0.0.1");
+    ui.type_into("端口", 0, &at.port().to_string());
+    ui.type_into("消息内容", 0, "你好");
+    ui.click("发送");
+    ui.wait_until("the echo to come back", |a| {
+        a.session
+            .store
+            .views()
+            .any(|p| p.direction == Direction::In && a.session.name(p.endpoint) == "Client 1")
+    });
+    assert_eq!(ui.count_packets(Direction::In, "Server 1"), 1);
+    ui.h.get_by_label_contains("发 1 /");
+    ui.h.get_by_label_contains("已应答 1 / 1");
+
+    // The packet table speaks Chinese: its toolbar, its columns, its directions.
+    for label in [
+        "筛选",
+        "时间",
+        "端点",
+        "长度",
+        "备注",
+        "文本",
+        "清空",
+        "保存记录…",
+        "重放…",
+    ] {
+        ui.h.get_by_label(label);
+    }
+    for label in ["方向", "对端", "十六进制"] {
+        // Also the name of a field or a choice above the table.
+        assert!(
+            ui.h.get_all_by_label(label).count() >= 2,
+            "{label} as a column and a field"
+        );
+    }
+    assert!(ui.h.get_all_by_label("收").count() >= 2, "rows received");
+    assert!(ui.h.get_all_by_label("发").count() >= 2, "rows sent");
+    ui.h.get_by_label("4 行");
+
     // The server's reply rules: a rule added, and the Try box says which answers.
     ui.select("Server 1");
+    ui.h.get_by_label_contains("收 1 /");
     ui.click("应答规则");
     ui.click("添加规则");
     ui.h.get_by_label("应答规则（已启用 1 条）");
@@ -100,36 +167,32 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
         "图表",
         "有流量时的刷新频率",
         "数据包内存",
+        "语言",
     ] {
         ui.h.get_by_label(item);
     }
+
+    // Its language choice switches the window at once, without a restart
+    // (the menu closes on the click).
+    ui.click("English");
+    assert_eq!(ui.app().settings.language, Some(Language::English));
+    assert_eq!(&*rust_i18n::locale(), "en");
+    ui.h.get_by_label("Run sequence");
+    ui.click("View");
+    ui.h.get_by_label("Language");
+    ui.click("中文");
+    assert_eq!(ui.app().settings.language, Some(Language::Chinese));
+    assert_eq!(&*rust_i18n::locale(), "zh-CN");
+    ui.h.get_by_label("运行序列");
+    ui.click("视图");
+    ui.h.get_by_label("语言");
     ui.click("视图");
 
-    // The language choice, drawn as the View menu will draw it, switches at once.
-    let mut menu = egui_kittest::Harness::builder()
-        .with_context_setup(udpdesk::ui::fonts::install)
-        .build_ui_state(
-            |ui, choice: &mut Option<Language>| {
-                i18n::language_menu_ui(ui, choice);
-            },
-            Some(Language::Chinese),
-        );
-    menu.run();
-    menu.get_by_label("语言");
-    menu.get_by_label("English").click();
-    menu.run();
-    assert_eq!(*menu.state(), Some(Language::English));
-    assert_eq!(&*rust_i18n::locale(), "en");
-    menu.get_by_label("Language");
-
-    // The window follows on its next frame, without a restart.
-    ui.h.run_ok();
-    ui.h.get_by_label("Run sequence");
-
-    menu.get_by_label("中文").click();
-    menu.run();
-    assert_eq!(*menu.state(), Some(Language::Chinese));
-    assert_eq!(&*rust_i18n::locale(), "zh-CN");
-    ui.h.run_ok();
-    ui.h.get_by_label("运行序列");
+    // The server panel back in English, by the same menu.
+    ui.select("Server 1");
+    ui.h.get_by_label(&format!("正在监听 {at}"));
+    ui.click("视图");
+    ui.click("English");
+    ui.h.get_by_label(&format!("listening on {at}"));
+    ui.choose("Reply", 0, "echo");
 }

@@ -1,6 +1,8 @@
 //! The left panel: the endpoint list, the shown endpoint's name and panel,
 //! and what their clicks ask of the session, applied after layout.
 
+use rust_i18n::t;
+
 use crate::settings::{EndpointKind, SavedMessage, Selected};
 use crate::ui::client_panel::{self, ClientAction};
 use crate::ui::endpoint_list::{self, ListAction, ListEntry};
@@ -44,7 +46,7 @@ impl UdpDeskApp {
                 name: &f.name,
                 live: view.and_then(|v| match v.state() {
                     RunState::Running(a) => Some(a.to_string()),
-                    RunState::Starting => Some("starting".to_owned()),
+                    RunState::Starting => Some(t!("list.starting").into_owned()),
                     RunState::Stopped => None,
                 }),
                 counts: s.tally(view.and_then(|v| v.last_id)),
@@ -55,9 +57,9 @@ impl UdpDeskApp {
             ListEntry {
                 at: at(EndpointKind::Client, i),
                 name: &f.name,
-                live: view
-                    .and_then(|v| v.id.map(|_| v.local))
-                    .map(|local| local.map_or_else(|| "opening".to_owned(), |l| l.to_string())),
+                live: view.and_then(|v| v.id.map(|_| v.local)).map(|local| {
+                    local.map_or_else(|| t!("list.opening").into_owned(), |l| l.to_string())
+                }),
                 counts: s.tally(view.and_then(|v| v.id)),
             }
         });
@@ -68,7 +70,7 @@ impl UdpDeskApp {
                 name: &f.name,
                 live: view.filter(|v| v.active()).map(|v| {
                     v.listening
-                        .map_or_else(|| "starting".to_owned(), |l| l.to_string())
+                        .map_or_else(|| t!("list.starting").into_owned(), |l| l.to_string())
                 }),
                 counts: s.tally(view.and_then(|v| v.id)),
             }

@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rust_i18n::t;
+
 use crate::project::Project;
 use crate::settings::{EndpointKind, Selected};
 
@@ -35,11 +37,13 @@ impl UdpDeskApp {
     pub fn save_project_to(&mut self, path: PathBuf) {
         match self.project().save(&path) {
             Ok(()) => {
-                self.session.status = Some(format!("Project saved to {}", path.display()));
+                self.session.status =
+                    Some(t!("project_window.saved", path = path.display()).into_owned());
                 self.settings.project = Some(path);
             }
             Err(e) => {
-                self.session.last_error = Some(format!("{e}; the endpoints are as they were"));
+                self.session.last_error =
+                    Some(t!("project_window.unchanged", error = e).into_owned());
             }
         }
     }
@@ -64,7 +68,8 @@ impl UdpDeskApp {
                 self.session.status = Some(summary);
             }
             Err(e) => {
-                self.session.last_error = Some(format!("{e}; the endpoints are as they were"));
+                self.session.last_error =
+                    Some(t!("project_window.unchanged", error = e).into_owned());
             }
         }
     }
@@ -77,9 +82,8 @@ impl UdpDeskApp {
                 self.use_project(project);
             }
             Err(e) => {
-                self.session.last_error = Some(format!(
-                    "The last project could not be reopened ({e}); the endpoints are those remembered"
-                ));
+                self.session.last_error =
+                    Some(t!("project_window.cannot_reopen", error = e).into_owned());
             }
         }
     }
@@ -138,12 +142,36 @@ fn summary(project: &Project, path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let count = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "Opened project {name}: {}, {}, {}, {}",
-        count(project.servers.len(), "server"),
-        count(project.clients.len(), "client"),
-        count(project.relays.len(), "relay"),
-        count(project.sequences.len(), "sequence")
+    let p = project;
+    let (servers, clients, relays, sequences) = (
+        p.servers.len(),
+        p.clients.len(),
+        p.relays.len(),
+        p.sequences.len(),
+    );
+    t!(
+        "project_window.opened",
+        name = name,
+        servers = if servers == 1 {
+            t!("project_window.server", count = servers)
+        } else {
+            t!("project_window.servers", count = servers)
+        },
+        clients = if clients == 1 {
+            t!("project_window.client", count = clients)
+        } else {
+            t!("project_window.clients", count = clients)
+        },
+        relays = if relays == 1 {
+            t!("project_window.relay", count = relays)
+        } else {
+            t!("project_window.relays", count = relays)
+        },
+        sequences = if sequences == 1 {
+            t!("project_window.sequence", count = sequences)
+        } else {
+            t!("project_window.sequences", count = sequences)
+        }
     )
+    .into_owned()
 }

@@ -2,15 +2,41 @@
 //! read is not silently replaced by the defaults at the next save: it is
 //! kept aside under a new name, and the window says so.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+
+use rust_i18n::t;
 
 use crate::settings::Settings;
 
-/// The settings to start with, and a message when the remembered ones could
-/// not be read. `stored` is what eframe's storage holds under the app's key;
-/// `file` is that storage's file.
+/// Remembered settings that could not be read, and what became of their
+/// file. It is said with `Display` once the window's language is set, which
+/// needs the settings first.
+#[derive(Debug)]
+pub struct Unreadable {
+    /// The parser's complaint, on one line.
+    problem: String,
+    /// Where the old file was kept, or why it could not be; `None` without a file.
+    kept: Option<Result<PathBuf, String>>,
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let problem = &self.problem;
+        let said = match &self.kept {
+            Some(Ok(path)) => t!("restore.kept", problem = problem, path = path.display()),
+            Some(Err(e)) => t!("restore.not_kept", problem = problem, error = e),
+            None => t!("restore.unreadable", problem = problem),
+        };
+        f.write_str(&said)
+    }
+}
+
+/// The settings to start with, and what went wrong when the remembered ones
+/// could not be read. `stored` is what eframe's storage holds under the
+/// app's key; `file` is that storage's file.
 #[must_use]
-pub fn restore(stored: Option<String>, file: Option<&Path>) -> (Settings, Option<String>) {
+pub fn restore(stored: Option<String>, file: Option<&Path>) -> (Settings, Option<Unreadable>) {
     let problem = match stored {
         Some(raw) => match ron::from_str::<Settings>(&raw) {
             Ok(settings) => return (settings.migrated(), None),
@@ -27,23 +53,12 @@ pub fn restore(stored: Option<String>, file: Option<&Path>) -> (Settings, Option
             _ => return (Settings::default(), None),
         },
     };
-    let kept = file.map(keep_aside);
-    let message = match kept {
-        Some(Ok(path)) => format!(
-            "The saved settings could not be read ({}); udpdesk started with its defaults and kept the old file as {}",
-            one_line(&problem),
-            path.display()
-        ),
-        Some(Err(e)) => format!(
-            "The saved settings could not be read ({}), nor kept aside ({e}); udpdesk started with its defaults",
-            one_line(&problem)
-        ),
-        None => format!(
-            "The saved settings could not be read ({}); udpdesk started with its defaults",
-            one_line(&problem)
-        ),
+    let kept = file.map(|f| keep_aside(f).map_err(|e| e.to_string()));
+    let unreadable = Unreadable {
+        problem: one_line(&problem),
+        kept,
     };
-    (Settings::default(), Some(message))
+    (Settings::default(), Some(unreadable))
 }
 
 /// Copies `file` to `NAME.unreadable-DATE-TIME` beside it.
@@ -94,7 +109,7 @@ mod tests {
         std::fs::write(&file, "{\"app\": \"(server: (port: 7,\"}").unwrap();
         let (s, message) = restore(Some("(server: (port: 7,".to_owned()), Some(&file));
         assert_eq!(s, Settings::default());
-        let message = message.unwrap();
+        let message = message.unwrap().to_string();
         assert!(
             message.starts_with("The saved settings could not be read ("),
             "{message}"
@@ -110,6 +125,6 @@ mod tests {
         // A file eframe itself could not read (so nothing under the key).
         std::fs::write(&file, "not ron at all {{{").unwrap();
         let (_, message) = restore(None, Some(&file));
-        assert!(message.unwrap().contains("could not be read"));
+        assert!(message.unwrap().to_string().contains("could not be read"));
     }
 }

@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rust_i18n::t;
+
 use crate::capture::{Opened, PacketStore};
 use crate::net::{Command, Counters, Engine, Event};
 use crate::packet::{Direction, EndpointId, Packet};
@@ -257,11 +259,13 @@ impl Session {
                 self.engine_seq = 0;
                 self.engine_failure = None;
                 self.last_error = None;
-                self.status = Some("The network engine was restarted".to_owned());
+                self.status = Some(t!("session.engine_restarted").into_owned());
                 let delay = self.handover_delay;
                 self.set_handover_delay(delay);
             }
-            Err(e) => self.engine_failure = Some(format!("cannot restart the engine: {e}")),
+            Err(e) => {
+                self.engine_failure = Some(t!("session.cannot_restart", error = e).into_owned());
+            }
         }
     }
 
@@ -365,16 +369,14 @@ impl Session {
         for server in &mut self.servers {
             if server.id.take().is_some() {
                 server.state = Some(RunState::Stopped);
-                server.note = Some("Stopped: the network engine failed".to_owned());
+                server.note = Some(t!("session.stopped_engine_failed").into_owned());
             }
         }
         self.clients.fill_with(ClientView::default);
         self.relays.fill_with(RelayView::default);
         self.replay = None;
         if self.capture.file.take().is_some() {
-            self.capture.message = Some(
-                "The capture ended with the engine; its file holds what was written".to_owned(),
-            );
+            self.capture.message = Some(t!("session.capture_ended").into_owned());
             self.capture.failed = true;
         }
     }

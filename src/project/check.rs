@@ -61,11 +61,11 @@ pub(super) fn check(project: &Project, text: &str) -> Result<(), String> {
         let at = Place::new(text, "sequence", i, &seq.name);
         let Some(client) = project.client_of(seq) else {
             return Err(if seq.client.is_empty() {
-                at.say("client", "there is no [[client]] to run it")
+                at.say("client", &rust_i18n::t!("project.no_client"))
             } else {
                 at.say(
                     "client",
-                    &format!("no [[client]] is named \"{}\"", seq.client),
+                    &rust_i18n::t!("project.no_client_named", name = seq.client),
                 )
             });
         };
@@ -79,13 +79,10 @@ pub(super) fn check(project: &Project, text: &str) -> Result<(), String> {
 /// sequences' `client` tell endpoints apart by name.
 fn unique<'a>(names: &mut HashSet<&'a str>, name: &'a str, at: &Place<'_>) -> Result<(), String> {
     if name.trim().is_empty() {
-        return Err(at.say("name", "give it a name"));
+        return Err(at.say("name", &rust_i18n::t!("project.no_name")));
     }
     if !names.insert(name) {
-        return Err(at.say(
-            "name",
-            &format!("\"{name}\" is taken: every endpoint needs its own name"),
-        ));
+        return Err(at.say("name", &rust_i18n::t!("project.name_taken", name = name)));
     }
     Ok(())
 }
@@ -111,13 +108,18 @@ impl<'a> Place<'a> {
     /// `line N: server "echo", field `port`: message`, with the key's line
     /// (the table's when the key is not written, the file's start when neither is found).
     fn say(&self, key: &str, message: &str) -> String {
-        let line = self
-            .line_of(key)
-            .map_or_else(String::new, |n| format!("line {n}: "));
-        format!(
-            "{line}{} \"{}\", field `{key}`: {message}",
-            self.table, self.name
+        let line = self.line_of(key).map_or_else(String::new, |n| {
+            rust_i18n::t!("project.line", line = n).into_owned()
+        });
+        rust_i18n::t!(
+            "project.mistake",
+            line = line,
+            table = self.table,
+            name = self.name,
+            key = key,
+            message = message
         )
+        .into_owned()
     }
 
     fn line_of(&self, key: &str) -> Option<usize> {

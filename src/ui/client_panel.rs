@@ -1,7 +1,10 @@
 //! The client panel: target, message editor (text with escapes or hex),
 //! encoding, count and interval, Send, and the saved messages.
 
+use std::borrow::Cow;
+
 use egui::{RichText, TextEdit, Ui};
+use rust_i18n::t;
 
 use std::net::SocketAddr;
 
@@ -69,46 +72,57 @@ pub fn client_panel_ui(
 ) -> Option<ClientAction> {
     let mut action = None;
     ui.horizontal(|ui| {
-        ui.heading("Client");
+        ui.heading(t!("client.heading"));
         if let Some(local) = view.local {
-            ui.weak(format!("from {local}"));
+            ui.weak(t!("client.from", local = local));
         }
     });
     ui.horizontal(|ui| {
         labelled_field_ui(
             ui,
-            "Target",
+            &t!("client.target"),
             &mut form.host,
             120.0,
-            "127.0.0.1 or host name",
+            &t!("client.target_hint"),
         );
-        labelled_field_ui(ui, "Port", &mut form.port, 55.0, "9999");
+        labelled_field_ui(ui, &t!("client.port"), &mut form.port, 55.0, "9999");
     });
     field_error_ui(ui, view.error.as_ref(), Field::Target);
     ui.horizontal(|ui| {
-        labelled_field_ui(ui, "Local address", &mut form.bind, 150.0, "any (optional)")
-            .on_hover_text(
-                "Send from this address and port, e.g. 127.0.0.1:6000; empty picks a free port",
-            );
+        labelled_field_ui(
+            ui,
+            &t!("client.local_address"),
+            &mut form.bind,
+            150.0,
+            &t!("client.local_address_hint"),
+        )
+        .on_hover_text(t!("client.local_address_hover"));
     });
     field_error_ui(ui, view.error.as_ref(), Field::LocalBind);
 
     ui.horizontal(|ui| {
-        let label_id = ui.label("Message").id;
+        let label_id = ui.label(t!("client.message")).id;
         let mut mode = form.mode;
-        ui.radio_value(&mut mode, MessageMode::Text, "Text")
+        ui.radio_value(&mut mode, MessageMode::Text, t!("client.text"))
             .labelled_by(label_id);
-        ui.radio_value(&mut mode, MessageMode::Hex, "Hex");
+        ui.radio_value(&mut mode, MessageMode::Hex, t!("client.hex"));
         if mode != form.mode {
             action = Some(ClientAction::Convert(mode));
         }
-        encoding_combo_ui(ui, "client-encoding", "Encoding", &mut form.encoding);
+        encoding_combo_ui(
+            ui,
+            "client-encoding",
+            &t!("widgets.encoding"),
+            &mut form.encoding,
+        );
     });
     let hint = match form.mode {
-        MessageMode::Text => "text; escapes: \\r \\n \\t \\0 \\\\ \\xNN \\u{4f60}",
-        MessageMode::Hex => "hex: 48 65 6c, 48656c or 0x48,0x65",
+        MessageMode::Text => t!("client.text_hint"),
+        MessageMode::Hex => t!("client.hex_hint"),
     };
-    let label_id = ui.label(RichText::new("Message text").small().weak()).id;
+    let label_id = ui
+        .label(RichText::new(t!("client.message_text")).small().weak())
+        .id;
     ui.add(
         TextEdit::multiline(&mut form.message)
             .desired_rows(3)
@@ -119,45 +133,54 @@ pub fn client_panel_ui(
     .labelled_by(label_id);
     field_error_ui(ui, view.error.as_ref(), Field::Message);
     ui.horizontal(|ui| {
-        let id = ui.label("Count").id;
+        let id = ui.label(t!("client.count")).id;
         ui.add(egui::DragValue::new(&mut form.count).range(0..=1_000_000_000))
             .labelled_by(id)
-            .on_hover_text("How many times to send; 0 sends until Stop");
-        let id = ui.label("Interval").id;
+            .on_hover_text(t!("client.count_hover"));
+        let id = ui.label(t!("client.interval")).id;
         ui.add(
             egui::DragValue::new(&mut form.interval_ms)
                 .range(0..=3_600_000)
-                .suffix(" ms"),
+                .suffix(t!("client.ms")),
         )
         .labelled_by(id)
-        .on_hover_text("Pause between rounds; the lines of one round go back to back");
-        labelled_field_ui(ui, "Verify", &mut form.verify, 100.0, "no checksum")
-            .on_hover_text(super::widgets::verify_hover());
+        .on_hover_text(t!("client.interval_hover"));
+        labelled_field_ui(
+            ui,
+            &t!("client.verify"),
+            &mut form.verify,
+            100.0,
+            &t!("client.verify_hint"),
+        )
+        .on_hover_text(super::widgets::verify_hover());
     });
     field_error_ui(ui, view.error.as_ref(), Field::Verify);
     ui.horizontal(|ui| {
-        ui.checkbox(&mut form.per_line, "One datagram per line");
-        ui.checkbox(&mut form.variables, "Variables").on_hover_text(
-            "Fill in {seq} (or {seq:u16be}…), {time}, {unix_ms}, {random:N}, {uuid} and checksums ({crc16_modbus}, {crc16_ccitt}, {crc32}, {sum8}, {xor8}; :be, :le or :hex) for every datagram; {begin} and {end} mark what a checksum covers; {{ is a literal brace",
-        );
-        ui.checkbox(&mut form.broadcast, "Broadcast");
+        ui.checkbox(&mut form.per_line, t!("client.per_line"));
+        ui.checkbox(&mut form.variables, t!("client.variables"))
+            .on_hover_text(t!("client.variables_hover"));
+        ui.checkbox(&mut form.broadcast, t!("client.broadcast"));
     });
     ui.horizontal(|ui| {
-        if ui.button("Send").on_hover_text("Ctrl+Enter").clicked() {
+        if ui
+            .button(t!("client.send"))
+            .on_hover_text("Ctrl+Enter")
+            .clicked()
+        {
             action = Some(ClientAction::Send);
         }
         if ui
-            .add_enabled(view.sending(), egui::Button::new("Stop"))
+            .add_enabled(view.sending(), egui::Button::new(t!("client.stop")))
             .clicked()
         {
             action = Some(ClientAction::Stop);
         }
-        ui.label(format!(
-            "out {} / {}   in {} / {}",
-            tally.packets_out,
-            bytes_label(tally.bytes_out),
-            tally.packets_in,
-            bytes_label(tally.bytes_in)
+        ui.label(t!(
+            "client.counters",
+            packets_out = tally.packets_out,
+            bytes_out = bytes_label(tally.bytes_out),
+            packets_in = tally.packets_in,
+            bytes_in = bytes_label(tally.bytes_in)
         ));
     });
     if let Some(f) = figures.filter(|f| f.sent > 0) {
@@ -174,8 +197,8 @@ fn saved_ui(ui: &mut Ui, saved: &[SavedMessage]) -> Option<ClientAction> {
     let mut action = None;
     ui.add_space(4.0);
     ui.horizontal(|ui| {
-        ui.label(format!("Saved messages ({})", saved.len()));
-        if ui.small_button("Save message").clicked() {
+        ui.label(t!("client.saved", count = saved.len()));
+        if ui.small_button(t!("client.save_message")).clicked() {
             action = Some(ClientAction::SaveMessage);
         }
     });
@@ -191,26 +214,27 @@ fn saved_ui(ui: &mut Ui, saved: &[SavedMessage]) -> Option<ClientAction> {
                         .map(|s| format!("; {}", super::shortcuts::label(ui.ctx(), s)))
                         .unwrap_or_default();
                     if ui
-                        .button(format!("Send: {}", m.name))
-                        .on_hover_text(format!(
-                            "Send it ({}, {}{keys})",
-                            mode_label(m.mode),
-                            m.encoding
+                        .button(t!("client.send_saved", name = m.name))
+                        .on_hover_text(t!(
+                            "client.send_saved_hover",
+                            mode = mode_label(m.mode),
+                            encoding = m.encoding,
+                            keys = keys
                         ))
                         .clicked()
                     {
                         action = Some(ClientAction::SendSaved(i));
                     }
                     if ui
-                        .small_button("Edit")
-                        .on_hover_text("Put it in the editor")
+                        .small_button(t!("client.edit"))
+                        .on_hover_text(t!("client.edit_hover"))
                         .clicked()
                     {
                         action = Some(ClientAction::LoadSaved(i));
                     }
                     if ui
-                        .small_button("Delete")
-                        .on_hover_text("Forget it")
+                        .small_button(t!("client.delete"))
+                        .on_hover_text(t!("client.delete_hover"))
                         .clicked()
                     {
                         action = Some(ClientAction::DeleteSaved(i));
@@ -221,10 +245,10 @@ fn saved_ui(ui: &mut Ui, saved: &[SavedMessage]) -> Option<ClientAction> {
     action
 }
 
-fn mode_label(mode: MessageMode) -> &'static str {
+fn mode_label(mode: MessageMode) -> Cow<'static, str> {
     match mode {
-        MessageMode::Text => "text",
-        MessageMode::Hex => "hex",
+        MessageMode::Text => t!("client.mode_text"),
+        MessageMode::Hex => t!("client.mode_hex"),
     }
 }
 
@@ -237,7 +261,7 @@ pub fn saved_name(form: &ClientForm) -> String {
         name.push('…');
     }
     if name.is_empty() {
-        name = "(empty)".to_owned();
+        name = t!("client.empty_name").into_owned();
     }
     name
 }
@@ -248,34 +272,33 @@ fn figures_ui(ui: &mut Ui, f: crate::capture::RunFigures) {
     use super::packet_table::rtt_label;
     #[allow(clippy::cast_precision_loss)]
     let lost = 100.0 * (f.sent - f.answered.min(f.sent)) as f64 / f.sent as f64;
-    let mut text = format!(
-        "answered {} of {} ({lost:.1}% unanswered)",
-        f.answered, f.sent
-    );
+    let mut text = t!(
+        "client.answered",
+        answered = f.answered,
+        sent = f.sent,
+        lost = format!("{lost:.1}")
+    )
+    .into_owned();
     if let Some([min, median, p99]) = f.rtt {
-        text.push_str(&format!(
-            "   RTT min {} · median {} · p99 {}",
-            rtt_label(min),
-            rtt_label(median),
-            rtt_label(p99)
+        text.push_str(&t!(
+            "client.rtt",
+            min = rtt_label(min),
+            median = rtt_label(median),
+            p99 = rtt_label(p99)
         ));
     }
     if f.duplicates + f.reordered > 0 {
-        text.push_str(&format!(
-            "   {} duplicates · {} reordered",
-            f.duplicates, f.reordered
+        text.push_str(&t!(
+            "client.duplicates",
+            duplicates = f.duplicates,
+            reordered = f.reordered
         ));
     }
-    ui.label(text).on_hover_text(
-        "Since the last Send: a reply that echoes an unanswered datagram pairs with it (so numbered datagrams, such as {seq} makes, show duplicates and reordering); any other reply pairs with the oldest unanswered datagram sent to its source",
-    );
+    ui.label(text).on_hover_text(t!("client.answered_hover"));
     if f.unexpected > 0 {
         ui.label(
-            RichText::new(format!(
-                "{} replies from an unexpected source (an address this client never sent to)",
-                f.unexpected
-            ))
-            .color(super::widgets::WARN_AMBER),
+            RichText::new(t!("client.unexpected", count = f.unexpected))
+                .color(super::widgets::WARN_AMBER),
         );
     }
 }

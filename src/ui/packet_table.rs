@@ -2,8 +2,11 @@
 //! Only the rows on screen are laid out and formatted, so it stays fast at
 //! any size.
 
+use std::borrow::Cow;
+
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
+use rust_i18n::t;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -84,47 +87,59 @@ pub fn table_toolbar_ui(
 ) -> Option<TableAction> {
     let mut action = None;
     ui.horizontal_wrapped(|ui| {
-        let filter = labelled_field_ui(ui, "Filter", &mut state.filter.text, 140.0, "text or hex");
+        let filter = labelled_field_ui(
+            ui,
+            &t!("table.filter"),
+            &mut state.filter.text,
+            140.0,
+            &t!("table.filter_hint"),
+        );
         if std::mem::take(&mut state.focus_filter) {
             filter.request_focus();
         }
-        labelled_field_ui(ui, "Peer", &mut state.filter.peer, 110.0, "address part");
-        let label_id = ui.label("Direction").id;
+        labelled_field_ui(
+            ui,
+            &t!("table.peer"),
+            &mut state.filter.peer,
+            110.0,
+            &t!("table.peer_hint"),
+        );
+        let label_id = ui.label(t!("table.direction")).id;
         egui::ComboBox::from_id_salt("filter-direction")
-            .selected_text(match state.filter.direction {
-                DirFilter::All => "in + out",
-                DirFilter::In => "in",
-                DirFilter::Out => "out",
-            })
+            .selected_text(dir_filter_label(state.filter.direction))
             .width(80.0)
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut state.filter.direction, DirFilter::All, "in + out");
-                ui.selectable_value(&mut state.filter.direction, DirFilter::In, "in");
-                ui.selectable_value(&mut state.filter.direction, DirFilter::Out, "out");
+                for choice in [DirFilter::All, DirFilter::In, DirFilter::Out] {
+                    ui.selectable_value(
+                        &mut state.filter.direction,
+                        choice,
+                        dir_filter_label(choice),
+                    );
+                }
             })
             .response
             .labelled_by(label_id);
         endpoints_ui(ui, &mut state.filter.endpoints, data.names);
         let pause = if state.paused_at.is_some() {
-            "Resume"
+            t!("table.resume")
         } else {
-            "Pause"
+            t!("table.pause")
         };
         if ui.button(pause).clicked() {
             action = Some(TableAction::TogglePause);
         }
         let keys = |s| super::shortcuts::label(ui.ctx(), s);
-        let clear = format!("Clear the log ({})", keys(&super::shortcuts::CLEAR));
-        let save = format!("Save the log ({})", keys(&super::shortcuts::SAVE));
-        if ui.button("Clear").on_hover_text(clear).clicked() {
+        let clear = t!("table.clear_hover", keys = keys(&super::shortcuts::CLEAR));
+        let save = t!("table.save_hover", keys = keys(&super::shortcuts::SAVE));
+        if ui.button(t!("table.clear")).on_hover_text(clear).clicked() {
             action = Some(TableAction::Clear);
         }
-        if ui.button("Save log…").on_hover_text(save).clicked() {
+        if ui.button(t!("table.save")).on_hover_text(save).clicked() {
             action = Some(TableAction::Save);
         }
         if ui
-            .button("Replay…")
-            .on_hover_text("Send the rows shown again, to the client's target, with their timing")
+            .button(t!("table.replay"))
+            .on_hover_text(t!("table.replay_hover"))
             .clicked()
         {
             action = Some(TableAction::Replay);
@@ -134,24 +149,19 @@ pub fn table_toolbar_ui(
         }
         let shown = state.view.len(data.store);
         let mut info = if shown == data.store.len() {
-            format!("{shown} rows")
+            t!("table.rows", shown = shown).into_owned()
         } else {
-            format!("{shown} of {} rows", data.store.len())
+            t!("table.rows_of", shown = shown, total = data.store.len()).into_owned()
         };
         if data.store.evicted() > 0 {
-            info.push_str(&format!(
-                ", {} oldest left memory",
-                data.store.evicted()
-            ));
+            info.push_str(&t!("table.rows_evicted", count = data.store.evicted()));
         }
         if state.paused_at.is_some() {
-            info.push_str(", paused");
+            info.push_str(&t!("table.rows_paused"));
         } else if !state.following {
-            info.push_str(", not following");
+            info.push_str(&t!("table.rows_not_following"));
         }
-        ui.weak(info).on_hover_text(
-            "The table keeps the newest packets in the memory set in the View menu; the oldest leave when it is full. It follows new rows while scrolled to the bottom; scroll up to stop, back down to follow again.",
-        );
+        ui.weak(info).on_hover_text(t!("table.rows_hover"));
     });
     action
 }
@@ -188,7 +198,15 @@ pub fn packet_table_ui(
         .column(Column::initial(200.0).at_least(60.0).clip(true))
         .header(ROW_HEIGHT, |mut header| {
             for title in [
-                "#", "Time", "Dir", "Endpoint", "Peer", "Size", "Note", "Text", "Hex",
+                "#".into(),
+                t!("table.col_time"),
+                t!("table.col_dir"),
+                t!("table.col_endpoint"),
+                t!("table.col_peer"),
+                t!("table.col_size"),
+                t!("table.col_note"),
+                t!("table.col_text"),
+                t!("table.col_hex"),
             ] {
                 header.col(|ui| {
                     ui.strong(title);
@@ -209,15 +227,15 @@ pub fn packet_table_ui(
                 });
                 row.col(|ui| {
                     let (text, colour) = match p.direction {
-                        Direction::In => ("in", IN_COLOUR),
-                        Direction::Out => ("out", OUT_COLOUR),
+                        Direction::In => (t!("table.in"), IN_COLOUR),
+                        Direction::Out => (t!("table.out"), OUT_COLOUR),
                     };
                     // A relay's datagrams say which leg they travelled.
                     match data.relays.iter().find(|(id, _)| *id == p.endpoint) {
                         Some((_, listen)) => {
                             let leg = crate::net::Leg::between(p.local, p.direction, *listen);
                             ui.label(RichText::new(leg.short()).color(colour))
-                                .on_hover_text(leg.label());
+                                .on_hover_text(leg_label(leg));
                         }
                         None => {
                             ui.label(RichText::new(text).color(colour));
@@ -231,8 +249,11 @@ pub fn packet_table_ui(
                     ui.label(p.peer.to_string());
                 });
                 row.col(|ui| {
-                    let cut = if p.truncated { " (cut)" } else { "" };
-                    ui.label(format!("{}{cut}", p.len()));
+                    if p.truncated {
+                        ui.label(t!("table.cut", size = p.len()));
+                    } else {
+                        ui.label(p.len().to_string());
+                    }
                 });
                 row.col(|ui| note_ui(ui, data.pairing.note(p.seq)));
                 row.col(|ui| {
@@ -268,16 +289,37 @@ fn note_ui(ui: &mut Ui, note: Option<crate::capture::Note>) {
 
 fn note_parts_ui(ui: &mut Ui, note: crate::capture::Note) {
     if note.bad_sum {
-        ui.label(RichText::new("bad sum").color(super::widgets::ERROR_RED))
-            .on_hover_text("The checksum this datagram carries failed the endpoint's Verify check");
+        ui.label(RichText::new(t!("table.bad_sum")).color(super::widgets::ERROR_RED))
+            .on_hover_text(t!("table.bad_sum_hover"));
     }
     if let Some(rtt) = note.rtt {
         ui.label(rtt_label(rtt))
-            .on_hover_text("Round-trip time: from the request this reply answers to the reply");
+            .on_hover_text(t!("table.rtt_hover"));
     }
     if note.unexpected {
-        ui.label(RichText::new("other source").color(super::widgets::WARN_AMBER))
-            .on_hover_text("This reply came from an address the client never sent to");
+        ui.label(RichText::new(t!("table.other_source")).color(super::widgets::WARN_AMBER))
+            .on_hover_text(t!("table.other_source_hover"));
+    }
+}
+
+/// The direction filter's choices.
+fn dir_filter_label(choice: DirFilter) -> Cow<'static, str> {
+    match choice {
+        DirFilter::All => t!("table.dir_all"),
+        DirFilter::In => t!("table.in"),
+        DirFilter::Out => t!("table.out"),
+    }
+}
+
+/// Which way a relay's datagram went, for its hover text ([`crate::net::Leg::label`]
+/// stays English for the command line).
+fn leg_label(leg: crate::net::Leg) -> Cow<'static, str> {
+    use crate::net::Leg;
+    match leg {
+        Leg::ClientToRelay => t!("table.leg_client_relay"),
+        Leg::RelayToServer => t!("table.leg_relay_server"),
+        Leg::ServerToRelay => t!("table.leg_server_relay"),
+        Leg::RelayToClient => t!("table.leg_relay_client"),
     }
 }
 
@@ -318,12 +360,16 @@ fn endpoints_ui(
         shown.extend(by_name.get(name).into_iter().flatten().copied());
     }
     let title = match ticked.as_slice() {
-        [] => "Endpoints: all".to_owned(),
-        [one] => format!("Endpoint: {one}"),
-        many => format!("Endpoints: {} of {}", many.len(), by_name.len()),
+        [] => t!("table.endpoints_all"),
+        [one] => t!("table.endpoint_one", name = one),
+        many => t!(
+            "table.endpoints_some",
+            ticked = many.len(),
+            total = by_name.len()
+        ),
     };
     ui.menu_button(title, |ui| {
-        if ui.button("All").clicked() {
+        if ui.button(t!("table.all")).clicked() {
             shown.clear();
         }
         for (name, ids) in &by_name {
@@ -340,5 +386,5 @@ fn endpoints_ui(
         }
     })
     .response
-    .on_hover_text("Show only the packets of the endpoints ticked");
+    .on_hover_text(t!("table.endpoints_hover"));
 }

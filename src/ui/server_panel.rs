@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use egui::{RichText, TextEdit, Ui};
+use rust_i18n::t;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use crate::settings::{ReplyKind, ServerForm};
 
 use super::widgets::{
     ERROR_RED, Field, FieldError, OK_GREEN, bytes_label, encoding_combo_ui, field_error_ui,
-    held_ui, labelled_field_ui, missed_ui,
+    held_ui, labelled_field_ui, missed_ui, reply_kind_label,
 };
 
 /// Where a server is.
@@ -111,24 +112,30 @@ pub fn server_panel_ui(
     let mut action = None;
     let state = view.state();
     ui.horizontal(|ui| {
-        ui.heading("Server");
+        ui.heading(t!("server.heading"));
         match state {
             RunState::Running(at) => {
-                ui.label(RichText::new(format!("listening on {at}")).color(OK_GREEN));
+                ui.label(RichText::new(t!("server.listening", at = at)).color(OK_GREEN));
             }
             RunState::Starting => {
                 ui.spinner();
             }
             RunState::Stopped => {
-                ui.weak("stopped");
+                ui.weak(t!("server.stopped"));
             }
         }
     });
     let stopped = state == RunState::Stopped;
     ui.add_enabled_ui(stopped, |ui| {
         ui.horizontal(|ui| {
-            labelled_field_ui(ui, "Bind address", &mut form.bind_ip, 120.0, "127.0.0.1");
-            ui.menu_button("Pick", |ui| {
+            labelled_field_ui(
+                ui,
+                &t!("server.bind_address"),
+                &mut form.bind_ip,
+                120.0,
+                "127.0.0.1",
+            );
+            ui.menu_button(t!("server.pick"), |ui| {
                 for ip in bind_choices(addresses) {
                     if ui.button(&ip).clicked() {
                         form.bind_ip = ip;
@@ -137,95 +144,105 @@ pub fn server_panel_ui(
                 }
             })
             .response
-            .on_hover_text("Pick 127.0.0.1 (this machine only), 0.0.0.0 / :: (every interface) or one of this machine's addresses");
-            labelled_field_ui(ui, "Port", &mut form.port, 55.0, "9999")
-                .on_hover_text("0 picks any free port");
+            .on_hover_text(t!("server.pick_hover"));
+            labelled_field_ui(ui, &t!("server.port"), &mut form.port, 55.0, "9999")
+                .on_hover_text(t!("server.port_hover"));
         });
     });
     field_error_ui(ui, view.error.as_ref(), Field::Address);
 
     let mut update = false;
     ui.horizontal(|ui| {
-        let label_id = ui.label("Reply").id;
+        let label_id = ui.label(t!("server.reply")).id;
         let before = form.reply;
         egui::ComboBox::from_id_salt("server-reply")
-            .selected_text(form.reply.label())
+            .selected_text(reply_kind_label(form.reply))
             .show_ui(ui, |ui| {
                 for kind in ReplyKind::ALL {
-                    ui.selectable_value(&mut form.reply, kind, kind.label());
+                    ui.selectable_value(&mut form.reply, kind, reply_kind_label(kind));
                 }
             })
             .response
             .labelled_by(label_id);
         update |= form.reply != before;
-        update |= encoding_combo_ui(ui, "server-encoding", "Encoding", &mut form.encoding);
+        update |= encoding_combo_ui(
+            ui,
+            "server-encoding",
+            &t!("widgets.encoding"),
+            &mut form.encoding,
+        );
     });
     let text_field = match form.reply {
-        ReplyKind::Template => Some(("Template", &mut form.template, "Hello, {text}!")),
-        ReplyKind::Fixed => Some(("Fixed reply", &mut form.fixed, "收到你的消息了")),
+        ReplyKind::Template => Some((t!("server.template"), &mut form.template, "Hello, {text}!")),
+        ReplyKind::Fixed => Some((t!("server.fixed_reply"), &mut form.fixed, "收到你的消息了")),
         _ => None,
     };
     if let Some((label, text, hint)) = text_field {
         ui.horizontal(|ui| {
-            let r = labelled_field_ui(ui, label, text, ui.available_width() - 10.0, hint);
+            let r = labelled_field_ui(ui, &label, text, ui.available_width() - 10.0, hint);
             update |= r.lost_focus();
         });
         if form.reply == ReplyKind::Template {
-            ui.weak(
-                "{text} {upper} {hex} {peer} {len} {seq} {seq:u16be} {time} {unix_ms} \
-                 {random:N} {uuid}; checksums {crc16_modbus} {crc16_ccitt} {crc32} {sum8} \
-                 {xor8} (:be :le :hex) from {begin} to {end}; escapes such as \\r\\n work",
-            );
+            ui.weak(t!("server.template_help"));
         }
     }
     field_error_ui(ui, view.error.as_ref(), Field::Reply);
     ui.horizontal(|ui| {
-        let r = labelled_field_ui(ui, "Quit word", &mut form.quit_word, 80.0, "none");
+        let r = labelled_field_ui(
+            ui,
+            &t!("server.quit_word"),
+            &mut form.quit_word,
+            80.0,
+            &t!("server.quit_word_hint"),
+        );
         update |= r.lost_focus();
-        ui.add_enabled_ui(stopped, |ui| ui.checkbox(&mut form.broadcast, "Broadcast"));
-        let r = labelled_field_ui(ui, "Verify", &mut form.verify, 100.0, "no checksum")
-            .on_hover_text(super::widgets::verify_hover());
+        ui.add_enabled_ui(stopped, |ui| {
+            ui.checkbox(&mut form.broadcast, t!("server.broadcast"))
+        });
+        let r = labelled_field_ui(
+            ui,
+            &t!("server.verify"),
+            &mut form.verify,
+            100.0,
+            &t!("server.verify_hint"),
+        )
+        .on_hover_text(super::widgets::verify_hover());
         update |= r.lost_focus();
     });
     field_error_ui(ui, view.error.as_ref(), Field::Verify);
     if bad_sums > 0 {
-        ui.label(
-            RichText::new(format!(
-                "{bad_sums} received datagrams failed the checksum check"
-            ))
-            .color(ERROR_RED),
-        );
+        ui.label(RichText::new(t!("server.bad_sums", count = bad_sums)).color(ERROR_RED));
     }
     ui.horizontal(|ui| {
         match state {
             RunState::Stopped => {
-                if ui.button("Start").clicked() {
+                if ui.button(t!("server.start")).clicked() {
                     action = Some(ServerAction::Start);
                 }
             }
             RunState::Starting | RunState::Running(_) => {
-                if ui.button("Stop").clicked() {
+                if ui.button(t!("server.stop")).clicked() {
                     action = Some(ServerAction::Stop);
                 }
             }
         }
-        ui.label(format!(
-            "in {} / {}   out {} / {}   replies {}",
-            tally.packets_in,
-            bytes_label(tally.bytes_in),
-            tally.packets_out,
-            bytes_label(tally.bytes_out),
-            tally.replies
+        ui.label(t!(
+            "server.counters",
+            packets_in = tally.packets_in,
+            bytes_in = bytes_label(tally.bytes_in),
+            packets_out = tally.packets_out,
+            bytes_out = bytes_label(tally.bytes_out),
+            replies = tally.replies
         ));
     });
     ui.horizontal(|ui| {
-        let label = ui.label("Reply limit").id;
+        let label = ui.label(t!("server.reply_limit")).id;
         let peer = ui
             .add(
                 egui::DragValue::new(&mut form.reply_limit_peer)
                     .range(0..=1_000_000)
                     .speed(10)
-                    .suffix("/s a peer"),
+                    .suffix(t!("server.per_peer")),
             )
             .labelled_by(label);
         let total = ui
@@ -233,27 +250,27 @@ pub fn server_panel_ui(
                 egui::DragValue::new(&mut form.reply_limit_total)
                     .range(0..=10_000_000)
                     .speed(100)
-                    .suffix("/s in all"),
+                    .suffix(t!("server.in_all")),
             )
             .labelled_by(label);
-        let hover = "Automatic replies a second, to one peer and to all (0: no limit). Over it, datagrams are still received and shown, but not answered: a spoofed source cannot turn the server into a flood aimed at someone else.";
-        let (peer, total) = (peer.on_hover_text(hover), total.on_hover_text(hover));
+        let hover = t!("server.reply_limit_hover");
+        let (peer, total) = (
+            peer.on_hover_text(hover.clone()),
+            total.on_hover_text(hover),
+        );
         update |= peer.changed() || total.changed();
     });
     if tally.held_back > 0 {
         ui.label(
-            RichText::new(format!(
-                "{} automatic replies held back (reply limit or reply loop)",
-                tally.held_back
-            ))
-            .color(super::widgets::WARN_AMBER),
+            RichText::new(t!("server.held_back", count = tally.held_back))
+                .color(super::widgets::WARN_AMBER),
         );
     }
     if let Some(warning) = exposure(form) {
         ui.label(RichText::new(warning).color(super::widgets::WARN_AMBER));
     }
     ui.horizontal(|ui| {
-        let label = ui.label("Receive buffer").id;
+        let label = ui.label(t!("server.receive_buffer")).id;
         let mut mib = match form.recv_buffer_mib {
             0 => crate::net::DEFAULT_RECV_BUFFER >> 20,
             n => n,
@@ -265,17 +282,17 @@ pub fn server_panel_ui(
                 .suffix(" MiB"),
         )
         .labelled_by(label)
-        .on_hover_text("What to ask the kernel for at the next Start. A bigger buffer rides out longer bursts before the kernel drops datagrams; Linux caps it at net.core.rmem_max.");
+        .on_hover_text(t!("server.receive_buffer_hover"));
         if mib != asked {
             form.recv_buffer_mib = mib;
         }
         if let Some(b) = view.buffers {
-            ui.weak(format!(
-                "granted: receive {}, send {}",
-                bytes_label(b.recv as u64),
-                bytes_label(b.send as u64)
+            ui.weak(t!(
+                "server.granted",
+                recv = bytes_label(b.recv as u64),
+                send = bytes_label(b.send as u64)
             ))
-            .on_hover_text("What the kernel granted (Linux reports twice the data it allows, and caps requests at net.core.rmem_max and wmem_max).");
+            .on_hover_text(t!("server.granted_hover"));
         }
     });
     missed_ui(ui, &tally);
@@ -296,9 +313,9 @@ pub fn server_panel_ui(
 /// The peers heard from and the manual reply box; true when Send reply was pressed.
 fn peers_ui(ui: &mut Ui, form: &ServerForm, view: &mut ServerView) -> bool {
     ui.add_space(4.0);
-    ui.label(format!("Peers ({})", view.peers.len()));
+    ui.label(t!("server.peers", count = view.peers.len()));
     if view.peers.is_empty() {
-        ui.weak("nobody yet");
+        ui.weak(t!("server.nobody_yet"));
     }
     // Only the rows in sight are laid out: the table holds 1,024 peers.
     let row = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
@@ -310,12 +327,12 @@ fn peers_ui(ui: &mut Ui, form: &ServerForm, view: &mut ServerView) -> bool {
         .show_rows(ui, row, peers.len(), |ui, rows| {
             for p in &peers[rows] {
                 let seen: chrono::DateTime<chrono::Local> = p.last_seen.into();
-                let text = format!(
-                    "{}   {} pkt, {}, last {}",
-                    p.addr,
-                    p.packets,
-                    bytes_label(p.bytes),
-                    seen.format("%H:%M:%S")
+                let text = t!(
+                    "server.peer_row",
+                    addr = p.addr,
+                    packets = p.packets,
+                    bytes = bytes_label(p.bytes),
+                    last = seen.format("%H:%M:%S")
                 );
                 if ui
                     .selectable_label(view.selected_peer == Some(p.addr), text)
@@ -328,31 +345,29 @@ fn peers_ui(ui: &mut Ui, form: &ServerForm, view: &mut ServerView) -> bool {
     view.peers = peers;
     if view.unlisted > 0 {
         let more = if view.unlisted >= crate::net::MAX_UNLISTED_PEERS as u64 {
-            format!("and more than {} more", view.unlisted)
+            t!("server.more_than", count = view.unlisted)
         } else {
-            format!("and {} more", view.unlisted)
+            t!("server.more", count = view.unlisted)
         };
-        ui.weak(more).on_hover_text(
-            "Peers beyond the first 1,024 are not listed (a flood from many sources must not fill the memory); they are still received, counted and answered.",
-        );
+        ui.weak(more).on_hover_text(t!("server.more_hover"));
     }
     let mut send = false;
     let to = view
         .selected_peer
-        .map_or_else(|| "no peer selected".to_owned(), |p| p.to_string());
+        .map_or_else(|| t!("server.no_peer").into_owned(), |p| p.to_string());
     ui.horizontal(|ui| {
-        let label_id = ui.label("Reply text").id;
+        let label_id = ui.label(t!("server.reply_text")).id;
         let r = ui
             .add(
                 TextEdit::singleline(&mut view.reply_text)
                     .desired_width(ui.available_width() - 90.0)
-                    .hint_text(format!("answer {to} by hand")),
+                    .hint_text(t!("server.reply_hint", to = to)),
             )
             .labelled_by(label_id);
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let can = view.selected_peer.is_some() && matches!(view.state(), RunState::Running(_));
         if ui
-            .add_enabled(can, egui::Button::new("Send reply"))
+            .add_enabled(can, egui::Button::new(t!("server.send_reply")))
             .clicked()
             || (enter && can)
         {
@@ -360,7 +375,7 @@ fn peers_ui(ui: &mut Ui, form: &ServerForm, view: &mut ServerView) -> bool {
         }
     });
     if form.reply == ReplyKind::Manual && view.selected_peer.is_none() {
-        ui.weak("Manual mode: pick a peer once someone has sent, then type the answer.");
+        ui.weak(t!("server.manual_hint"));
     }
     field_error_ui(ui, view.error.as_ref(), Field::ManualReply);
     send
@@ -393,9 +408,5 @@ pub fn exposure(form: &ServerForm) -> Option<String> {
         .trim_end_matches(']')
         .parse()
         .ok()?;
-    (automatic && !ip.is_loopback()).then(|| {
-        format!(
-            "Reachable from other machines: this server answers anyone who can send to {ip}, and a spoofed source can aim its replies at someone else (the reply limit caps them)."
-        )
-    })
+    (automatic && !ip.is_loopback()).then(|| t!("server.exposure", ip = ip).into_owned())
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use rust_i18n::t;
+
 use crate::net::{Command, Event, NetError};
 use crate::packet::{Direction, EndpointId, Packet};
 use crate::settings::ClientForm;
@@ -43,7 +45,8 @@ impl Session {
                 if client.pending == 0
                     && let Some(run) = self.replay.take_if(|r| r.id == id)
                 {
-                    self.status = Some(format!("replayed {sent} of {} datagrams", run.total));
+                    self.status =
+                        Some(t!("session.replayed", sent = sent, total = run.total).into_owned());
                 }
             }
             Event::SequenceStep { round, step, .. } => {
@@ -276,16 +279,17 @@ impl Session {
 fn sequence_outcome(end: &crate::net::SequenceEnd, rounds: u64, sent: u64) -> (String, bool) {
     match end {
         crate::net::SequenceEnd::Completed => (
-            format!("done: {rounds} rounds, {sent} sent, every expected reply met"),
+            t!("session.sequence_done", rounds = rounds, sent = sent).into_owned(),
             true,
         ),
         &crate::net::SequenceEnd::TimedOut { round, step } => (
-            format!("step {step} of round {round}: no matching reply in time"),
+            t!("session.sequence_timed_out", step = step, round = round).into_owned(),
             false,
         ),
         crate::net::SequenceEnd::Stopped => {
-            (format!("stopped after {rounds} rounds, {sent} sent"), false)
+            let said = t!("session.sequence_stopped", rounds = rounds, sent = sent);
+            (said.into_owned(), false)
         }
-        crate::net::SequenceEnd::Failed => ("failed: see the error".to_owned(), false),
+        crate::net::SequenceEnd::Failed => (t!("session.sequence_failed").into_owned(), false),
     }
 }

@@ -1,6 +1,8 @@
 //! The servers' side of the session: starting, updating and stopping them,
 //! manual replies, and their events folded into their panels.
 
+use rust_i18n::t;
+
 use crate::codec;
 use crate::net::{Command, Event, NetError};
 use crate::settings::ServerForm;
@@ -46,7 +48,7 @@ impl Session {
                 server.state = Some(RunState::Stopped);
                 server.note = match reason {
                     crate::net::StopReason::Closed => None,
-                    other => Some(format!("Stopped: {other}")),
+                    other => Some(t!("session.server_stopped", reason = other).into_owned()),
                 };
             }
             Event::Failed { error, .. } => self.server_failed(i, error),
@@ -82,7 +84,7 @@ impl Session {
             _ => Field::General,
         };
         let message = if !starting && field == Field::Reply {
-            format!("{message} (the server keeps answering by its previous rule)")
+            t!("session.keeps_previous_rule", error = message).into_owned()
         } else {
             message
         };
@@ -207,11 +209,11 @@ impl Session {
             })
         };
         let Some(id) = server.id else {
-            server.error = error("start the server first");
+            server.error = error(&t!("session.start_server_first"));
             return;
         };
         let Some(peer) = server.selected_peer else {
-            server.error = error("pick a peer: nobody has sent anything yet");
+            server.error = error(&t!("session.pick_peer"));
             return;
         };
         match codec::parse_escaped(&server.reply_text, form.encoding) {
