@@ -173,6 +173,11 @@ text = "hello"
                 "client",
             ),
             (
+                BENCH.replace("port = \"9999\"", "port = \"x\""),
+                "line 11",
+                "port",
+            ),
+            (
                 BENCH.replace("repeat = 2", "repaet = 2"),
                 "line 16",
                 "repaet",

@@ -188,6 +188,19 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
     ui.h.get_by_label("语言");
     ui.click("视图");
 
+    // A project's mistake names its field in Chinese too: the field is
+    // found from the file's values, not from the message's words.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[server]]\nname = \"a\"\nport = \"99999\"\n").unwrap();
+    ui.h.state_mut().open_project_from(bad);
+    ui.h.run_ok();
+    let said = ui.app().session.last_error.clone().unwrap_or_default();
+    assert!(
+        said.contains("第 3 行") && said.contains("字段 `port`"),
+        "{said}"
+    );
+
     // The server panel back in English, by the same menu.
     ui.select("Server 1");
     ui.h.get_by_label(&format!("正在监听 {at}"));

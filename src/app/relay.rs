@@ -61,7 +61,11 @@ fn rule(r: &RelayRuleForm) -> Result<RelayRule, String> {
     })
 }
 
-fn idle_timeout(form: &RelayForm) -> Result<Duration, String> {
+/// The idle timeout the form asks for.
+///
+/// # Errors
+/// Not a whole number of seconds from 1 to a day.
+pub fn idle_timeout(form: &RelayForm) -> Result<Duration, String> {
     match form.idle_secs.trim().parse::<u64>() {
         Ok(s) if (1..=86_400).contains(&s) => Ok(Duration::from_secs(s)),
         _ => Err(t!("relay_form.bad_idle_timeout").into_owned()),

@@ -20,9 +20,11 @@ pub(super) fn check(project: &Project, text: &str) -> Result<(), String> {
         let at = Place::new(text, "server", i, &form.name);
         unique(&mut names, &form.name, &at)?;
         forms::server_config(form).map_err(|e| {
+            // Which field, from the form's values: the message is in the
+            // window's language and says nothing a program should read.
             let key = match e.field {
                 Field::General => "rules",
-                _ if e.message.contains("not a port") => "port",
+                _ if form.port.trim().parse::<u16>().is_err() => "port",
                 _ => "bind_ip",
             };
             at.say(key, &e.message)
@@ -34,7 +36,8 @@ pub(super) fn check(project: &Project, text: &str) -> Result<(), String> {
         unique(&mut names, &form.name, &at)?;
         forms::client_config(form).map_err(|e| at.say("bind", &e.message))?;
         forms::target(form).map_err(|e| {
-            let key = if e.message.contains("port") {
+            let port_ok = form.port.trim().parse::<u16>().is_ok_and(|p| p != 0);
+            let key = if !form.host.trim().is_empty() && !port_ok {
                 "port"
             } else {
                 "host"
@@ -48,10 +51,10 @@ pub(super) fn check(project: &Project, text: &str) -> Result<(), String> {
         unique(&mut names, &form.name, &at)?;
         crate::app::relay::relay_config(form).map_err(|(field, message)| {
             let key = match field {
-                RelayField::Rules if message.contains("idle") => "idle_secs",
+                RelayField::Rules if crate::app::relay::idle_timeout(form).is_err() => "idle_secs",
                 RelayField::Rules => "rule",
                 RelayField::Inject => "inject",
-                _ if !form.target.is_empty() && message.contains(form.target.trim()) => "target",
+                _ if crate::net::parse_bind(&form.listen).is_ok() => "target",
                 _ => "listen",
             };
             at.say(key, &message)
