@@ -148,6 +148,11 @@ fn sequences_keep_their_client_through_the_window() {
     // A rename takes the client's sequences along; a removal gives them to
     // every client. The project saved then opens again.
     ui.type_into("Name", 0, "B2");
+    assert_eq!(
+        ui.app().settings.sequence_shown,
+        4,
+        "the sequence shown stays shown through the rename"
+    );
     let remove: Vec<_> = ui.h.get_all_by_label("×").collect();
     remove[1].click(); // A: the list holds the server first, then the clients
     ui.h.run_ok();

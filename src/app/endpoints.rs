@@ -150,7 +150,7 @@ impl UdpDeskApp {
                 };
                 let before = form.name.clone();
                 if endpoint_list::name_field_ui(ui, &mut form.name, taken) {
-                    actions.push(EndpointAction::Renamed(shown, before));
+                    actions.push(EndpointAction::Renamed(shown, before.clone()));
                 }
                 let tally = s.tally(view.id);
                 let figures = view.id.and_then(|id| s.pairing.figures(id));
@@ -167,7 +167,9 @@ impl UdpDeskApp {
                 let asked = ui.push_id("sequences", |ui| {
                     sequence_panel::sequence_panel_ui(
                         ui,
-                        &form.name,
+                        // The name the sequences carry until the rename
+                        // below is applied, after layout.
+                        &before,
                         &mut self.settings.sequences,
                         &mut self.settings.sequence_shown,
                         &view.sequence,
