@@ -94,7 +94,7 @@ impl UdpDeskApp {
             EndpointKind::Client,
             EndpointKind::Relay,
         ] {
-            for index in (0..self.session_len(kind)).rev() {
+            for index in (0..self.session.len(kind)).rev() {
                 self.session.remove(kind, index);
             }
         }
@@ -124,14 +124,6 @@ impl UdpDeskApp {
                 self.session.stop_capture();
             }
             self.start_capture_to(file);
-        }
-    }
-
-    fn session_len(&self, kind: EndpointKind) -> usize {
-        match kind {
-            EndpointKind::Server => self.session.servers.len(),
-            EndpointKind::Client => self.session.clients.len(),
-            EndpointKind::Relay => self.session.relays.len(),
         }
     }
 }

@@ -123,32 +123,32 @@ impl Session {
     /// Stops endpoint `index` of `kind` and forgets its view; its packets
     /// stay in the log under its name.
     pub fn remove(&mut self, kind: EndpointKind, index: usize) {
-        let id = match kind {
-            EndpointKind::Server => self.servers.get(index).and_then(|v| v.id),
-            EndpointKind::Client => self.clients.get(index).and_then(|v| v.id),
-            EndpointKind::Relay => self.relays.get(index).and_then(|v| v.id),
-        };
-        if let Some(id) = id {
+        if let [Some(id), _] = self.ids(kind, index) {
             let _sent = self.command(Command::Close { id });
         }
-        match kind {
-            EndpointKind::Server if index < self.servers.len() => {
-                self.servers.remove(index);
+        if index < self.len(kind) {
+            match kind {
+                EndpointKind::Server => drop(self.servers.remove(index)),
+                EndpointKind::Client => drop(self.clients.remove(index)),
+                EndpointKind::Relay => drop(self.relays.remove(index)),
             }
-            EndpointKind::Client if index < self.clients.len() => {
-                self.clients.remove(index);
-            }
-            EndpointKind::Relay if index < self.relays.len() => {
-                self.relays.remove(index);
-            }
-            _ => {}
         }
     }
 
-    /// Renames endpoint `index` of `kind`: the table shows its packets from
-    /// this run under the new name.
-    pub fn rename(&mut self, kind: EndpointKind, index: usize, name: &str) {
-        let ids = match kind {
+    /// How many endpoints of `kind` the session holds.
+    #[must_use]
+    pub fn len(&self, kind: EndpointKind) -> usize {
+        match kind {
+            EndpointKind::Server => self.servers.len(),
+            EndpointKind::Client => self.clients.len(),
+            EndpointKind::Relay => self.relays.len(),
+        }
+    }
+
+    /// Endpoint `index` of `kind`'s ids: the one running, and (a server's)
+    /// the last one that ran, whose packets the table still shows.
+    fn ids(&self, kind: EndpointKind, index: usize) -> [Option<EndpointId>; 2] {
+        match kind {
             EndpointKind::Server => self
                 .servers
                 .get(index)
@@ -156,7 +156,13 @@ impl Session {
                 .unwrap_or_default(),
             EndpointKind::Client => [self.clients.get(index).and_then(|v| v.id), None],
             EndpointKind::Relay => [self.relays.get(index).and_then(|v| v.id), None],
-        };
+        }
+    }
+
+    /// Renames endpoint `index` of `kind`: the table shows its packets from
+    /// this run under the new name.
+    pub fn rename(&mut self, kind: EndpointKind, index: usize, name: &str) {
+        let ids = self.ids(kind, index);
         for id in ids.into_iter().flatten() {
             self.names.insert(id, name.to_owned());
         }
