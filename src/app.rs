@@ -76,6 +76,9 @@ impl UdpDeskApp {
         crate::ui::fonts::install(&cc.egui_ctx);
         let stored = cc.storage.and_then(|s| s.get_string(eframe::APP_KEY));
         let file = eframe::storage_dir("udpdesk").map(|d| d.join("app.ron"));
+        // The system's language first: the names of a first run's
+        // endpoints ("服务器 1") are made while the settings are read.
+        crate::i18n::apply(None);
         let (settings, problem) = restore::restore(stored, file.as_deref());
         // Only the window sets the locale: the command line stays English.
         crate::i18n::apply(settings.language);

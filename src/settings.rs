@@ -138,6 +138,17 @@ pub const MIN_MEMORY_MIB: usize = 16;
 /// The largest, in MiB.
 pub const MAX_MEMORY_MIB: usize = 64 << 10;
 
+/// How a new endpoint's name starts, in the window's language: "Server"
+/// makes "Server 1", "Server 2"…
+#[must_use]
+pub fn name_prefix(kind: EndpointKind) -> std::borrow::Cow<'static, str> {
+    match kind {
+        EndpointKind::Server => rust_i18n::t!("list.name_server"),
+        EndpointKind::Client => rust_i18n::t!("list.name_client"),
+        EndpointKind::Relay => rust_i18n::t!("list.name_relay"),
+    }
+}
+
 impl Settings {
     /// True when an endpoint other than `at` has the name `at` has.
     #[must_use]
@@ -218,12 +229,7 @@ impl Settings {
             .map(|f| f.name.as_str())
             .chain(self.clients.iter().map(|f| f.name.as_str()))
             .chain(self.relays.iter().map(|f| f.name.as_str()));
-        let prefix = match kind {
-            EndpointKind::Server => "Server",
-            EndpointKind::Client => "Client",
-            EndpointKind::Relay => "Relay",
-        };
-        free_name(prefix, taken)
+        free_name(&name_prefix(kind), taken)
     }
 
     /// The hand-over delay, defaulting to the engine's when unset.
@@ -326,7 +332,7 @@ pub struct ServerForm {
 impl Default for ServerForm {
     fn default() -> Self {
         ServerForm {
-            name: "Server 1".to_owned(),
+            name: format!("{} 1", name_prefix(EndpointKind::Server)),
             bind_ip: "127.0.0.1".to_owned(),
             port: "9999".to_owned(),
             reply: ReplyKind::Echo,
@@ -390,7 +396,7 @@ pub struct ClientForm {
 impl Default for ClientForm {
     fn default() -> Self {
         ClientForm {
-            name: "Client 1".to_owned(),
+            name: format!("{} 1", name_prefix(EndpointKind::Client)),
             host: "127.0.0.1".to_owned(),
             port: "9999".to_owned(),
             bind: String::new(),
@@ -448,7 +454,7 @@ pub struct RelayForm {
 impl Default for RelayForm {
     fn default() -> Self {
         RelayForm {
-            name: "Relay 1".to_owned(),
+            name: format!("{} 1", name_prefix(EndpointKind::Relay)),
             listen: "127.0.0.1:7000".to_owned(),
             target: "127.0.0.1:9999".to_owned(),
             idle_secs: "60".to_owned(),

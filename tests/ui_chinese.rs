@@ -36,13 +36,20 @@ fn relay_settings() -> Settings {
 fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
     i18n::apply(Some(Language::Chinese));
     let mut ui = Ui::with(relay_settings());
-    ui.select("Relay 1");
+    ui.select("中继 1");
 
     // The endpoint list.
     for label in ["+ 服务器", "+ 客户端", "+ 中继"] {
         ui.h.get_by_label(label);
     }
     ui.h.get_by_label("名称");
+    // New endpoints are named in Chinese too.
+    ui.click("+ 中继");
+    assert_eq!(ui.app().settings.relays[1].name, "中继 2");
+    ui.h.get_all_by_label("×").last().unwrap().click();
+    ui.h.run_ok();
+    assert_eq!(ui.app().settings.relays.len(), 1);
+    ui.select("中继 1");
 
     // Started and stopped by the Chinese buttons.
     ui.h.get_by_label("中继");
@@ -84,7 +91,7 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
     );
 
     // A server refuses a bad port in Chinese, then starts on a free one.
-    ui.select("Server 1");
+    ui.select("服务器 1");
     ui.h.get_by_label("服务器");
     ui.h.get_by_label("绑定地址");
     ui.type_into("端口", 0, "70000");
@@ -104,7 +111,7 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
     ui.choose("应答", 0, "原样回显");
 
     // The client sends to it over loopback; the echo comes back.
-    ui.select("Client 1");
+    ui.select("客户端 1");
     ui.type_into("目标", 0, "127.0.0.1");
     ui.type_into("端口", 0, &at.port().to_string());
     ui.type_into("消息内容", 0, "你好");
@@ -113,9 +120,9 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
         a.session
             .store
             .views()
-            .any(|p| p.direction == Direction::In && a.session.name(p.endpoint) == "Client 1")
+            .any(|p| p.direction == Direction::In && a.session.name(p.endpoint) == "客户端 1")
     });
-    assert_eq!(ui.count_packets(Direction::In, "Server 1"), 1);
+    assert_eq!(ui.count_packets(Direction::In, "服务器 1"), 1);
     ui.h.get_by_label_contains("发 1 /");
     ui.h.get_by_label_contains("已应答 1 / 1");
 
@@ -145,7 +152,7 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
     ui.h.get_by_label("4 行");
 
     // The server's reply rules: a rule added, and the Try box says which answers.
-    ui.select("Server 1");
+    ui.select("服务器 1");
     ui.h.get_by_label_contains("收 1 /");
     ui.click("应答规则");
     ui.click("添加规则");
@@ -154,7 +161,7 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
     ui.h.get_by_label("没有规则匹配：由应答方式应答");
 
     // The client's sequences.
-    ui.select("Client 1");
+    ui.select("客户端 1");
     ui.click("序列");
     ui.click("新建序列");
     ui.h.get_by_label("运行序列");
@@ -202,7 +209,7 @@ fn the_chinese_window_runs_a_relay_says_its_errors_and_switches_language() {
     );
 
     // The server panel back in English, by the same menu.
-    ui.select("Server 1");
+    ui.select("服务器 1");
     ui.h.get_by_label(&format!("正在监听 {at}"));
     ui.click("视图");
     ui.click("English");
