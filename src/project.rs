@@ -64,24 +64,27 @@ impl Project {
         toml::to_string(self).map_err(|e| e.to_string())
     }
 
-    /// Reads and checks a project file. A relative capture path is taken
-    /// from the project's folder.
+    /// Reads and checks a project file.
     ///
     /// # Errors
     /// The file cannot be read, or the line and field of its first mistake.
     pub fn load(path: &Path) -> Result<Project, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| rust_i18n::t!("project.cannot_read", path = path.display(), error = e))?;
-        let mut project = Project::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        // A capture file named relative to the project lives beside it, so a
-        // project checked into a repository writes its capture there whatever
-        // folder `udpdesk run` is started from.
-        if let (Some(capture), Some(folder)) = (&mut project.capture, path.parent())
-            && capture.is_relative()
-        {
-            *capture = folder.join(&*capture);
+        Project::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The capture file for the project read from `project_file`: a relative
+    /// name lives beside the project, so a project checked into a repository
+    /// writes its capture there whatever folder it is run from. The project
+    /// keeps the name as written, to save it back so.
+    #[must_use]
+    pub fn capture_path(&self, project_file: &Path) -> Option<PathBuf> {
+        let capture = self.capture.as_ref()?;
+        match project_file.parent() {
+            Some(folder) if capture.is_relative() => Some(folder.join(capture)),
+            _ => Some(capture.clone()),
         }
-        Ok(project)
     }
 
     /// Writes the project to `path` through a temporary file in the same

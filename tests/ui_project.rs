@@ -202,6 +202,27 @@ fn two_endpoints_of_one_name_are_flagged_and_not_saved() {
 }
 
 #[test]
+fn a_relative_capture_is_written_beside_the_project_and_saved_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.toml");
+    std::fs::write(
+        &path,
+        "capture = \"run.jsonl\"\n\n[[server]]\nname = \"s\"\nport = \"0\"\n",
+    )
+    .unwrap();
+    let mut ui = Ui::with(Settings::default());
+    ui.h.state_mut().open_project_from(path.clone());
+    ui.wait_until("the capture to start", |a| a.session.capture.file.is_some());
+    assert_eq!(
+        ui.app().session.capture.file.as_deref(),
+        Some(dir.path().join("run.jsonl").as_path())
+    );
+    ui.h.state_mut().save_project_to(path.clone());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("capture = \"run.jsonl\"\n"), "{text}");
+}
+
+#[test]
 fn a_bad_project_is_refused_with_its_line_and_nothing_changes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");

@@ -18,17 +18,32 @@ impl UdpDeskApp {
     pub fn project(&self) -> Project {
         let s = &self.settings;
         Project {
-            capture: self
-                .session
-                .capture
-                .file
-                .clone()
-                .or_else(|| s.project_capture.clone()),
+            capture: self.capture_to_save(),
             servers: s.servers.clone(),
             clients: s.clients.clone(),
             relays: s.relays.clone(),
             saved: s.saved.clone(),
             sequences: s.sequences.clone(),
+        }
+    }
+
+    /// The capture a saved project names: the project's own as it was
+    /// written (relative names stay relative) while that is the file being
+    /// captured to, else the file being captured to, else the project's.
+    fn capture_to_save(&self) -> Option<PathBuf> {
+        let s = &self.settings;
+        let raw = s.project_capture.as_ref();
+        let resolved = match (raw, &s.project) {
+            (Some(raw), Some(file)) => Project {
+                capture: Some(raw.clone()),
+                ..Project::default()
+            }
+            .capture_path(file),
+            _ => raw.cloned(),
+        };
+        match &self.session.capture.file {
+            Some(now) if Some(now) != resolved.as_ref() => Some(now.clone()),
+            _ => raw.cloned(),
         }
     }
 
@@ -63,7 +78,7 @@ impl UdpDeskApp {
         match Project::load(&path) {
             Ok(project) => {
                 let summary = summary(&project, &path);
-                self.use_project(project);
+                self.use_project(project, &path);
                 self.settings.project = Some(path);
                 self.session.status = Some(summary);
             }
@@ -79,7 +94,7 @@ impl UdpDeskApp {
         match Project::load(&path) {
             Ok(project) => {
                 self.session.status = Some(summary(&project, &path));
-                self.use_project(project);
+                self.use_project(project, &path);
             }
             Err(e) => {
                 self.session.last_error =
@@ -88,7 +103,8 @@ impl UdpDeskApp {
         }
     }
 
-    fn use_project(&mut self, project: Project) {
+    fn use_project(&mut self, project: Project, path: &Path) {
+        let capture = project.capture_path(path);
         for kind in [
             EndpointKind::Server,
             EndpointKind::Client,
@@ -117,7 +133,7 @@ impl UdpDeskApp {
         .unwrap_or_default();
         s.project_capture.clone_from(&project.capture);
         self.session.fit(&self.settings);
-        if let Some(file) = project.capture
+        if let Some(file) = capture
             && self.session.capture.file.as_deref() != Some(file.as_path())
         {
             if self.session.capture.file.is_some() {

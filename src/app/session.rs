@@ -165,6 +165,11 @@ impl Session {
         let ids = self.ids(kind, index);
         for id in ids.into_iter().flatten() {
             self.names.insert(id, name.to_owned());
+            // A capture started from now on names it so too.
+            let _named = self.command(Command::NameEndpoint {
+                id,
+                name: name.to_owned(),
+            });
         }
     }
 

@@ -32,15 +32,22 @@ const STOP_PATIENCE: Duration = Duration::from_secs(2);
 pub(super) fn run(args: &RunArgs) -> Result<(), CliError> {
     let project = Project::load(&args.project).map_err(CliError::input)?;
     let plan = Plan::new(&project)?;
-    if plan.endpoints.is_empty() {
+    let serves = plan
+        .endpoints
+        .iter()
+        .any(|e| e.kind != crate::settings::EndpointKind::Client);
+    if plan.sequences.is_empty() && !serves {
         return Err(CliError::input(format!(
-            "{}: the project has no [[server]], [[client]] or [[relay]] to run",
+            "{}: nothing to run: the project has no [[server]] or [[relay]] to serve and no [[sequence]] for its clients",
             args.project.display()
         )));
     }
     let engine = spawn_engine()?;
-    let capture_file = args.capture.as_ref().or(project.capture.as_ref());
-    if let Some(path) = capture_file {
+    let capture_file = args
+        .capture
+        .clone()
+        .or_else(|| project.capture_path(&args.project));
+    if let Some(path) = &capture_file {
         capture::start(&engine, path)?;
     }
     let mut state = RunState::new(&plan, &args.output);
@@ -105,13 +112,15 @@ pub(super) fn run(args: &RunArgs) -> Result<(), CliError> {
         };
         state.on_event(&engine, event)?;
     }
-    let captured = (capture_file.is_some() && !state.capture_ended)
-        .then_some(())
-        .and_then(|()| {
-            capture::stop(&engine, |e| {
-                let _said = state.on_event(&engine, e);
-            })
-        });
+    let captured = if capture_file.is_some() && !state.capture_ended {
+        capture::stop(&engine, |e| {
+            if let Err(e) = state.on_event(&engine, e) {
+                eprintln!("udpdesk: {}", e.message);
+            }
+        })
+    } else {
+        None
+    };
     state.out.flush();
     state.summary(&end);
     if let Some(summary) = captured {

@@ -136,6 +136,11 @@ fn read_sequence(
     let sequence = crate::net::Sequence::parse(&text)
         .and_then(|s| s.check(encoding).map(|()| s))
         .map_err(|e| CliError::input(format!("--sequence {shown}: {e}")))?;
+    if !sequence.client.is_empty() {
+        return Err(CliError::input(format!(
+            "--sequence {shown}: `client` names a project's client; `send` runs the sequence itself (leave it out, or use `udpdesk run PROJECT`)"
+        )));
+    }
     Ok(sequence)
 }
 

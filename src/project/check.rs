@@ -24,6 +24,16 @@ pub(super) fn check(project: &Project, text: &str) -> Result<(), String> {
             // window's language and says nothing a program should read.
             let key = match e.field {
                 Field::General => "rules",
+                // The form checks the address before the port.
+                _ if form
+                    .bind_ip
+                    .trim()
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_err() =>
+                {
+                    "bind_ip"
+                }
                 _ if form.port.trim().parse::<u16>().is_err() => "port",
                 _ => "bind_ip",
             };
@@ -72,6 +82,15 @@ pub(super) fn check(project: &Project, text: &str) -> Result<(), String> {
                 )
             });
         };
+        // The engine runs a sequence to an address, never after a lookup.
+        if let Ok(target) = forms::target(&project.clients[client])
+            && let Ok(crate::net::Target::Lookup { host, .. }) = crate::net::parse_target(&target)
+        {
+            return Err(at.say(
+                "client",
+                &rust_i18n::t!("project.sequence_needs_address", host = host),
+            ));
+        }
         let encoding = project.clients[client].encoding;
         seq.check(encoding).map_err(|e| at.say("step", &e))?;
     }

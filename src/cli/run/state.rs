@@ -57,6 +57,8 @@ struct Ep {
     counters: Counters,
     relayed: Option<RelayCounters>,
     stopped: bool,
+    /// What the engine last said went wrong with it.
+    failure: Option<String>,
 }
 
 impl Ep {
@@ -114,6 +116,7 @@ impl RunState {
                 counters: Counters::default(),
                 relayed: None,
                 stopped: false,
+                failure: None,
             })
             .collect();
         let sequences = plan
@@ -172,7 +175,7 @@ impl RunState {
 
     /// Starts the sequences once every endpoint is bound.
     pub(super) fn launch_when_ready(&mut self, engine: &Engine) {
-        if self.launched || self.starting() || self.setup_failure.is_some() {
+        if self.launched || self.ending || self.starting() || self.setup_failure.is_some() {
             return;
         }
         self.launched = true;
@@ -259,6 +262,9 @@ impl RunState {
                     Some(ep) => {
                         self.out.flush();
                         eprintln!("udpdesk: {}: {said}", ep.called());
+                        if let Some(ep) = id.and_then(|id| self.endpoint_mut(id)) {
+                            ep.failure = Some(said);
+                        }
                     }
                     None => {
                         self.out.flush();
@@ -362,6 +368,7 @@ impl RunState {
             return;
         };
         let called = self.endpoints[client].called();
+        let failure = self.endpoints[client].failure.take();
         let Some(seq) = self.sequences.get_mut(s) else {
             return;
         };
@@ -377,6 +384,10 @@ impl RunState {
             SequenceEnd::Stopped | SequenceEnd::Failed if self.ending => Outcome::Missed(format!(
                 "cut short after {rounds} rounds, {sent} datagrams sent"
             )),
+            // A send or the start failed: the engine said why just before.
+            SequenceEnd::Failed if failure.is_some() => {
+                Outcome::Missed(failure.unwrap_or_default())
+            }
             SequenceEnd::Stopped | SequenceEnd::Failed => Outcome::Missed(format!(
                 "stopped after {rounds} rounds, {sent} datagrams sent"
             )),
