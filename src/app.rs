@@ -57,6 +57,9 @@ pub struct UdpDeskApp {
     pub rules: RulesState,
     /// The sequence panel's check.
     pub sequence_state: crate::ui::sequence_panel::SequenceState,
+    /// The client whose name is being edited, and the name its sequences
+    /// carry until the edit ends with a name of its own.
+    pub renaming: Option<(usize, String)>,
     /// The chart strip's samples, taken whether it shows or not (a few a
     /// second), so showing it shows the last minute.
     pub charts: charts::Sampler,
@@ -159,6 +162,7 @@ impl UdpDeskApp {
             detail: DetailState::default(),
             rules: RulesState::default(),
             sequence_state: crate::ui::sequence_panel::SequenceState::default(),
+            renaming: None,
             replay: ReplayState::default(),
             charts: charts::Sampler::default(),
             saver: Saver::new(Arc::clone(&wake)),

@@ -223,6 +223,46 @@ fn a_relative_capture_is_written_beside_the_project_and_saved_as_written() {
 }
 
 #[test]
+fn a_client_renamed_key_by_key_keeps_its_sequences_and_no_one_else_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.toml");
+    let mut text = String::from("[[client]]\nname = \"A\"\n\n[[client]]\nname = \"B\"\n");
+    for (name, client) in [("a1", "A"), ("b1", "B")] {
+        text.push_str(&format!(
+            "\n[[sequence]]\nname = \"{name}\"\nclient = \"{client}\"\n\n[[sequence.step]]\ntext = \"hi\"\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut ui = Ui::with(Settings::default());
+    ui.h.state_mut().open_project_from(path);
+    ui.h.run_ok();
+    ui.select("A");
+    // Emptied, then "B" (another client's name), then "B2", a key at a time.
+    ui.h.get_by_label("Name").click();
+    ui.h.run_ok();
+    ui.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    ui.h.key_press(egui::Key::Backspace);
+    ui.h.run_ok();
+    for key in ["B", "2"] {
+        ui.h.get_by_label("Name").type_text(key);
+        ui.h.run_ok();
+        // Meanwhile the panel still shows the client's own sequence.
+        ui.h.get_by_label("Sequences (1)");
+    }
+    // Leaving the field ends the rename.
+    ui.h.key_press(egui::Key::Tab);
+    ui.h.run_ok();
+    let owners: Vec<_> = ui
+        .app()
+        .settings
+        .sequences
+        .iter()
+        .map(|s| s.client.as_str())
+        .collect();
+    assert_eq!(owners, ["B2", "B"]);
+}
+
+#[test]
 fn a_bad_project_is_refused_with_its_line_and_nothing_changes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");

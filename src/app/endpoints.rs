@@ -30,8 +30,10 @@ pub enum EndpointAction {
     /// Relay `0` asked for this.
     Relay(usize, RelayRequest),
     /// The shown endpoint's name was edited.
-    /// An endpoint's name was edited; it was called `String` before.
-    Renamed(Selected, String),
+    /// An endpoint's name was edited.
+    Renamed(Selected),
+    /// A name field lost the keyboard: a client's rename is over.
+    RenameDone,
 }
 
 impl UdpDeskApp {
@@ -116,9 +118,8 @@ impl UdpDeskApp {
                 else {
                     return;
                 };
-                let before = form.name.clone();
-                if endpoint_list::name_field_ui(ui, &mut form.name, taken) {
-                    actions.push(EndpointAction::Renamed(shown, before));
+                if endpoint_list::name_field_ui(ui, &mut form.name, taken).changed {
+                    actions.push(EndpointAction::Renamed(shown));
                 }
                 if let Some(a) = server_panel::server_panel_ui(
                     ui,
@@ -149,9 +150,20 @@ impl UdpDeskApp {
                     return;
                 };
                 let before = form.name.clone();
-                if endpoint_list::name_field_ui(ui, &mut form.name, taken) {
-                    actions.push(EndpointAction::Renamed(shown, before.clone()));
+                let edit = endpoint_list::name_field_ui(ui, &mut form.name, taken);
+                if edit.changed {
+                    actions.push(EndpointAction::Renamed(shown));
+                    self.renaming.get_or_insert((i, before));
                 }
+                if edit.done {
+                    actions.push(EndpointAction::RenameDone);
+                }
+                // While its name is edited, the client's sequences keep the
+                // name they carry.
+                let owner = match &self.renaming {
+                    Some((r, from)) if *r == i => from.clone(),
+                    _ => form.name.clone(),
+                };
                 let tally = s.tally(view.id);
                 let figures = view.id.and_then(|id| s.pairing.figures(id));
                 if let Some(a) = client_panel::client_panel_ui(
@@ -167,9 +179,7 @@ impl UdpDeskApp {
                 let asked = ui.push_id("sequences", |ui| {
                     sequence_panel::sequence_panel_ui(
                         ui,
-                        // The name the sequences carry until the rename
-                        // below is applied, after layout.
-                        &before,
+                        &owner,
                         &mut self.settings.sequences,
                         &mut self.settings.sequence_shown,
                         &view.sequence,
@@ -189,9 +199,8 @@ impl UdpDeskApp {
                 else {
                     return;
                 };
-                let before = form.name.clone();
-                if endpoint_list::name_field_ui(ui, &mut form.name, taken) {
-                    actions.push(EndpointAction::Renamed(shown, before));
+                if endpoint_list::name_field_ui(ui, &mut form.name, taken).changed {
+                    actions.push(EndpointAction::Renamed(shown));
                 }
                 if let Some(r) =
                     relay_panel::relay_panel_ui(ui, form, view, tally, std::time::Instant::now())
@@ -226,21 +235,42 @@ impl UdpDeskApp {
             }
             EndpointAction::Sequence(i, SequenceAction::Stop) => self.session.stop_sending(i),
             EndpointAction::Relay(i, r) => self.apply_relay(i, r),
-            EndpointAction::Renamed(at, before) => {
+            EndpointAction::Renamed(at) => {
                 if let Some(name) = self.settings.name(at) {
                     let name = name.to_owned();
                     self.session.rename(at.kind, at.index, &name);
-                    if at.kind == EndpointKind::Client {
-                        // Its own sequences follow it.
-                        self.settings.hand_sequences(&before, &name);
-                    }
                 }
             }
+            EndpointAction::RenameDone => self.finish_rename(),
         }
+    }
+
+    /// Ends a client's rename: its sequences take the new name, unless the
+    /// name is empty or another client's; then they keep the one they carry
+    /// and the rename stays open until the client has a name of its own.
+    pub(super) fn finish_rename(&mut self) {
+        let Some((i, from)) = self.renaming.take() else {
+            return;
+        };
+        let Some(to) = self.settings.clients.get(i).map(|c| c.name.clone()) else {
+            return;
+        };
+        let held = self
+            .settings
+            .clients
+            .iter()
+            .enumerate()
+            .any(|(j, c)| j != i && c.name == to);
+        if to.trim().is_empty() || held {
+            self.renaming = Some((i, from));
+            return;
+        }
+        self.settings.hand_sequences(&from, &to);
     }
 
     /// Shows an endpoint's panel (a client shown becomes the one the keys send from).
     pub fn select(&mut self, at: Selected) {
+        self.finish_rename();
         if at.index < self.settings.len(at.kind) {
             self.settings.selected = at;
             if at.kind == EndpointKind::Client {
@@ -291,6 +321,22 @@ impl UdpDeskApp {
         match at.kind {
             EndpointKind::Server => drop(self.settings.servers.remove(at.index)),
             EndpointKind::Client => {
+                self.finish_rename();
+                if let Some((i, from)) = self.renaming.take() {
+                    // A rename still open on a client that goes: its
+                    // sequences carry the old name, the one to free.
+                    let shared = self
+                        .settings
+                        .clients
+                        .iter()
+                        .enumerate()
+                        .any(|(j, c)| j != at.index && c.name == from);
+                    if i == at.index && !shared {
+                        self.settings.hand_sequences(&from, "");
+                    } else if i != at.index {
+                        self.renaming = Some((if i > at.index { i - 1 } else { i }, from));
+                    }
+                }
                 let gone = self.settings.clients.remove(at.index);
                 // Its own sequences go to every client rather than to none:
                 // a project naming a client that is not there would not open.

@@ -50,6 +50,7 @@ impl UdpDeskApp {
     /// Writes the project to `path` and remembers it. The save dialog ends
     /// here too, so tests can hand a path in directly.
     pub fn save_project_to(&mut self, path: PathBuf) {
+        self.finish_rename();
         match self.project().save(&path) {
             Ok(()) => {
                 self.session.status =

@@ -133,9 +133,18 @@ fn entry_ui(ui: &mut Ui, entry: &ListEntry<'_>, shown: bool) -> Option<ListActio
 }
 
 /// The name field above the shown endpoint's panel; true when it changed.
+/// What happened in the name field this frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameEdit {
+    /// The name changed.
+    pub changed: bool,
+    /// The field lost the keyboard: the edit is over.
+    pub done: bool,
+}
+
 /// `taken` says another endpoint has the same name: a project needs each once.
-pub fn name_field_ui(ui: &mut Ui, name: &mut String, taken: bool) -> bool {
-    let changed = ui
+pub fn name_field_ui(ui: &mut Ui, name: &mut String, taken: bool) -> NameEdit {
+    let response = ui
         .horizontal(|ui| {
             super::widgets::labelled_field_ui(
                 ui,
@@ -145,11 +154,13 @@ pub fn name_field_ui(ui: &mut Ui, name: &mut String, taken: bool) -> bool {
                 &t!("list.name_hint"),
             )
             .on_hover_text(t!("list.name_hover"))
-            .changed()
         })
         .inner;
     if taken {
         ui.label(egui::RichText::new(t!("list.name_taken")).color(super::widgets::WARN_AMBER));
     }
-    changed
+    NameEdit {
+        changed: response.changed(),
+        done: response.lost_focus(),
+    }
 }
