@@ -642,11 +642,7 @@ fn relay_passes_datagrams_both_ways_prints_each_leg_and_sums_up_at_ctrl_c() {
     assert_eq!(&buf[..n], b"hello", "the dropped one never came back");
     assert_eq!(from.to_string(), at, "the answer comes from the relay");
     wait_line(&stderr, "speaks to the server from");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    process::interrupt(&child);
     let out = wait_exit(child);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let rest: Vec<String> = std::iter::from_fn(|| stderr.recv_timeout(DEADLINE).ok()).collect();

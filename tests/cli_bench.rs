@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::thread::JoinHandle;
 
 use serde_json::Value;
@@ -321,11 +321,7 @@ fn ctrl_c_stops_at_once_and_still_prints_the_summary() {
     let mut banner = String::new();
     stderr.read_line(&mut banner).unwrap();
     assert!(banner.contains("Ctrl-C stops"), "{banner}");
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
+    process::interrupt(&child);
     let out = wait_exit(child);
     let s = summary(&out);
     assert_eq!(s["interrupted"], true, "{s}");

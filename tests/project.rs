@@ -288,11 +288,7 @@ fn a_servers_only_project_serves_until_its_quit_word_or_ctrl_c() {
     assert!(text(&out.stdout).contains("[echo] "));
 
     let (child, lines) = start();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    process::interrupt(&child);
     let out = wait_exit(child);
     assert!(out.status.success());
     wait_line(&lines, "run ended (interrupted)");
@@ -325,4 +321,68 @@ fn a_looping_sequence_is_a_soak_test_that_timeout_ends() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("run ended (done)"), "{stderr}");
+}
+
+#[test]
+fn a_relay_and_a_client_bound_to_a_port_run_two_sequences_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, relay, client) = (free_port(), free_port(), free_port());
+    let mut project = format!(
+        "[[server]]\nname = \"dev\"\nport = \"{server}\"\nreply = \"Upper\"\n\n\
+         [[relay]]\nname = \"mid\"\nlisten = \"127.0.0.1:{relay}\"\ntarget = \"127.0.0.1:{server}\"\n\n\
+         [[client]]\nname = \"c\"\nport = \"{relay}\"\nbind = \"127.0.0.1:{client}\"\n"
+    );
+    for (name, word) in [("first", "one"), ("second", "two")] {
+        project.push_str(&format!(
+            "\n[[sequence]]\nname = \"{name}\"\nclient = \"c\"\n\n[[sequence.step]]\ntext = \"{word}\"\n\n\
+             [[sequence.step]]\nkind = \"expect\"\ntext = \"{}\"\nms = 2000\n",
+            word.to_uppercase()
+        ));
+    }
+    let out = run(dir.path(), &project, &[]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    let first = stderr
+        .find("sequence \"first\" (client \"c\") passed")
+        .expect(&stderr);
+    let second = stderr
+        .find("sequence \"second\" (client \"c\") passed")
+        .expect(&stderr);
+    assert!(
+        first < second,
+        "one client's sequences run in order:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("client \"c\" on 127.0.0.1:{client}")),
+        "{stderr}"
+    );
+    // Both legs of the relay, each datagram under the relay's name.
+    let relayed = stdout.lines().filter(|l| l.starts_with("[mid] ")).count();
+    assert_eq!(
+        relayed, 8,
+        "2 requests and 2 replies, on both legs:\n{stdout}"
+    );
+
+    // The client's port taken: the bench cannot be set up, status 2.
+    let taken = UdpSocket::bind(format!("127.0.0.1:{client}")).unwrap();
+    let out = run(dir.path(), &project, &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("client \"c\": "), "{stderr}");
+    drop(taken);
+}
+
+#[test]
+fn a_finite_sequence_cut_short_by_timeout_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = free_port();
+    let project = format!(
+        "[[server]]\nname = \"mute\"\nport = \"{quiet}\"\nreply = \"None\"\n{}",
+        client_with_sequence("probe", quiet, "ping", "pong", 5000)
+    );
+    let out = run(dir.path(), &project, &["--timeout", "300ms"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("run ended (--timeout reached)"), "{stderr}");
+    assert!(stderr.contains("cut short after 0 rounds"), "{stderr}");
 }

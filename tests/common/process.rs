@@ -13,6 +13,15 @@ pub fn udpdesk() -> Command {
     Command::new(env!("CARGO_BIN_EXE_udpdesk"))
 }
 
+/// Ctrl-C, as a person stops a command: SIGINT to the child.
+pub fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 /// Waits for a child with a deadline, killing it if it hangs.
 pub fn wait_exit(mut child: Child) -> Output {
     let (tx, rx) = crossbeam_channel::bounded(1);

@@ -45,11 +45,7 @@ impl Server {
 
     /// Ctrl-C, as a person stops it.
     pub fn interrupt(&self) {
-        let status = std::process::Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        crate::process::interrupt(&self.child);
     }
 
     pub fn finish(self) -> (Output, Vec<String>) {
