@@ -386,3 +386,26 @@ fn a_finite_sequence_cut_short_by_timeout_fails() {
     assert!(stderr.contains("run ended (--timeout reached)"), "{stderr}");
     assert!(stderr.contains("cut short after 0 rounds"), "{stderr}");
 }
+
+#[test]
+fn a_run_whose_capture_fails_fails_too() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every write to /dev/full fails with "no space left on device".
+    std::os::unix::fs::symlink("/dev/full", dir.path().join("full.jsonl")).unwrap();
+    let port = free_port();
+    let project = format!(
+        "capture = \"full.jsonl\"\n\n[[server]]\nname = \"dev\"\nport = \"{port}\"\nreply = \"Upper\"\n{}",
+        client_with_sequence("c", port, "hi", "HI", 2000)
+    );
+    let out = run(dir.path(), &project, &["--quiet"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("1 of 1 sequences met every expected reply"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the capture failed, so the run is not recorded"),
+        "{stderr}"
+    );
+}

@@ -123,8 +123,8 @@ pub(super) fn run(args: &RunArgs) -> Result<(), CliError> {
     };
     state.out.flush();
     state.summary(&end);
-    if let Some(summary) = captured {
+    if let Some(summary) = &captured {
         eprintln!("udpdesk: {summary}");
     }
-    state.verdict(&end)
+    state.verdict(&end, captured.as_ref())
 }

@@ -30,6 +30,22 @@ pub(super) struct Planned {
     pub queue: VecDeque<usize>,
 }
 
+impl Planned {
+    /// An endpoint with no checksum, target or sequences yet.
+    fn new(id: EndpointId, kind: EndpointKind, name: &str, start: Command, about: String) -> Self {
+        Planned {
+            id,
+            kind,
+            name: name.to_owned(),
+            start,
+            verify: None,
+            about,
+            target: String::new(),
+            queue: VecDeque::new(),
+        }
+    }
+}
+
 /// A sequence and the client that runs it.
 pub(super) struct PlannedSequence {
     pub sequence: Sequence,
@@ -78,15 +94,10 @@ impl Plan {
                 config.reply, config.encoding
             );
             let id = next_id(&endpoints);
+            let start = Command::StartServer { id, config };
             endpoints.push(Planned {
-                id,
-                kind: EndpointKind::Server,
-                name: form.name.clone(),
-                start: Command::StartServer { id, config },
                 verify,
-                about,
-                target: String::new(),
-                queue: VecDeque::new(),
+                ..Planned::new(id, EndpointKind::Server, &form.name, start, about)
             });
         }
         for form in &project.relays {
@@ -94,16 +105,14 @@ impl Plan {
                 .map_err(|(_, message)| refuse("relay", &form.name, &message))?;
             let about = format!("to {}, {} rules", config.upstream, config.rules.len());
             let id = next_id(&endpoints);
-            endpoints.push(Planned {
+            let start = Command::StartRelay { id, config };
+            endpoints.push(Planned::new(
                 id,
-                kind: EndpointKind::Relay,
-                name: form.name.clone(),
-                start: Command::StartRelay { id, config },
-                verify: None,
+                EndpointKind::Relay,
+                &form.name,
+                start,
                 about,
-                target: String::new(),
-                queue: VecDeque::new(),
-            });
+            ));
         }
         let first_client = endpoints.len();
         for form in &project.clients {
@@ -115,15 +124,11 @@ impl Plan {
                 .map_err(|e| refuse("client", &form.name, &e.message))?;
             let about = format!("to {target}, encoding: {}", config.encoding);
             let id = next_id(&endpoints);
+            let start = Command::OpenClient { id, config };
             endpoints.push(Planned {
-                id,
-                kind: EndpointKind::Client,
-                name: form.name.clone(),
-                start: Command::OpenClient { id, config },
                 verify,
-                about,
                 target,
-                queue: VecDeque::new(),
+                ..Planned::new(id, EndpointKind::Client, &form.name, start, about)
             });
         }
         let mut sequences = Vec::new();

@@ -483,8 +483,12 @@ impl RunState {
     ///
     /// # Errors
     /// Status 2 when an endpoint could not start, 1 when a sequence failed or
-    /// did not finish.
-    pub(super) fn verdict(&self, end: &End) -> Result<(), CliError> {
+    /// did not finish, or the capture asked for failed.
+    pub(super) fn verdict(
+        &self,
+        end: &End,
+        captured: Option<&crate::capture::CaptureSummary>,
+    ) -> Result<(), CliError> {
         if let End::Setup(failure) = end {
             return Err(CliError::input(failure.clone()));
         }
@@ -504,6 +508,14 @@ impl RunState {
             Some(format!("sequence \"{}\" ({client}): {why}", s.name))
         });
         let Some(first) = failed.next() else {
+            // A CI job that asked for the capture must not pass without it.
+            let failed = captured.and_then(|c| c.error.as_ref());
+            if self.capture_ended || failed.is_some() {
+                return Err(CliError::runtime(format!(
+                    "the capture failed, so the run is not recorded: {}",
+                    failed.map_or("it ended early (said above)", String::as_str)
+                )));
+            }
             return Ok(());
         };
         let more = failed.count();
