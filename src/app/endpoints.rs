@@ -179,12 +179,14 @@ impl UdpDeskApp {
                 let asked = ui.push_id("sequences", |ui| {
                     sequence_panel::sequence_panel_ui(
                         ui,
-                        &owner,
+                        sequence_panel::SequenceClient {
+                            name: &owner,
+                            encoding: form.encoding,
+                        },
                         &mut self.settings.sequences,
                         &mut self.settings.sequence_shown,
                         &view.sequence,
                         &self.settings.saved,
-                        form.encoding,
                         &mut self.sequence_state,
                     )
                 });

@@ -52,20 +52,31 @@ pub enum SequenceAction {
     Stop,
 }
 
-/// Draws the sequences section under the client called `client`: the
-/// sequences that are its own or any client's. `check` says what is wrong
-/// with the shown sequence, if anything.
-#[allow(clippy::too_many_arguments)]
+/// The client a sequences section is drawn under.
+#[derive(Debug, Clone, Copy)]
+pub struct SequenceClient<'a> {
+    /// Its name: the sequences it owns carry it.
+    pub name: &'a str,
+    /// How its messages are encoded, to check the steps.
+    pub encoding: Encoding,
+}
+
+/// Draws the sequences section under `client`: the sequences that are its
+/// own or any client's. `state` says what is wrong with the shown sequence,
+/// if anything.
 pub fn sequence_panel_ui(
     ui: &mut Ui,
-    client: &str,
+    client: SequenceClient<'_>,
     sequences: &mut Vec<Sequence>,
     shown: &mut usize,
     view: &SequenceView,
     saved: &[SavedMessage],
-    encoding: Encoding,
     state: &mut SequenceState,
 ) -> Option<SequenceAction> {
+    let SequenceClient {
+        name: client,
+        encoding,
+    } = client;
     let mut action = None;
     let mine = |s: &Sequence| s.client.is_empty() || s.client == client;
     let visible: Vec<usize> = (0..sequences.len())
