@@ -81,10 +81,7 @@ impl Project {
     #[must_use]
     pub fn capture_path(&self, project_file: &Path) -> Option<PathBuf> {
         let capture = self.capture.as_ref()?;
-        match project_file.parent() {
-            Some(folder) if capture.is_relative() => Some(folder.join(capture)),
-            _ => Some(capture.clone()),
-        }
+        Some(capture_beside(capture, project_file))
     }
 
     /// Writes the project to `path` through a temporary file in the same
@@ -114,6 +111,16 @@ impl Project {
             let _removed = std::fs::remove_file(&temp);
             said(e)
         })
+    }
+}
+
+/// Where a project's `capture` name points: a relative name is taken from
+/// the project file's folder.
+#[must_use]
+pub fn capture_beside(capture: &Path, project_file: &Path) -> PathBuf {
+    match project_file.parent() {
+        Some(folder) if capture.is_relative() => folder.join(capture),
+        _ => capture.to_path_buf(),
     }
 }
 

@@ -34,11 +34,7 @@ impl UdpDeskApp {
         let s = &self.settings;
         let raw = s.project_capture.as_ref();
         let resolved = match (raw, &s.project) {
-            (Some(raw), Some(file)) => Project {
-                capture: Some(raw.clone()),
-                ..Project::default()
-            }
-            .capture_path(file),
+            (Some(raw), Some(file)) => Some(crate::project::capture_beside(raw, file)),
             _ => raw.cloned(),
         };
         match &self.session.capture.file {

@@ -256,17 +256,16 @@ impl RunState {
             }
             Event::Failed { id, error } => {
                 let said = one_line(&error.to_string()).into_owned();
-                match id.and_then(|id| self.endpoints.iter().find(|e| e.id == id)) {
-                    Some(ep) if ep.awaited && !self.launched => {
+                let launched = self.launched;
+                match id.and_then(|id| self.endpoints.iter_mut().find(|e| e.id == id)) {
+                    Some(ep) if ep.awaited && !launched => {
                         self.setup_failure
                             .get_or_insert_with(|| format!("{}: {said}", ep.called()));
                     }
                     Some(ep) => {
                         self.out.flush();
                         eprintln!("udpdesk: {}: {said}", ep.called());
-                        if let Some(ep) = id.and_then(|id| self.endpoint_mut(id)) {
-                            ep.failure = Some(said);
-                        }
+                        ep.failure = Some(said);
                     }
                     None => {
                         self.out.flush();
